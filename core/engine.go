@@ -1,0 +1,694 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Config configures an Engine. Zero values take the documented defaults.
+type Config struct {
+	// Store persists everything. Required.
+	Store Store
+	// Registry holds the task functions and schedules. Required.
+	Registry *Registry
+	// Clock overrides the database clock (tests and simulations). nil (the
+	// default) means each tick reads the database clock once.
+	Clock Clock
+	// Logger receives structured logs (default slog.Default()).
+	Logger *slog.Logger
+	// BatchSize is how many schedules or runs one claim statement takes
+	// (default 1000).
+	BatchSize int
+	// Workers bounds how many runs execute at once in one tick (default 32).
+	Workers int
+	// FlushSize is how many outcomes are recorded per statement (default 500).
+	FlushSize int
+	// MaxTickDuration is the tick's deadline when its context has none
+	// (default 5 minutes).
+	MaxTickDuration time.Duration
+	// DeadlineMargin: no claim and no run starts when less than this is left
+	// before the tick's deadline, and attempts are cut this long before it, so
+	// that outcomes are recorded before a Lambda invocation ends (default 2 s).
+	DeadlineMargin time.Duration
+	// LeaseGrace is added to the tick's remaining time to form a run's lease:
+	// a running run whose lease passed is presumed dead (default 30 s).
+	LeaseGrace time.Duration
+	// MisfireGrace: a due slot older than this counts as missed, for the
+	// misfire policy (default 2 minutes: twice the usual trigger period).
+	MisfireGrace time.Duration
+	// MaxInlineRetryWait: a retry whose wait is at most this (and fits before
+	// the deadline) is attempted within the same tick; longer waits are stored
+	// as pending runs for a later tick (default 1 s).
+	MaxInlineRetryWait time.Duration
+	// AbandonGrace is how long an attempt whose context ended may keep
+	// running before it is recorded as timed out and abandoned (default 1 s).
+	AbandonGrace time.Duration
+	// Trigger labels ticks in the store ("lambda", "http", "cli"; default "tick").
+	Trigger string
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Store == nil:
+		return invalid("store", "", "is required")
+	case c.Registry == nil:
+		return invalid("registry", "", "is required")
+	case c.BatchSize < 0, c.Workers < 0, c.FlushSize < 0:
+		return invalid("batch_size/workers/flush_size", "", "must not be negative")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.BatchSize, 1000)
+	def(&c.Workers, 32)
+	def(&c.FlushSize, 500)
+	defd(&c.MaxTickDuration, 5*time.Minute)
+	defd(&c.DeadlineMargin, 2*time.Second)
+	defd(&c.LeaseGrace, 30*time.Second)
+	defd(&c.MisfireGrace, 2*time.Minute)
+	defd(&c.MaxInlineRetryWait, time.Second)
+	defd(&c.AbandonGrace, time.Second)
+	if c.Trigger == "" {
+		c.Trigger = "tick"
+	}
+	return nil
+}
+
+// Report is what one tick did. Its JSON form is the tick endpoint's answer.
+type Report struct {
+	TickID string    `json:"tick_id"`
+	Now    time.Time `json:"now"`
+	// Synced is true when this tick synced the code's schedules to the store.
+	Synced bool `json:"synced"`
+	// DueSchedules is the count BeginTick saw.
+	DueSchedules int `json:"due_schedules"`
+	// Lag is now minus the oldest due slot at the tick's start.
+	LagSeconds float64 `json:"lag_seconds"`
+	// Claimed counts runs this tick started (scheduled slots and runnable runs).
+	Claimed     int `json:"claimed"`
+	Succeeded   int `json:"succeeded"`
+	Failed      int `json:"failed"`
+	Retried     int `json:"retried"`
+	Skipped     int `json:"skipped"`
+	Interrupted int `json:"interrupted"`
+	// Released counts claimed runs not started for lack of time (pending again).
+	Released int `json:"released"`
+	// Deferred counts jittered runs stored as pending for a later start.
+	Deferred int `json:"deferred"`
+	// Conflicts counts planned slots another tick had already recorded.
+	Conflicts  int     `json:"conflicts"`
+	DurationMS float64 `json:"duration_ms"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// Engine runs ticks and manual operations over a Store and a Registry.
+type Engine struct {
+	cfg      Config
+	log      *slog.Logger
+	instance string
+
+	syncMu sync.Mutex
+	synced bool
+}
+
+// NewEngine validates cfg, applies defaults and returns an Engine.
+func NewEngine(cfg Config) (*Engine, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, log: cfg.Logger, instance: newID("proc")}, nil
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.cfg.Store }
+
+// Registry returns the engine's registry.
+func (e *Engine) Registry() *Registry { return e.cfg.Registry }
+
+// Config returns the engine's configuration with defaults applied.
+func (e *Engine) Config() Config { return e.cfg }
+
+func newID(prefix string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+// now returns the override clock's time, or zero for "the database clock".
+func (e *Engine) now(ctx context.Context) (time.Time, error) {
+	if e.cfg.Clock == nil {
+		return time.Time{}, nil
+	}
+	t, err := e.cfg.Clock.Now(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read clock: %w", err)
+	}
+	return t.UTC(), nil
+}
+
+// Sync writes the registry's schedules to the store (see
+// Store.SyncSchedules). Ticks call it once per process; call it yourself to
+// sync early (cmd migrate does).
+func (e *Engine) Sync(ctx context.Context) (SyncResult, error) {
+	now, err := e.now(ctx)
+	if err != nil {
+		return SyncResult{}, err
+	}
+	if now.IsZero() {
+		ts, err := e.cfg.Store.Stats(ctx, time.Time{})
+		if err != nil {
+			return SyncResult{}, fmt.Errorf("sync: read clock: %w", err)
+		}
+		now = ts.Now
+	}
+	return e.sync(ctx, now)
+}
+
+func (e *Engine) sync(ctx context.Context, now time.Time) (SyncResult, error) {
+	scheds := e.cfg.Registry.Schedules()
+	recs := make([]ScheduleRecord, len(scheds))
+	for i, s := range scheds {
+		recs[i] = scheduleRecord(s, now)
+	}
+	res, err := e.cfg.Store.SyncSchedules(ctx, SyncSchedulesParams{Now: now, Schedules: recs})
+	if err != nil {
+		return res, fmt.Errorf("sync schedules: %w", err)
+	}
+	e.syncMu.Lock()
+	e.synced = true
+	e.syncMu.Unlock()
+	e.log.Info("schedules synced", "inserted", res.Inserted, "changed", res.Changed, "unchanged", res.Unchanged, "orphaned", res.Orphaned)
+	return res, nil
+}
+
+func scheduleRecord(s *Schedule, now time.Time) ScheduleRecord {
+	t := s.Task
+	return ScheduleRecord{
+		Name: s.Name, Task: t.Name, DisplayName: t.DisplayName, Kind: s.Kind(),
+		EverySeconds: s.Every.Seconds(), Cron: s.Cron, Timezone: s.Timezone, SpecHash: s.SpecHash(),
+		RunOnStartup: s.RunOnStartup, Misfire: s.Misfire, Overlap: s.Overlap, MaxCatchup: s.MaxCatchup,
+		Retries: t.Retry.Retries, DelaySeconds: t.Retry.Delay.Seconds(), Backoff: t.Retry.Backoff,
+		TimeoutSeconds: t.Timeout.Seconds(), JitterSeconds: s.Jitter.Seconds(),
+		Anchor: now.UTC().Truncate(time.Second), NextRun: s.FirstSlot(now),
+	}
+}
+
+// Tick runs one tick: read the clock once, sync schedules if this process has
+// not, claim due slots and runnable runs, run them on a bounded pool, record
+// the outcomes and return the report. A task failure is a recorded run, not an
+// error; the error is an infrastructure failure (the store), after which the
+// next tick recovers.
+func (e *Engine) Tick(ctx context.Context) (Report, error) {
+	return e.tick(ctx, e.cfg.Trigger)
+}
+
+// TickAs is Tick with the tick labelled by trigger ("lambda", "http", ...).
+func (e *Engine) TickAs(ctx context.Context, trigger string) (Report, error) {
+	return e.tick(ctx, trigger)
+}
+
+func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err error) {
+	start := time.Now()
+	rep.TickID = newID("tick")
+	log := e.log.With("tick_id", rep.TickID)
+	override, err := e.now(ctx)
+	if err != nil {
+		return rep, err
+	}
+	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger})
+	if err != nil {
+		log.Error("tick failed to start", "error", err)
+		return rep, fmt.Errorf("begin tick: %w", err)
+	}
+	now := ts.Now.UTC()
+	rep.Now, rep.DueSchedules = now, ts.DueSchedules
+	if ts.OldestDue != nil {
+		rep.LagSeconds = now.Sub(*ts.OldestDue).Seconds()
+	}
+	at := func() time.Time { return now.Add(time.Since(start)) }
+
+	deadline := start.Add(e.cfg.MaxTickDuration)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = d
+	}
+	enough := func() bool { return time.Until(deadline) > e.cfg.DeadlineMargin }
+	leaseUntil := now.Add(time.Until(deadline) + e.cfg.LeaseGrace)
+
+	var (
+		errMu   sync.Mutex
+		tickErr error
+	)
+	fail := func(op string, err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if tickErr == nil {
+			tickErr = fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	failed := func() bool {
+		errMu.Lock()
+		defer errMu.Unlock()
+		return tickErr != nil
+	}
+
+	e.syncMu.Lock()
+	needSync := !e.synced
+	e.syncMu.Unlock()
+	if needSync {
+		if _, err := e.sync(ctx, now); err != nil {
+			fail("tick", err)
+		} else {
+			rep.Synced = true
+		}
+	}
+
+	// Workers and the outcome recorder.
+	work := make(chan Run)
+	outcomes := make(chan Outcome, e.cfg.Workers)
+	var wg sync.WaitGroup
+	for i := 0; i < e.cfg.Workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				outcomes <- e.execute(ctx, log, r, now, start, deadline)
+			}
+		}()
+	}
+	var recMu sync.Mutex
+	recDone := make(chan struct{})
+	go func() {
+		defer close(recDone)
+		buf := make([]Outcome, 0, e.cfg.FlushSize)
+		flush := func() {
+			if len(buf) == 0 {
+				return
+			}
+			// Record even when ctx is done: the work happened.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			n, err := e.cfg.Store.FinishRuns(fctx, FinishRunsParams{TickID: rep.TickID, Outcomes: buf})
+			cancel()
+			recMu.Lock()
+			if err != nil {
+				log.Error("record outcomes failed; the runs stay leased and are retried after the lease expires", "runs", len(buf), "error", err)
+				fail("record outcomes", err)
+			} else if n != len(buf) {
+				log.Warn("some outcomes were not recorded: their lease was taken over", "runs", len(buf), "recorded", n)
+			}
+			recMu.Unlock()
+			buf = buf[:0]
+		}
+		for o := range outcomes {
+			recMu.Lock()
+			switch {
+			case o.Status == StatusSuccess:
+				rep.Succeeded++
+			case o.Status == StatusFailed:
+				rep.Failed++
+			case o.Status == StatusPending && o.Attempt < o.ClaimedAttempt:
+				rep.Released++
+			case o.Status == StatusPending:
+				rep.Retried++
+			}
+			recMu.Unlock()
+			buf = append(buf, o)
+			if len(buf) >= e.cfg.FlushSize {
+				flush()
+			}
+		}
+		flush()
+	}()
+
+	dispatch := func(runs []Run) {
+		for _, r := range runs {
+			if r.Status != StatusRunning {
+				continue
+			}
+			recMu.Lock()
+			rep.Claimed++
+			recMu.Unlock()
+			work <- r
+		}
+	}
+
+	// Step 2: claim due schedules, plan their slots, start their runs.
+	pendingDue := false
+	if !failed() && (ts.DueSchedules > 0 || rep.Synced) {
+		for enough() {
+			res, err := e.cfg.Store.ClaimDue(ctx, ClaimDueParams{
+				Now: now, TickID: rep.TickID, Limit: e.cfg.BatchSize, LeaseUntil: leaseUntil,
+				Plan: func(due []DueSchedule) []SchedulePlan { return e.plan(log, due, now) },
+			})
+			if err != nil {
+				log.Error("claim due schedules failed", "error", err)
+				fail("claim due", err)
+				break
+			}
+			recMu.Lock()
+			rep.Conflicts += res.Conflicts
+			for _, r := range res.Runs {
+				switch r.Status {
+				case StatusSkipped:
+					rep.Skipped++
+				case StatusPending:
+					rep.Deferred++
+					if !r.RunAt.After(now) {
+						pendingDue = true
+					}
+				}
+			}
+			recMu.Unlock()
+			dispatch(res.Runs)
+			if res.Claimed < e.cfg.BatchSize || len(res.Runs) == 0 {
+				break
+			}
+		}
+	}
+
+	// Step 3: claim runnable runs (manual, retries, expired leases).
+	if !failed() && (ts.RunnableRuns > 0 || pendingDue) {
+		tasks := e.cfg.Registry.TaskNames()
+		for enough() {
+			res, err := e.cfg.Store.ClaimRuns(ctx, ClaimRunsParams{
+				Now: now, TickID: rep.TickID, Limit: e.cfg.BatchSize, LeaseUntil: leaseUntil, Tasks: tasks,
+			})
+			if err != nil {
+				log.Error("claim runs failed", "error", err)
+				fail("claim runs", err)
+				break
+			}
+			recMu.Lock()
+			rep.Interrupted += res.Interrupted
+			rep.Failed += res.Failed
+			recMu.Unlock()
+			if res.Interrupted > 0 || res.Failed > 0 {
+				log.Warn("runs whose lease expired were recovered", "retried", res.Interrupted, "failed", res.Failed)
+			}
+			dispatch(res.Runs)
+			if len(res.Runs) < e.cfg.BatchSize {
+				break
+			}
+		}
+	}
+
+	// Steps 4-5: wait for the runs, record the last outcomes.
+	close(work)
+	wg.Wait()
+	close(outcomes)
+	<-recDone
+
+	rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	if tickErr != nil {
+		rep.Error = tickErr.Error()
+	}
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.cfg.Store.EndTick(ectx, EndTickParams{Report: rep, FinishedAt: at(), Error: rep.Error}); err != nil {
+		log.Warn("record tick report failed", "error", err)
+		if tickErr == nil {
+			tickErr = fmt.Errorf("end tick: %w", err)
+			rep.Error = tickErr.Error()
+		}
+	}
+	lvl := slog.LevelDebug
+	if rep.Claimed > 0 || rep.Skipped > 0 || rep.Interrupted > 0 {
+		lvl = slog.LevelInfo
+	}
+	if tickErr != nil {
+		lvl = slog.LevelError
+	}
+	log.Log(ctx, lvl, "tick done", "now", now, "due", rep.DueSchedules, "claimed", rep.Claimed,
+		"succeeded", rep.Succeeded, "failed", rep.Failed, "retried", rep.Retried, "skipped", rep.Skipped,
+		"interrupted", rep.Interrupted, "released", rep.Released, "duration_ms", rep.DurationMS, "error", rep.Error)
+	return rep, tickErr
+}
+
+// plan is ClaimDueParams.Plan: it maps due rows to registered schedules.
+func (e *Engine) plan(log *slog.Logger, due []DueSchedule, now time.Time) []SchedulePlan {
+	out := make([]SchedulePlan, 0, len(due))
+	for _, d := range due {
+		s, ok := e.cfg.Registry.ScheduleByName(d.Name)
+		if !ok {
+			log.Warn("due schedule is not registered in this process; left for a process that has it", "schedule", d.Name)
+			continue
+		}
+		if d.SpecHash != s.SpecHash() {
+			log.Warn("due schedule's stored spec differs from this process's; left for a process with the stored version", "schedule", d.Name)
+			continue
+		}
+		out = append(out, plan(s, d, now, e.cfg.MisfireGrace))
+	}
+	return out
+}
+
+// execute runs one claimed run's attempts and returns its outcome.
+func (e *Engine) execute(ctx context.Context, log *slog.Logger, r Run, now, start, deadline time.Time) Outcome {
+	at := func() time.Time { return now.Add(time.Since(start)) }
+	o := Outcome{RunID: r.ID, ClaimedAttempt: r.Attempt, Attempt: r.Attempt}
+	rlog := log.With("run_id", r.ID, "task", r.Task, "schedule", r.Schedule)
+	task, ok := e.cfg.Registry.Task(r.Task)
+	if !ok || time.Until(deadline) <= e.cfg.DeadlineMargin || ctx.Err() != nil {
+		// Not started: give the attempt back.
+		o.Status, o.Attempt, o.RunAt = StatusPending, r.Attempt-1, at()
+		o.StartedAt, o.FinishedAt = o.RunAt, o.RunAt
+		return o
+	}
+	info := RunInfo{ID: r.ID, Task: r.Task, Schedule: r.Schedule, Source: r.Source, MaxAttempts: r.MaxAttempts, TickID: r.TickID, Payload: r.Payload}
+	if r.Slot != nil {
+		info.Slot = r.Slot.UTC()
+	}
+	o.StartedAt = at()
+	for attempt := r.Attempt; ; attempt++ {
+		info.Attempt = attempt
+		o.Attempt = attempt
+		err, stack := e.attempt(ctx, task, info, deadline)
+		o.FinishedAt = at()
+		if err == nil {
+			o.Status, o.Error, o.Stack = StatusSuccess, "", ""
+			return o
+		}
+		o.Error, o.Stack = err.Error(), stack
+		rlog.Warn("task attempt failed", "attempt", attempt, "max_attempts", r.MaxAttempts, "error", err)
+		if attempt >= r.MaxAttempts {
+			o.Status = StatusFailed
+			return o
+		}
+		wait := task.Retry.Wait(attempt)
+		if wait <= e.cfg.MaxInlineRetryWait && time.Until(deadline)-wait > e.cfg.DeadlineMargin && ctx.Err() == nil {
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+				}
+			}
+			if ctx.Err() == nil && time.Until(deadline) > e.cfg.DeadlineMargin {
+				continue
+			}
+		}
+		o.Status, o.RunAt = StatusPending, o.FinishedAt.Add(wait)
+		return o
+	}
+}
+
+// attempt runs the task once under the attempt deadline, turning a panic into
+// an error with its stack.
+func (e *Engine) attempt(ctx context.Context, task *Task, info RunInfo, deadline time.Time) (err error, stack string) {
+	actx, cancel := context.WithDeadline(ctx, deadline.Add(-e.cfg.DeadlineMargin))
+	defer cancel()
+	if task.Timeout > 0 {
+		var c2 context.CancelFunc
+		actx, c2 = context.WithTimeout(actx, task.Timeout)
+		defer c2()
+	}
+	type result struct {
+		err   error
+		stack string
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{fmt.Errorf("panic: %v", p), string(debug.Stack())}
+			}
+		}()
+		done <- result{err: task.Fn(actx, info)}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-actx.Done():
+		t := time.NewTimer(e.cfg.AbandonGrace)
+		select {
+		case res = <-done:
+			t.Stop()
+		case <-t.C:
+			return timeoutErr(task, actx, errors.New("the task did not return after its context ended; abandoned")), ""
+		}
+	}
+	if res.err != nil && actx.Err() != nil {
+		return timeoutErr(task, actx, res.err), res.stack
+	}
+	return res.err, res.stack
+}
+
+func timeoutErr(task *Task, actx context.Context, cause error) error {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+		if task.Timeout > 0 {
+			return fmt.Errorf("timeout: attempt exceeded its %s timeout or the tick deadline: %w", task.Timeout, cause)
+		}
+		return fmt.Errorf("timeout: attempt cut at the tick deadline: %w", cause)
+	}
+	return fmt.Errorf("cancelled: %w", cause)
+}
+
+// AddTaskParams are the inputs of AddTask.
+type AddTaskParams struct {
+	// Task is a registered task's name (scheduled tasks included).
+	Task string `json:"task"`
+	// Payload is handed to the task as RunInfo.Payload; must be JSON if set.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// IdempotencyKey, if set, makes the enqueue idempotent: a second AddTask
+	// with the same key returns the first run.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// MaxPayloadBytes bounds a manual run's payload.
+const MaxPayloadBytes = 256 << 10
+
+// AddTask enqueues a manual run of any registered task (the seed's
+// add_task). It returns the run and whether it was created (false when the
+// idempotency key already existed). An unknown task wraps ErrNotFound.
+func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error) {
+	task, ok := e.cfg.Registry.Task(p.Task)
+	if !ok {
+		return Run{}, false, fmt.Errorf("add task %q: task %w", p.Task, ErrNotFound)
+	}
+	if len(p.Payload) > 0 && !json.Valid(p.Payload) {
+		return Run{}, false, invalid("payload", "", "must be valid JSON")
+	}
+	if len(p.Payload) > MaxPayloadBytes {
+		return Run{}, false, invalid("payload", "", "must be at most %d bytes", MaxPayloadBytes)
+	}
+	if len(p.IdempotencyKey) > 200 {
+		return Run{}, false, invalid("idempotency_key", "", "must be at most 200 characters")
+	}
+	now, err := e.now(ctx)
+	if err != nil {
+		return Run{}, false, err
+	}
+	r, created, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
+		Now: now, Task: task.Name, DisplayName: task.DisplayName, Source: SourceManual,
+		Payload: p.Payload, IdempotencyKey: p.IdempotencyKey, MaxAttempts: task.Retry.MaxAttempts(),
+	})
+	if err != nil {
+		return Run{}, false, fmt.Errorf("add task %q: %w", p.Task, err)
+	}
+	return r, created, nil
+}
+
+// Trigger enqueues a manual run of a schedule's task now ("run now"),
+// recorded with source manual and the schedule's name. It does not move the
+// schedule's next slot.
+func (e *Engine) Trigger(ctx context.Context, schedule string) (Run, error) {
+	s, ok := e.cfg.Registry.ScheduleByName(schedule)
+	if !ok {
+		return Run{}, fmt.Errorf("trigger %q: schedule %w", schedule, ErrNotFound)
+	}
+	now, err := e.now(ctx)
+	if err != nil {
+		return Run{}, err
+	}
+	r, _, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
+		Now: now, Task: s.Task.Name, DisplayName: s.Task.DisplayName, Schedule: s.Name,
+		Source: SourceManual, MaxAttempts: s.Task.Retry.MaxAttempts(),
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("trigger %q: %w", schedule, err)
+	}
+	return r, nil
+}
+
+// Schedules returns the stored schedules with their descriptions in words.
+func (e *Engine) Schedules(ctx context.Context) ([]ScheduleRecord, error) {
+	recs, err := e.cfg.Store.ListSchedules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list schedules: %w", err)
+	}
+	for i := range recs {
+		e.describe(&recs[i])
+	}
+	return recs, nil
+}
+
+// Schedule returns one stored schedule with its description.
+func (e *Engine) Schedule(ctx context.Context, name string) (ScheduleRecord, error) {
+	rec, err := e.cfg.Store.GetSchedule(ctx, name)
+	if err != nil {
+		return rec, fmt.Errorf("get schedule %q: %w", name, err)
+	}
+	e.describe(&rec)
+	return rec, nil
+}
+
+func (e *Engine) describe(rec *ScheduleRecord) {
+	if s, ok := e.cfg.Registry.ScheduleByName(rec.Name); ok && s.SpecHash() == rec.SpecHash {
+		rec.Description = s.Describe()
+		return
+	}
+	if rec.Kind == "cron" {
+		if c, err := ParseCron(rec.Cron, rec.Timezone); err == nil {
+			rec.Description = c.Describe()
+			return
+		}
+		rec.Description = "cron " + rec.Cron
+		return
+	}
+	rec.Description = DescribeEvery(time.Duration(rec.EverySeconds * float64(time.Second)))
+}
+
+// AcquireScheduleLock takes a named lock for ttl on the store, by the
+// database clock (the seed's acquire_schedule_lock; keys are conventionally
+// "schedule:{name}"). It reports whether this engine holds the lock; the
+// lock expires by itself after ttl. The tick does not need it: row claims and
+// the unique slot already make each slot run once.
+func (e *Engine) AcquireScheduleLock(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if key == "" || len(key) > 200 {
+		return false, invalid("key", key, "must be 1-200 characters")
+	}
+	if ttl <= 0 {
+		return false, invalid("ttl", ttl.String(), "must be greater than zero")
+	}
+	ok, err := e.cfg.Store.AcquireLock(ctx, LockParams{Key: key, Owner: e.instance, TTL: ttl})
+	if err != nil {
+		return false, fmt.Errorf("acquire lock %q: %w", key, err)
+	}
+	return ok, nil
+}
+
+// ReleaseScheduleLock frees a lock this engine holds (no-op otherwise).
+func (e *Engine) ReleaseScheduleLock(ctx context.Context, key string) error {
+	if err := e.cfg.Store.ReleaseLock(ctx, LockParams{Key: key, Owner: e.instance}); err != nil {
+		return fmt.Errorf("release lock %q: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+)
+
+// TaskFunc is a task: it gets a context carrying the attempt's deadline and
+// the run's identity. Returning an error (or panicking) fails the attempt.
+type TaskFunc func(ctx context.Context, run RunInfo) error
+
+// Task is a registered task function with its run options.
+type Task struct {
+	// Name identifies the task; unique in a Registry.
+	Name string
+	// DisplayName is shown by the API and dashboard (default Name).
+	DisplayName string
+	// Fn is the function run for each attempt.
+	Fn TaskFunc
+	// Retry is the retry policy for runs of this task.
+	Retry RetryPolicy
+	// Timeout bounds one attempt (0: the tick deadline only).
+	Timeout time.Duration
+}
+
+// Schedule is a validated periodic schedule: a task plus when it runs.
+type Schedule struct {
+	// Name identifies the schedule (it is also its task's name).
+	Name string
+	// Task is the task this schedule runs.
+	Task *Task
+	// Every is the interval, for interval schedules (0 for cron).
+	Every time.Duration
+	// Cron is the expression, for cron schedules ("" for interval).
+	Cron string
+	// Timezone is the IANA zone Cron is read in ("UTC" by default; "" with Every).
+	Timezone string
+	// RunOnStartup: the first slot is the time the spec is first stored.
+	RunOnStartup bool
+	// Misfire and Overlap policies.
+	Misfire MisfirePolicy
+	Overlap OverlapPolicy
+	// MaxCatchup bounds runs per tick under MisfireCatchup.
+	MaxCatchup int
+	// Jitter delays each slot's run by up to Jitter.
+	Jitter time.Duration
+
+	cron *CronSchedule
+}
+
+// Kind is "every" or "cron".
+func (s *Schedule) Kind() string {
+	if s.cron != nil {
+		return "cron"
+	}
+	return "every"
+}
+
+// SpecHash identifies the timing spec: when it changes, the schedule is
+// re-anchored (next_run recomputed) at the next sync.
+func (s *Schedule) SpecHash() string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("v1|%s|%d|%s|%s|%t", s.Kind(), s.Every, s.Cron, s.Timezone, s.RunOnStartup)))
+	return hex.EncodeToString(h[:8])
+}
+
+// FirstSlot is the first slot of a schedule stored (or whose spec changed) at
+// storedAt: storedAt itself with RunOnStartup, else the first slot after it.
+// Interval schedules are anchored at storedAt truncated to the second.
+func (s *Schedule) FirstSlot(storedAt time.Time) time.Time {
+	storedAt = storedAt.UTC().Truncate(time.Second)
+	if s.RunOnStartup {
+		return storedAt
+	}
+	return s.NextSlot(storedAt)
+}
+
+// NextSlot returns the slot after slot: slot+Every for intervals (anchored, no
+// drift), the cron rule's next instant otherwise. Zero means never again.
+func (s *Schedule) NextSlot(slot time.Time) time.Time {
+	if s.cron != nil {
+		return s.cron.Next(slot)
+	}
+	return slot.Add(s.Every).UTC()
+}
+
+// Describe says when the schedule runs, in words: "every 5 minutes", "at 09:00
+// every day, America/New_York".
+func (s *Schedule) Describe() string {
+	if s.cron != nil {
+		return s.cron.Describe()
+	}
+	return DescribeEvery(s.Every)
+}
+
+// Location is the zone slots are displayed in (UTC for interval schedules).
+func (s *Schedule) Location() *time.Location {
+	if s.cron != nil {
+		return s.cron.Location()
+	}
+	return time.UTC
+}
+
+// Registry holds the task functions and schedules of a program. Build it at
+// start-up (or in init with the Must variants); it is safe for concurrent use.
+type Registry struct {
+	mu        sync.RWMutex
+	tasks     map[string]*Task
+	schedules map[string]*Schedule
+}
+
+// NewRegistry returns an empty Registry.
+func NewRegistry() *Registry {
+	return &Registry{tasks: map[string]*Task{}, schedules: map[string]*Schedule{}}
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,200}$`)
+
+// Register adds a manual-only task, run by AddTask. Options allowed: Retries,
+// Delay, Backoff, MaxDelay, Name, Timeout; timing options are an error.
+func (r *Registry) Register(name string, fn TaskFunc, opts ...Option) error {
+	sp, task, err := buildTask(name, fn, opts)
+	if err != nil {
+		return err
+	}
+	if sp.everySet || sp.cronSet || sp.runOnStartup || sp.timezone != "" || sp.misfire != "" || sp.overlap != "" || sp.jitter != 0 || sp.maxCatchup != 0 {
+		return invalid("every/cron", "", "timing options are only valid with Schedule, not Register (task %q)", name)
+	}
+	return r.add(task, nil)
+}
+
+// Schedule adds a task and a periodic schedule of the same name. Exactly one
+// of Every or Cron is required.
+func (r *Registry) Schedule(name string, fn TaskFunc, opts ...Option) error {
+	sp, task, err := buildTask(name, fn, opts)
+	if err != nil {
+		return err
+	}
+	s := &Schedule{Name: name, Task: task, RunOnStartup: sp.runOnStartup, Misfire: sp.misfire, Overlap: sp.overlap, MaxCatchup: sp.maxCatchup, Jitter: sp.jitter}
+	switch {
+	case sp.everySet && sp.cronSet:
+		return invalid("every/cron", "", "give exactly one of every or cron, not both")
+	case !sp.everySet && !sp.cronSet:
+		return invalid("every/cron", "", "give exactly one of every or cron; neither was given")
+	case sp.everySet:
+		if sp.every <= 0 {
+			return invalid("every", sp.every.String(), "must be greater than zero")
+		}
+		if sp.every%time.Second != 0 && sp.every < time.Second {
+			return invalid("every", sp.every.String(), "must be at least one second")
+		}
+		s.Every = sp.every
+	default:
+		c, err := ParseCron(sp.cron, sp.timezone)
+		if err != nil {
+			return err
+		}
+		s.cron, s.Cron = c, sp.cron
+		s.Timezone = c.Location().String()
+	}
+	if s.Misfire == "" {
+		s.Misfire = MisfireCoalesce
+	} else if !s.Misfire.Valid() {
+		return invalid("misfire", string(s.Misfire), "must be coalesce, catchup or skip")
+	}
+	if s.Overlap == "" {
+		s.Overlap = OverlapSkip
+	} else if !s.Overlap.Valid() {
+		return invalid("overlap", string(s.Overlap), "must be skip or allow")
+	}
+	if s.MaxCatchup < 0 {
+		return invalid("max_catchup", fmt.Sprint(s.MaxCatchup), "must not be negative")
+	}
+	if s.MaxCatchup == 0 {
+		s.MaxCatchup = DefaultMaxCatchup
+	}
+	if s.Jitter < 0 {
+		return invalid("jitter", s.Jitter.String(), "must not be negative")
+	}
+	return r.add(task, s)
+}
+
+func buildTask(name string, fn TaskFunc, opts []Option) (*spec, *Task, error) {
+	if !nameRE.MatchString(name) {
+		return nil, nil, invalid("name", name, "must be 1-200 characters of letters, digits, _ . : -")
+	}
+	if fn == nil {
+		return nil, nil, invalid("fn", name, "task function is nil")
+	}
+	sp := &spec{}
+	for _, o := range opts {
+		o(sp)
+	}
+	switch {
+	case sp.retries < 0:
+		return nil, nil, invalid("retries", fmt.Sprint(sp.retries), "must not be negative")
+	case sp.retries > 1000:
+		return nil, nil, invalid("retries", fmt.Sprint(sp.retries), "must be at most 1000")
+	case sp.delay < 0:
+		return nil, nil, invalid("delay", sp.delay.String(), "must not be negative")
+	case sp.backoffSet && !(sp.backoff >= 1): // also rejects NaN
+		return nil, nil, invalid("backoff", fmt.Sprint(sp.backoff), "must be at least 1")
+	case sp.maxDelay < 0:
+		return nil, nil, invalid("max_delay", sp.maxDelay.String(), "must not be negative")
+	case sp.timeout < 0:
+		return nil, nil, invalid("timeout", sp.timeout.String(), "must not be negative")
+	case len(sp.name) > 200:
+		return nil, nil, invalid("name", sp.name, "display name must be at most 200 characters")
+	}
+	if !sp.backoffSet {
+		sp.backoff = 1
+	}
+	display := sp.name
+	if display == "" {
+		display = name
+	}
+	return sp, &Task{
+		Name: name, DisplayName: display, Fn: fn, Timeout: sp.timeout,
+		Retry: RetryPolicy{Retries: sp.retries, Delay: sp.delay, Backoff: sp.backoff, MaxDelay: sp.maxDelay},
+	}, nil
+}
+
+func (r *Registry) add(t *Task, s *Schedule) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.tasks[t.Name]; ok {
+		return invalid("name", t.Name, "duplicate: a task of this name is already registered")
+	}
+	r.tasks[t.Name] = t
+	if s != nil {
+		r.schedules[s.Name] = s
+	}
+	return nil
+}
+
+// MustRegister is Register that panics on error, for use in init.
+func (r *Registry) MustRegister(name string, fn TaskFunc, opts ...Option) {
+	if err := r.Register(name, fn, opts...); err != nil {
+		panic(err)
+	}
+}
+
+// MustSchedule is Schedule that panics on error, for use in init.
+func (r *Registry) MustSchedule(name string, fn TaskFunc, opts ...Option) {
+	if err := r.Schedule(name, fn, opts...); err != nil {
+		panic(err)
+	}
+}
+
+// Task returns the task registered under name.
+func (r *Registry) Task(name string) (*Task, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	t, ok := r.tasks[name]
+	return t, ok
+}
+
+// ScheduleByName returns the schedule registered under name.
+func (r *Registry) ScheduleByName(name string) (*Schedule, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.schedules[name]
+	return s, ok
+}
+
+// Tasks returns every task, sorted by name.
+func (r *Registry) Tasks() []*Task {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Task, 0, len(r.tasks))
+	for _, t := range r.tasks {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// TaskNames returns every task name, sorted.
+func (r *Registry) TaskNames() []string {
+	ts := r.Tasks()
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// Schedules returns every schedule, sorted by name.
+func (r *Registry) Schedules() []*Schedule {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Schedule, 0, len(r.schedules))
+	for _, s := range r.schedules {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

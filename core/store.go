@@ -1,0 +1,334 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store persists schedules, runs, ticks and locks. The domain owns this
+// interface; sqlstore implements it for PostgreSQL and SQLite.
+//
+// Error contract: methods wrap ErrNotFound when the named record does not
+// exist, ErrDuplicate for a unique-key clash the caller must hear about,
+// ErrConflict when a record is in the wrong state for the operation; every
+// other error is an infrastructure failure (the database is down, a statement
+// failed) and leaves the store unchanged: each method is one transaction.
+//
+// Time: every method that takes a Now uses it for every comparison and every
+// timestamp it writes; a zero Now means "the database clock" (now()).
+type Store interface {
+	// BeginTick reads the clock (the database's unless p.Now is set), records
+	// the tick as started and counts the work that is due. It is the only
+	// statement an empty tick needs besides EndTick.
+	BeginTick(ctx context.Context, p BeginTickParams) (TickStart, error)
+	// EndTick records the tick's report. Implementations may prune old ticks.
+	EndTick(ctx context.Context, p EndTickParams) error
+
+	// SyncSchedules upserts the code's schedules by name: a row whose
+	// SpecHash is unchanged keeps its anchor and next_run; a new row or a
+	// changed spec takes the given Anchor and NextRun. Rows not in the list
+	// are marked orphaned (never deleted); listed rows are un-orphaned.
+	// Paused state is kept.
+	SyncSchedules(ctx context.Context, p SyncSchedulesParams) (SyncResult, error)
+
+	// ClaimDue locks up to p.Limit due schedules (next_run <= p.Now, not
+	// paused, not orphaned) with FOR UPDATE SKIP LOCKED or the dialect's
+	// equivalent, calls p.Plan once with them inside the transaction, inserts
+	// the planned runs (unique (schedule, slot); a clash inserts nothing),
+	// advances next_run as planned, and commits. It returns the runs it
+	// inserted. If Plan has no entry for a schedule, that row is unchanged.
+	ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueResult, error)
+
+	// ClaimRuns claims up to p.Limit runnable runs of the given tasks: pending
+	// or interrupted runs whose run_at <= p.Now, and running runs whose lease
+	// expired (their process died; Interruptions is incremented). Expired runs
+	// with no attempts left are failed instead. Claimed runs become running
+	// with Attempt+1, the given lease and tick.
+	ClaimRuns(ctx context.Context, p ClaimRunsParams) (ClaimRunsResult, error)
+
+	// FinishRuns records attempt outcomes in one statement. An outcome applies
+	// only while the run is still running under the same tick and attempt
+	// (a fencing check); it returns how many applied.
+	FinishRuns(ctx context.Context, p FinishRunsParams) (int, error)
+
+	// InsertRun creates a run (AddTask, trigger). With an IdempotencyKey that
+	// already exists it returns the existing run and created=false.
+	InsertRun(ctx context.Context, p InsertRunParams) (run Run, created bool, err error)
+	// GetRun returns one run or ErrNotFound.
+	GetRun(ctx context.Context, id int64) (Run, error)
+	// ListRuns returns runs newest first (by id), filtered.
+	ListRuns(ctx context.Context, p ListRunsParams) ([]Run, error)
+	// CancelRun cancels a pending or interrupted run (ErrConflict otherwise).
+	CancelRun(ctx context.Context, p RunActionParams) (Run, error)
+	// RetryRun makes a failed run pending again with one more attempt
+	// allowed, runnable at once (ErrConflict if it is not failed).
+	RetryRun(ctx context.Context, p RunActionParams) (Run, error)
+
+	// ListSchedules returns the stored schedules, by name, with their last run.
+	ListSchedules(ctx context.Context) ([]ScheduleRecord, error)
+	// GetSchedule returns one schedule or ErrNotFound.
+	GetSchedule(ctx context.Context, name string) (ScheduleRecord, error)
+	// SetSchedulePaused pauses or resumes a schedule (ErrNotFound if absent).
+	SetSchedulePaused(ctx context.Context, name string, paused bool) (ScheduleRecord, error)
+
+	// ListTicks returns the most recent ticks, newest first.
+	ListTicks(ctx context.Context, limit int) ([]TickRecord, error)
+	// Stats returns gauges for metrics and health.
+	Stats(ctx context.Context, now time.Time) (Stats, error)
+
+	// AcquireLock takes key for TTL if it is free or expired (database
+	// clock); it reports whether this owner holds it now.
+	AcquireLock(ctx context.Context, p LockParams) (bool, error)
+	// ReleaseLock frees key if owner holds it.
+	ReleaseLock(ctx context.Context, p LockParams) error
+}
+
+// BeginTickParams are the inputs of Store.BeginTick.
+type BeginTickParams struct {
+	TickID string
+	// Now overrides the database clock (tests, simulations).
+	Now time.Time
+	// Trigger says what invoked the tick ("lambda", "http", "cli", "timer").
+	Trigger string
+}
+
+// TickStart is what BeginTick read.
+type TickStart struct {
+	// Now is the tick's single clock reading.
+	Now time.Time
+	// DueSchedules counts schedules with next_run <= Now (not paused/orphaned).
+	DueSchedules int
+	// RunnableRuns counts pending/interrupted runs with run_at <= Now and
+	// running runs whose lease expired.
+	RunnableRuns int
+	// OldestDue is the earliest next_run among due schedules (nil if none).
+	OldestDue *time.Time
+}
+
+// EndTickParams are the inputs of Store.EndTick.
+type EndTickParams struct {
+	Report Report
+	// FinishedAt is the tick's clock reading plus its elapsed time.
+	FinishedAt time.Time
+	// Error is the tick's infrastructure error, if any.
+	Error string
+}
+
+// ScheduleRecord is a schedule as stored, with its latest run.
+type ScheduleRecord struct {
+	Name         string        `json:"name" db:"name"`
+	Task         string        `json:"task" db:"task"`
+	DisplayName  string        `json:"display_name" db:"display_name"`
+	Kind         string        `json:"kind" db:"kind"`
+	EverySeconds float64       `json:"every_seconds,omitempty" db:"every_seconds"`
+	Cron         string        `json:"cron,omitempty" db:"cron"`
+	Timezone     string        `json:"timezone,omitempty" db:"timezone"`
+	SpecHash     string        `json:"spec_hash" db:"spec_hash"`
+	RunOnStartup bool          `json:"run_on_startup" db:"run_on_startup"`
+	Misfire      MisfirePolicy `json:"misfire" db:"misfire"`
+	Overlap      OverlapPolicy `json:"overlap" db:"overlap"`
+	MaxCatchup   int           `json:"max_catchup" db:"max_catchup"`
+	Retries      int           `json:"retries" db:"retries"`
+	DelaySeconds float64       `json:"delay_seconds" db:"delay_seconds"`
+	Backoff      float64       `json:"backoff" db:"backoff"`
+	// TimeoutSeconds is 0 when only the tick deadline bounds an attempt.
+	TimeoutSeconds float64    `json:"timeout_seconds" db:"timeout_seconds"`
+	JitterSeconds  float64    `json:"jitter_seconds" db:"jitter_seconds"`
+	Anchor         time.Time  `json:"anchor" db:"anchor"`
+	NextRun        time.Time  `json:"next_run" db:"next_run"`
+	Paused         bool       `json:"paused" db:"paused"`
+	Orphaned       bool       `json:"orphaned" db:"orphaned"`
+	CreatedAt      time.Time  `json:"created_at" db:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at" db:"updated_at"`
+	LastRunID      *int64     `json:"last_run_id,omitempty" db:"last_run_id"`
+	LastRunStatus  *Status    `json:"last_run_status,omitempty" db:"last_run_status"`
+	LastRunSlot    *time.Time `json:"last_run_slot,omitempty" db:"last_run_slot"`
+	// Description is the spec in words; filled by core, not stored.
+	Description string `json:"description,omitempty" db:"-"`
+}
+
+// SyncSchedulesParams are the inputs of Store.SyncSchedules. Each record's
+// Anchor and NextRun are used only for new rows and changed specs.
+type SyncSchedulesParams struct {
+	Now       time.Time
+	Schedules []ScheduleRecord
+}
+
+// SyncResult counts what SyncSchedules did.
+type SyncResult struct {
+	Inserted  int `json:"inserted"`
+	Changed   int `json:"changed"`
+	Unchanged int `json:"unchanged"`
+	Orphaned  int `json:"orphaned"`
+}
+
+// DueSchedule is a claimed schedule row handed to ClaimDueParams.Plan.
+type DueSchedule struct {
+	Name     string
+	Task     string
+	SpecHash string
+	NextRun  time.Time
+	// Active: the schedule has a run holding a live lease, or a scheduled run
+	// waiting for a retry (what the overlap policy looks at).
+	Active bool
+}
+
+// PlannedRun is a run row ClaimDue inserts.
+type PlannedRun struct {
+	Schedule     string
+	Task         string
+	DisplayName  string
+	Slot         time.Time
+	SlotsCovered int
+	// Status is running (start now, attempt 1, leased), pending (jittered:
+	// started by a tick at RunAt) or skipped (with Error saying why).
+	Status      Status
+	RunAt       time.Time
+	MaxAttempts int
+	Error       string
+}
+
+// SchedulePlan is what a tick decided for one due schedule.
+type SchedulePlan struct {
+	Schedule string
+	NextRun  time.Time
+	Runs     []PlannedRun
+}
+
+// ClaimDueParams are the inputs of Store.ClaimDue.
+type ClaimDueParams struct {
+	Now        time.Time
+	TickID     string
+	Limit      int
+	LeaseUntil time.Time
+	// Plan decides, inside the claim transaction, the runs and the new
+	// next_run of each due schedule. It must be pure (no I/O).
+	Plan func(due []DueSchedule) []SchedulePlan
+}
+
+// ClaimDueResult is what ClaimDue did.
+type ClaimDueResult struct {
+	// Claimed is the number of schedule rows locked.
+	Claimed int
+	// Runs are the inserted runs (running, pending or skipped).
+	Runs []Run
+	// Conflicts counts planned runs not inserted because their
+	// (schedule, slot) already existed.
+	Conflicts int
+}
+
+// ClaimRunsParams are the inputs of Store.ClaimRuns.
+type ClaimRunsParams struct {
+	Now        time.Time
+	TickID     string
+	Limit      int
+	LeaseUntil time.Time
+	// Tasks limits the claim to tasks this process can run.
+	Tasks []string
+}
+
+// ClaimRunsResult is what ClaimRuns did.
+type ClaimRunsResult struct {
+	// Runs are now running under this tick.
+	Runs []Run
+	// Interrupted counts claimed runs whose previous attempt's lease expired.
+	Interrupted int
+	// Failed counts expired runs with no attempts left, now failed.
+	Failed int
+}
+
+// Outcome is the result of a run's attempts in one tick.
+type Outcome struct {
+	RunID int64
+	// ClaimedAttempt is the attempt number the run was claimed with (fencing).
+	ClaimedAttempt int
+	// Attempt is the last attempt made (> ClaimedAttempt after inline retries;
+	// ClaimedAttempt-1 when Status is pending because the run was released
+	// unstarted).
+	Attempt int
+	// Status is success, failed, or pending (a retry at RunAt, or released).
+	Status     Status
+	Error      string
+	Stack      string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	RunAt      time.Time
+}
+
+// FinishRunsParams are the inputs of Store.FinishRuns.
+type FinishRunsParams struct {
+	TickID   string
+	Outcomes []Outcome
+}
+
+// InsertRunParams are the inputs of Store.InsertRun.
+type InsertRunParams struct {
+	// Now: zero for the database clock.
+	Now            time.Time
+	Task           string
+	DisplayName    string
+	Schedule       string
+	Source         Source
+	Payload        json.RawMessage
+	IdempotencyKey string
+	MaxAttempts    int
+	// RunAt: zero for Now.
+	RunAt time.Time
+}
+
+// ListRunsParams filters ListRuns. Zero values do not filter.
+type ListRunsParams struct {
+	Status   Status
+	Source   Source
+	Task     string
+	Schedule string
+	// BeforeID is the cursor: only runs with id < BeforeID (0: from newest).
+	BeforeID int64
+	// Limit defaults to 50, at most 500.
+	Limit int
+}
+
+// RunActionParams names a run for CancelRun and RetryRun.
+type RunActionParams struct {
+	ID int64
+	// Now: zero for the database clock.
+	Now time.Time
+}
+
+// TickRecord is a tick as stored.
+type TickRecord struct {
+	ID           string     `json:"id" db:"id"`
+	Trigger      string     `json:"trigger" db:"trigger"`
+	StartedAt    time.Time  `json:"started_at" db:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at,omitempty" db:"finished_at"`
+	DueSchedules int        `json:"due_schedules" db:"due_schedules"`
+	Claimed      int        `json:"claimed" db:"claimed"`
+	Succeeded    int        `json:"succeeded" db:"succeeded"`
+	Failed       int        `json:"failed" db:"failed"`
+	Retried      int        `json:"retried" db:"retried"`
+	Skipped      int        `json:"skipped" db:"skipped"`
+	LagSeconds   float64    `json:"lag_seconds" db:"lag_seconds"`
+	DurationMS   float64    `json:"duration_ms" db:"duration_ms"`
+	Error        string     `json:"error,omitempty" db:"error"`
+}
+
+// Stats are gauges for metrics and health checks.
+type Stats struct {
+	Now time.Time `json:"now"`
+	// RunsByStatus counts runs per status.
+	RunsByStatus map[Status]int `json:"runs_by_status"`
+	// DueUnclaimed counts schedules due now and not yet claimed.
+	DueUnclaimed int `json:"due_unclaimed"`
+	// OldestDueLag is now minus the oldest due next_run (0 if none).
+	OldestDueLag time.Duration `json:"oldest_due_lag"`
+	// LastTickAt is the start of the most recent tick (nil if none).
+	LastTickAt *time.Time `json:"last_tick_at,omitempty"`
+}
+
+// LockParams name a lock for AcquireLock and ReleaseLock.
+type LockParams struct {
+	Key   string
+	Owner string
+	TTL   time.Duration
+}
