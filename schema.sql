@@ -1,0 +1,212 @@
+-- tickflow schema for PostgreSQL: the single source of truth.
+--
+-- Applied idempotently by sqlstore's Migrate (every statement is
+-- CREATE ... IF NOT EXISTS or COMMENT ON) under a transaction-scoped advisory
+-- lock, so any number of processes may migrate at once. The SQLite schema in
+-- sqlstore/sql/sqlite/schema.sql defines the same tables, columns and
+-- constraints; a test in sqlstore proves it.
+--
+-- Every instant is a timestamptz written from the tick's single clock reading
+-- (the database's now() unless a test injects a clock).
+
+CREATE TABLE IF NOT EXISTS tickflow_schedules (
+    name            text             NOT NULL,
+    task            text             NOT NULL,
+    display_name    text             NOT NULL DEFAULT '',
+    kind            text             NOT NULL,
+    every_seconds   double precision NOT NULL DEFAULT 0,
+    cron            text             NOT NULL DEFAULT '',
+    timezone        text             NOT NULL DEFAULT '',
+    spec_hash       text             NOT NULL,
+    run_on_startup  boolean          NOT NULL DEFAULT false,
+    misfire         text             NOT NULL DEFAULT 'coalesce',
+    overlap         text             NOT NULL DEFAULT 'skip',
+    max_catchup     integer          NOT NULL DEFAULT 0,
+    retries         integer          NOT NULL DEFAULT 0,
+    delay_seconds   double precision NOT NULL DEFAULT 0,
+    backoff         double precision NOT NULL DEFAULT 1,
+    timeout_seconds double precision NOT NULL DEFAULT 0,
+    jitter_seconds  double precision NOT NULL DEFAULT 0,
+    anchor          timestamptz      NOT NULL,
+    next_run        timestamptz,
+    paused          boolean          NOT NULL DEFAULT false,
+    orphaned        boolean          NOT NULL DEFAULT false,
+    created_at      timestamptz      NOT NULL,
+    updated_at      timestamptz      NOT NULL,
+    CONSTRAINT tickflow_schedules_pkey PRIMARY KEY (name),
+    CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron')),
+    CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '')),
+    CONSTRAINT tickflow_schedules_misfire_check CHECK (misfire IN ('coalesce', 'catchup', 'skip')),
+    CONSTRAINT tickflow_schedules_overlap_check CHECK (overlap IN ('skip', 'allow')),
+    CONSTRAINT tickflow_schedules_counts_check CHECK (max_catchup >= 0 AND retries >= 0),
+    CONSTRAINT tickflow_schedules_durations_check CHECK (delay_seconds >= 0 AND timeout_seconds >= 0 AND jitter_seconds >= 0)
+);
+
+COMMENT ON TABLE tickflow_schedules IS 'The code''s schedules, upserted by name on sync; never deleted (orphaned when no longer in code).';
+COMMENT ON COLUMN tickflow_schedules.name IS 'Schedule name, unique; the key sync upserts by.';
+COMMENT ON COLUMN tickflow_schedules.task IS 'Registered task function the schedule runs.';
+COMMENT ON COLUMN tickflow_schedules.display_name IS 'Name option of the task, for display.';
+COMMENT ON COLUMN tickflow_schedules.kind IS 'every (anchored interval) or cron (five fields).';
+COMMENT ON COLUMN tickflow_schedules.every_seconds IS 'Interval in seconds for kind every, else 0.';
+COMMENT ON COLUMN tickflow_schedules.cron IS 'Cron expression for kind cron, else empty.';
+COMMENT ON COLUMN tickflow_schedules.timezone IS 'IANA zone the cron expression is read in (empty: UTC).';
+COMMENT ON COLUMN tickflow_schedules.spec_hash IS 'Hash of kind, interval, cron, zone and run_on_startup; a change re-bases anchor and next_run.';
+COMMENT ON COLUMN tickflow_schedules.run_on_startup IS 'First slot is the first tick after the spec is stored.';
+COMMENT ON COLUMN tickflow_schedules.misfire IS 'Missed-slot policy: coalesce, catchup or skip.';
+COMMENT ON COLUMN tickflow_schedules.overlap IS 'Policy when a slot comes due while the previous run holds its lease: skip or allow.';
+COMMENT ON COLUMN tickflow_schedules.max_catchup IS 'Bound on runs the catchup policy creates per tick.';
+COMMENT ON COLUMN tickflow_schedules.retries IS 'Attempts after the first.';
+COMMENT ON COLUMN tickflow_schedules.delay_seconds IS 'Wait before the first retry.';
+COMMENT ON COLUMN tickflow_schedules.backoff IS 'Multiplier of the wait per retry.';
+COMMENT ON COLUMN tickflow_schedules.timeout_seconds IS 'Per-attempt timeout (0: only the tick deadline).';
+COMMENT ON COLUMN tickflow_schedules.jitter_seconds IS 'Bound of the deterministic start delay per slot.';
+COMMENT ON COLUMN tickflow_schedules.anchor IS 'Interval anchor: slot k = anchor + k * every.';
+COMMENT ON COLUMN tickflow_schedules.next_run IS 'Next slot to run; NULL when the schedule never fires again.';
+COMMENT ON COLUMN tickflow_schedules.paused IS 'Paused schedules are not claimed; kept across syncs.';
+COMMENT ON COLUMN tickflow_schedules.orphaned IS 'No longer in code; kept for its history, never claimed.';
+COMMENT ON COLUMN tickflow_schedules.created_at IS 'When the schedule was first stored.';
+COMMENT ON COLUMN tickflow_schedules.updated_at IS 'When sync or pause last changed the row.';
+
+-- Due schedules: the claim's predicate and order.
+CREATE INDEX IF NOT EXISTS tickflow_schedules_due_idx
+    ON tickflow_schedules (next_run)
+    WHERE NOT paused AND NOT orphaned;
+
+CREATE TABLE IF NOT EXISTS tickflow_runs (
+    id              bigint GENERATED BY DEFAULT AS IDENTITY,
+    task            text        NOT NULL,
+    display_name    text        NOT NULL DEFAULT '',
+    schedule        text,
+    source          text        NOT NULL,
+    slot            timestamptz,
+    slots_covered   integer     NOT NULL DEFAULT 1,
+    status          text        NOT NULL,
+    attempt         integer     NOT NULL DEFAULT 0,
+    max_attempts    integer     NOT NULL DEFAULT 1,
+    interruptions   integer     NOT NULL DEFAULT 0,
+    payload         json,
+    error           text        NOT NULL DEFAULT '',
+    stack           text        NOT NULL DEFAULT '',
+    run_at          timestamptz NOT NULL,
+    created_at      timestamptz NOT NULL,
+    started_at      timestamptz,
+    finished_at     timestamptz,
+    lease_until     timestamptz,
+    tick_id         text,
+    idempotency_key text,
+    CONSTRAINT tickflow_runs_pkey PRIMARY KEY (id),
+    CONSTRAINT tickflow_runs_schedule_slot_key UNIQUE (schedule, slot),
+    CONSTRAINT tickflow_runs_source_check CHECK (source IN ('manual', 'scheduled')),
+    CONSTRAINT tickflow_runs_status_check CHECK (status IN ('pending', 'running', 'success', 'failed', 'interrupted', 'cancelled', 'skipped')),
+    CONSTRAINT tickflow_runs_attempt_check CHECK (attempt >= 0),
+    CONSTRAINT tickflow_runs_max_attempts_check CHECK (max_attempts >= 1),
+    CONSTRAINT tickflow_runs_interruptions_check CHECK (interruptions >= 0),
+    CONSTRAINT tickflow_runs_slots_covered_check CHECK (slots_covered >= 1),
+    CONSTRAINT tickflow_runs_scheduled_slot_check CHECK (source <> 'scheduled' OR (schedule IS NOT NULL AND slot IS NOT NULL)),
+    CONSTRAINT tickflow_runs_running_lease_check CHECK (status <> 'running' OR lease_until IS NOT NULL)
+);
+
+COMMENT ON TABLE tickflow_runs IS 'One record per execution of a task: a schedule slot or a manual run.';
+COMMENT ON COLUMN tickflow_runs.id IS 'Increasing identifier; list order and cursor.';
+COMMENT ON COLUMN tickflow_runs.task IS 'Registered task function name.';
+COMMENT ON COLUMN tickflow_runs.display_name IS 'Display name of the task.';
+COMMENT ON COLUMN tickflow_runs.schedule IS 'Schedule name for scheduled runs and schedule triggers; NULL for plain manual runs.';
+COMMENT ON COLUMN tickflow_runs.source IS 'manual or scheduled.';
+COMMENT ON COLUMN tickflow_runs.slot IS 'Schedule slot the run stands for; unique per schedule; NULL for manual runs.';
+COMMENT ON COLUMN tickflow_runs.slots_covered IS 'Slots this record stands for (coalesced or skipped blocks).';
+COMMENT ON COLUMN tickflow_runs.status IS 'pending, running, success, failed, interrupted, cancelled or skipped.';
+COMMENT ON COLUMN tickflow_runs.attempt IS 'Attempts started so far; with tick_id, the fencing token of FinishRuns.';
+COMMENT ON COLUMN tickflow_runs.max_attempts IS '1 + retries when the run was created.';
+COMMENT ON COLUMN tickflow_runs.interruptions IS 'Attempts whose process died (lease expired).';
+COMMENT ON COLUMN tickflow_runs.payload IS 'JSON payload of a manual run, kept byte for byte.';
+COMMENT ON COLUMN tickflow_runs.error IS 'Last attempt''s error, or why the run was skipped.';
+COMMENT ON COLUMN tickflow_runs.stack IS 'Goroutine stack of the last attempt''s panic.';
+COMMENT ON COLUMN tickflow_runs.run_at IS 'Earliest start of the next attempt.';
+COMMENT ON COLUMN tickflow_runs.created_at IS 'When the run was recorded.';
+COMMENT ON COLUMN tickflow_runs.started_at IS 'Start of the latest attempt.';
+COMMENT ON COLUMN tickflow_runs.finished_at IS 'When the run reached a final state.';
+COMMENT ON COLUMN tickflow_runs.lease_until IS 'A running attempt not finished by then is presumed dead.';
+COMMENT ON COLUMN tickflow_runs.tick_id IS 'Tick that recorded or last claimed the run.';
+COMMENT ON COLUMN tickflow_runs.idempotency_key IS 'Caller key making AddTask idempotent; unique when set.';
+
+-- AddTask idempotency: unique when given.
+CREATE UNIQUE INDEX IF NOT EXISTS tickflow_runs_idempotency_key
+    ON tickflow_runs (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+-- Runnable runs: pending retries, manual and jittered runs, interrupted runs.
+CREATE INDEX IF NOT EXISTS tickflow_runs_runnable_idx
+    ON tickflow_runs (run_at)
+    WHERE status IN ('pending', 'interrupted');
+-- Running runs by lease: expired leases are recovered.
+CREATE INDEX IF NOT EXISTS tickflow_runs_lease_idx
+    ON tickflow_runs (lease_until)
+    WHERE status = 'running';
+-- Overlap check of the claim: live runs of a schedule.
+CREATE INDEX IF NOT EXISTS tickflow_runs_active_idx
+    ON tickflow_runs (schedule, status)
+    WHERE status IN ('running', 'pending');
+-- List filters, newest first; the schedule index also finds a schedule's last run.
+CREATE INDEX IF NOT EXISTS tickflow_runs_status_idx ON tickflow_runs (status, id DESC);
+CREATE INDEX IF NOT EXISTS tickflow_runs_task_idx ON tickflow_runs (task, id DESC);
+CREATE INDEX IF NOT EXISTS tickflow_runs_schedule_idx ON tickflow_runs (schedule, id DESC);
+
+CREATE TABLE IF NOT EXISTS tickflow_ticks (
+    id            text             NOT NULL,
+    "trigger"     text             NOT NULL DEFAULT '',
+    started_at    timestamptz      NOT NULL,
+    finished_at   timestamptz,
+    due_schedules integer          NOT NULL DEFAULT 0,
+    runnable_runs integer          NOT NULL DEFAULT 0,
+    oldest_due    timestamptz,
+    claimed       integer          NOT NULL DEFAULT 0,
+    succeeded     integer          NOT NULL DEFAULT 0,
+    failed        integer          NOT NULL DEFAULT 0,
+    retried       integer          NOT NULL DEFAULT 0,
+    skipped       integer          NOT NULL DEFAULT 0,
+    interrupted   integer          NOT NULL DEFAULT 0,
+    released      integer          NOT NULL DEFAULT 0,
+    deferred      integer          NOT NULL DEFAULT 0,
+    conflicts     integer          NOT NULL DEFAULT 0,
+    lag_seconds   double precision NOT NULL DEFAULT 0,
+    duration_ms   double precision NOT NULL DEFAULT 0,
+    error         text             NOT NULL DEFAULT '',
+    CONSTRAINT tickflow_ticks_pkey PRIMARY KEY (id)
+);
+
+COMMENT ON TABLE tickflow_ticks IS 'One row per tick: what it saw at its start and its report; pruned after 7 days.';
+COMMENT ON COLUMN tickflow_ticks.id IS 'Tick identifier (tick_...).';
+COMMENT ON COLUMN tickflow_ticks."trigger" IS 'What invoked the tick: lambda, http, cli, timer.';
+COMMENT ON COLUMN tickflow_ticks.started_at IS 'The tick''s single clock reading.';
+COMMENT ON COLUMN tickflow_ticks.finished_at IS 'Start plus the tick''s elapsed time; NULL while running or if it died.';
+COMMENT ON COLUMN tickflow_ticks.due_schedules IS 'Due schedules at the start.';
+COMMENT ON COLUMN tickflow_ticks.runnable_runs IS 'Runnable runs at the start.';
+COMMENT ON COLUMN tickflow_ticks.oldest_due IS 'Earliest due next_run at the start.';
+COMMENT ON COLUMN tickflow_ticks.claimed IS 'Runs the tick started.';
+COMMENT ON COLUMN tickflow_ticks.succeeded IS 'Runs that succeeded.';
+COMMENT ON COLUMN tickflow_ticks.failed IS 'Runs that failed for good.';
+COMMENT ON COLUMN tickflow_ticks.retried IS 'Runs stored as pending for a later retry.';
+COMMENT ON COLUMN tickflow_ticks.skipped IS 'Slots recorded as skipped (misfire, overlap).';
+COMMENT ON COLUMN tickflow_ticks.interrupted IS 'Runs found with an expired lease.';
+COMMENT ON COLUMN tickflow_ticks.released IS 'Claimed runs given back unstarted for lack of time.';
+COMMENT ON COLUMN tickflow_ticks.deferred IS 'Jittered runs stored as pending.';
+COMMENT ON COLUMN tickflow_ticks.conflicts IS 'Planned slots another tick had already recorded.';
+COMMENT ON COLUMN tickflow_ticks.lag_seconds IS 'Start minus the oldest due next_run.';
+COMMENT ON COLUMN tickflow_ticks.duration_ms IS 'Wall time of the tick.';
+COMMENT ON COLUMN tickflow_ticks.error IS 'Infrastructure error that failed the tick, if any.';
+
+-- Newest ticks first, and pruning by age.
+CREATE INDEX IF NOT EXISTS tickflow_ticks_started_idx ON tickflow_ticks (started_at);
+
+CREATE TABLE IF NOT EXISTS tickflow_locks (
+    key         text        NOT NULL,
+    owner       text        NOT NULL,
+    expires_at  timestamptz NOT NULL,
+    acquired_at timestamptz NOT NULL,
+    CONSTRAINT tickflow_locks_pkey PRIMARY KEY (key)
+);
+
+COMMENT ON TABLE tickflow_locks IS 'Named locks with a TTL by the database clock (acquire_schedule_lock).';
+COMMENT ON COLUMN tickflow_locks.key IS 'Lock name, conventionally schedule:{name}.';
+COMMENT ON COLUMN tickflow_locks.owner IS 'Holder; only it may extend or release the lock.';
+COMMENT ON COLUMN tickflow_locks.expires_at IS 'The lock is free from this instant on.';
+COMMENT ON COLUMN tickflow_locks.acquired_at IS 'When the current owner took the lock.';

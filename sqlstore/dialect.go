@@ -1,0 +1,176 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/tickflow/tickflow"
+	"github.com/tickflow/tickflow/core"
+)
+
+//go:embed sql
+var sqlFiles embed.FS
+
+// dialect holds one database's statements and its conversions. Statements of
+// both dialects take the same parameters in the same order.
+type dialect struct {
+	name   string
+	schema string
+	stmts  map[string]string
+	// arg converts an instant to a parameter: zero is NULL.
+	arg func(t time.Time) any
+	// now converts a call's Now to a parameter: on PostgreSQL zero stays NULL
+	// (the statement reads now()); on SQLite zero is the host clock.
+	now func(t time.Time) any
+	// strings converts a list of strings to one parameter.
+	strings func(v []string) any
+	// interpret maps a driver error onto the core sentinels.
+	interpret func(err error) error
+}
+
+var dialects = map[string]*dialect{
+	"postgres": {
+		name:   "postgres",
+		schema: tickflow.PostgresSchema,
+		stmts:  loadStatements("postgres"),
+		arg: func(t time.Time) any {
+			if t.IsZero() {
+				return nil
+			}
+			return t.UTC().Truncate(time.Microsecond)
+		},
+		now: func(t time.Time) any {
+			if t.IsZero() {
+				return nil
+			}
+			return t.UTC().Truncate(time.Microsecond)
+		},
+		strings:   func(v []string) any { return pq.StringArray(v) },
+		interpret: interpretPostgres,
+	},
+	"sqlite": {
+		name:   "sqlite",
+		schema: mustRead("sql/sqlite/schema.sql"),
+		stmts:  loadStatements("sqlite"),
+		arg: func(t time.Time) any {
+			if t.IsZero() {
+				return nil
+			}
+			return t.UnixMicro()
+		},
+		now: func(t time.Time) any {
+			if t.IsZero() {
+				t = time.Now()
+			}
+			return t.UnixMicro()
+		},
+		strings: func(v []string) any {
+			if v == nil {
+				v = []string{}
+			}
+			b, _ := json.Marshal(v) // cannot fail for strings
+			return string(b)
+		},
+		interpret: interpretSQLite,
+	},
+}
+
+func mustRead(name string) string {
+	b, err := sqlFiles.ReadFile(name)
+	if err != nil {
+		panic(fmt.Sprintf("sqlstore: embedded %s: %v", name, err))
+	}
+	return string(b)
+}
+
+// loadStatements reads sql/<dialect>/*.sql except the schema, keyed by file
+// name without extension.
+func loadStatements(dialect string) map[string]string {
+	dir := "sql/" + dialect
+	entries, err := fs.ReadDir(sqlFiles, dir)
+	if err != nil {
+		panic(fmt.Sprintf("sqlstore: embedded %s: %v", dir, err))
+	}
+	m := make(map[string]string, len(entries))
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".sql")
+		if name == "schema" || name == e.Name() {
+			continue
+		}
+		m[name] = mustRead(path.Join(dir, e.Name()))
+	}
+	return m
+}
+
+// q returns the named statement; a missing one is a programming error.
+func (d *dialect) q(name string) string {
+	s, ok := d.stmts[name]
+	if !ok {
+		panic(fmt.Sprintf("sqlstore: no %s statement %q", d.name, name))
+	}
+	return s
+}
+
+// jsonParam encodes a batch as one JSON parameter.
+func jsonParam(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode batch: %w", err)
+	}
+	return string(b), nil
+}
+
+// interpretPostgres maps a lib/pq error onto the core sentinels; the result
+// wraps both the sentinel and the driver error.
+func interpretPostgres(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", core.ErrNotFound, err)
+	}
+	var pe *pq.Error
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "23505": // unique_violation
+		return fmt.Errorf("%w: %w", core.ErrDuplicate, err)
+	case "23514", "23502", "22P02", "22007", "22008", "22003": // check, not null, bad text, bad datetime, datetime/number out of range
+		return fmt.Errorf("%w: %w", core.ErrInvalid, err)
+	}
+	return err
+}
+
+// interpretSQLite maps a modernc.org/sqlite error onto the core sentinels;
+// the result wraps both the sentinel and the driver error.
+func interpretSQLite(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", core.ErrNotFound, err)
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", core.ErrDuplicate, err)
+	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_MISMATCH:
+		return fmt.Errorf("%w: %w", core.ErrInvalid, err)
+	}
+	return err
+}

@@ -1,0 +1,47 @@
+// Package sqlstore implements core.Store on github.com/jmoiron/sqlx for two
+// dialects: PostgreSQL (github.com/lib/pq) and SQLite (modernc.org/sqlite,
+// pure Go, so everything builds with CGO_ENABLED=0).
+//
+// Open picks the dialect from a URL:
+//
+//	postgres://user@host:5432/db?sslmode=disable   PostgreSQL
+//	postgresql://…                                  PostgreSQL
+//	sqlite:tickflow.db, sqlite:/abs/path.db         SQLite file (created if missing)
+//	file:tickflow.db                                SQLite file
+//	sqlite::memory:                                 SQLite in memory (one connection)
+//
+// Migrate applies the schema idempotently (the root package's schema.sql for
+// PostgreSQL, sql/sqlite/schema.sql for SQLite), safe when many processes
+// race.
+//
+// Every statement lives in an embedded .sql file named after the store method
+// it serves, one directory per dialect (sql/postgres, sql/sqlite). Both
+// dialects number their parameters $1, $2, … in the same order, so a method
+// passes the same arguments to either. Statements are set-based: a tick issues
+// a fixed number of statements whatever the number of schedules or runs
+// (batches are passed as one JSON parameter), and an empty tick issues two,
+// BeginTick and EndTick.
+//
+// Time: every method that takes a Now uses it for every comparison and every
+// timestamp it writes. A zero Now means the database clock: now() on
+// PostgreSQL (the transaction's start); on SQLite, an embedded database whose
+// clock is the host's, the process clock read once per call in microseconds.
+// PostgreSQL stores timestamptz; SQLite stores INTEGER unix microseconds (UTC),
+// which sort and compare as numbers. Times are truncated to microseconds
+// before they are written and are always returned in UTC.
+//
+// SQLite concurrency: the database runs in WAL mode with a busy timeout, and
+// every transaction begins with BEGIN IMMEDIATE, taking the single write lock
+// up front, so claims are atomic across connections and across processes that
+// share the file, and no transaction ever upgrades a read lock (which fails
+// with SQLITE_BUSY that no timeout resolves). SQLite has no SKIP LOCKED:
+// concurrent claims queue on the write lock instead.
+//
+// Errors: driver errors are mapped in one function per dialect
+// (interpretPostgres, interpretSQLite): unique violations wrap
+// core.ErrDuplicate, check and not-null violations wrap core.ErrInvalid; a
+// missing row wraps core.ErrNotFound and a record in the wrong state
+// core.ErrConflict. Everything else is an infrastructure error.
+//
+// Package sqlstoretest opens isolated, migrated stores for tests.
+package sqlstore

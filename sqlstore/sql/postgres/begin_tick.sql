@@ -1,0 +1,19 @@
+-- BeginTick: record the tick and read its clock and the due work, in one
+-- statement. $1 tick id, $2 now (NULL: now()), $3 trigger.
+WITH c AS (
+    SELECT COALESCE($2::timestamptz, now()) AS now
+), due AS (
+    SELECT count(*) AS n, min(s.next_run) AS oldest
+    FROM tickflow_schedules s, c
+    WHERE s.next_run <= c.now AND NOT s.paused AND NOT s.orphaned
+), runnable AS (
+    SELECT (SELECT count(*) FROM tickflow_runs r, c
+            WHERE r.status IN ('pending', 'interrupted') AND r.run_at <= c.now)
+         + (SELECT count(*) FROM tickflow_runs r, c
+            WHERE r.status = 'running' AND r.lease_until <= c.now) AS n
+)
+INSERT INTO tickflow_ticks (id, "trigger", started_at, due_schedules, runnable_runs, oldest_due, lag_seconds)
+SELECT $1, $3, c.now, due.n, runnable.n, due.oldest,
+       COALESCE(EXTRACT(EPOCH FROM c.now - due.oldest)::double precision, 0)
+FROM c, due, runnable
+RETURNING started_at, due_schedules, runnable_runs, oldest_due

@@ -1,0 +1,133 @@
+-- tickflow schema for SQLite: the same tables, columns and constraints as the
+-- PostgreSQL schema.sql at the repository root (a test in sqlstore proves it).
+--
+-- Instants are INTEGER unix microseconds, UTC: they sort and compare as
+-- numbers, and sqlstore converts them to time.Time when scanning. Booleans are
+-- INTEGER 0/1. Applied idempotently by Migrate inside BEGIN IMMEDIATE.
+
+CREATE TABLE IF NOT EXISTS tickflow_schedules (
+    name            TEXT    NOT NULL,
+    task            TEXT    NOT NULL,
+    display_name    TEXT    NOT NULL DEFAULT '',
+    kind            TEXT    NOT NULL,
+    every_seconds   REAL    NOT NULL DEFAULT 0,
+    cron            TEXT    NOT NULL DEFAULT '',
+    timezone        TEXT    NOT NULL DEFAULT '',
+    spec_hash       TEXT    NOT NULL,
+    run_on_startup  BOOLEAN NOT NULL DEFAULT 0,
+    misfire         TEXT    NOT NULL DEFAULT 'coalesce',
+    overlap         TEXT    NOT NULL DEFAULT 'skip',
+    max_catchup     INTEGER NOT NULL DEFAULT 0,
+    retries         INTEGER NOT NULL DEFAULT 0,
+    delay_seconds   REAL    NOT NULL DEFAULT 0,
+    backoff         REAL    NOT NULL DEFAULT 1,
+    timeout_seconds REAL    NOT NULL DEFAULT 0,
+    jitter_seconds  REAL    NOT NULL DEFAULT 0,
+    anchor          INTEGER NOT NULL,
+    next_run        INTEGER,
+    paused          BOOLEAN NOT NULL DEFAULT 0,
+    orphaned        BOOLEAN NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    CONSTRAINT tickflow_schedules_pkey PRIMARY KEY (name),
+    CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron')),
+    CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '')),
+    CONSTRAINT tickflow_schedules_misfire_check CHECK (misfire IN ('coalesce', 'catchup', 'skip')),
+    CONSTRAINT tickflow_schedules_overlap_check CHECK (overlap IN ('skip', 'allow')),
+    CONSTRAINT tickflow_schedules_counts_check CHECK (max_catchup >= 0 AND retries >= 0),
+    CONSTRAINT tickflow_schedules_durations_check CHECK (delay_seconds >= 0 AND timeout_seconds >= 0 AND jitter_seconds >= 0)
+);
+
+-- Due schedules: the claim's predicate and order.
+CREATE INDEX IF NOT EXISTS tickflow_schedules_due_idx
+    ON tickflow_schedules (next_run)
+    WHERE NOT paused AND NOT orphaned;
+
+CREATE TABLE IF NOT EXISTS tickflow_runs (
+    id              INTEGER NOT NULL,
+    task            TEXT    NOT NULL,
+    display_name    TEXT    NOT NULL DEFAULT '',
+    schedule        TEXT,
+    source          TEXT    NOT NULL,
+    slot            INTEGER,
+    slots_covered   INTEGER NOT NULL DEFAULT 1,
+    status          TEXT    NOT NULL,
+    attempt         INTEGER NOT NULL DEFAULT 0,
+    max_attempts    INTEGER NOT NULL DEFAULT 1,
+    interruptions   INTEGER NOT NULL DEFAULT 0,
+    payload         TEXT,
+    error           TEXT    NOT NULL DEFAULT '',
+    stack           TEXT    NOT NULL DEFAULT '',
+    run_at          INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    started_at      INTEGER,
+    finished_at     INTEGER,
+    lease_until     INTEGER,
+    tick_id         TEXT,
+    idempotency_key TEXT,
+    CONSTRAINT tickflow_runs_pkey PRIMARY KEY (id),
+    CONSTRAINT tickflow_runs_schedule_slot_key UNIQUE (schedule, slot),
+    CONSTRAINT tickflow_runs_source_check CHECK (source IN ('manual', 'scheduled')),
+    CONSTRAINT tickflow_runs_status_check CHECK (status IN ('pending', 'running', 'success', 'failed', 'interrupted', 'cancelled', 'skipped')),
+    CONSTRAINT tickflow_runs_attempt_check CHECK (attempt >= 0),
+    CONSTRAINT tickflow_runs_max_attempts_check CHECK (max_attempts >= 1),
+    CONSTRAINT tickflow_runs_interruptions_check CHECK (interruptions >= 0),
+    CONSTRAINT tickflow_runs_slots_covered_check CHECK (slots_covered >= 1),
+    CONSTRAINT tickflow_runs_scheduled_slot_check CHECK (source <> 'scheduled' OR (schedule IS NOT NULL AND slot IS NOT NULL)),
+    CONSTRAINT tickflow_runs_running_lease_check CHECK (status <> 'running' OR lease_until IS NOT NULL)
+);
+
+-- AddTask idempotency: unique when given.
+CREATE UNIQUE INDEX IF NOT EXISTS tickflow_runs_idempotency_key
+    ON tickflow_runs (idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+-- Runnable runs: pending retries, manual and jittered runs, interrupted runs.
+CREATE INDEX IF NOT EXISTS tickflow_runs_runnable_idx
+    ON tickflow_runs (run_at)
+    WHERE status IN ('pending', 'interrupted');
+-- Running runs by lease: expired leases are recovered.
+CREATE INDEX IF NOT EXISTS tickflow_runs_lease_idx
+    ON tickflow_runs (lease_until)
+    WHERE status = 'running';
+-- Overlap check of the claim: live runs of a schedule.
+CREATE INDEX IF NOT EXISTS tickflow_runs_active_idx
+    ON tickflow_runs (schedule, status)
+    WHERE status IN ('running', 'pending');
+-- List filters, newest first; the schedule index also finds a schedule's last run.
+CREATE INDEX IF NOT EXISTS tickflow_runs_status_idx ON tickflow_runs (status, id DESC);
+CREATE INDEX IF NOT EXISTS tickflow_runs_task_idx ON tickflow_runs (task, id DESC);
+CREATE INDEX IF NOT EXISTS tickflow_runs_schedule_idx ON tickflow_runs (schedule, id DESC);
+
+CREATE TABLE IF NOT EXISTS tickflow_ticks (
+    id            TEXT    NOT NULL,
+    "trigger"     TEXT    NOT NULL DEFAULT '',
+    started_at    INTEGER NOT NULL,
+    finished_at   INTEGER,
+    due_schedules INTEGER NOT NULL DEFAULT 0,
+    runnable_runs INTEGER NOT NULL DEFAULT 0,
+    oldest_due    INTEGER,
+    claimed       INTEGER NOT NULL DEFAULT 0,
+    succeeded     INTEGER NOT NULL DEFAULT 0,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    retried       INTEGER NOT NULL DEFAULT 0,
+    skipped       INTEGER NOT NULL DEFAULT 0,
+    interrupted   INTEGER NOT NULL DEFAULT 0,
+    released      INTEGER NOT NULL DEFAULT 0,
+    deferred      INTEGER NOT NULL DEFAULT 0,
+    conflicts     INTEGER NOT NULL DEFAULT 0,
+    lag_seconds   REAL    NOT NULL DEFAULT 0,
+    duration_ms   REAL    NOT NULL DEFAULT 0,
+    error         TEXT    NOT NULL DEFAULT '',
+    CONSTRAINT tickflow_ticks_pkey PRIMARY KEY (id)
+);
+
+-- Newest ticks first, and pruning by age.
+CREATE INDEX IF NOT EXISTS tickflow_ticks_started_idx ON tickflow_ticks (started_at);
+
+CREATE TABLE IF NOT EXISTS tickflow_locks (
+    key         TEXT    NOT NULL,
+    owner       TEXT    NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    acquired_at INTEGER NOT NULL,
+    CONSTRAINT tickflow_locks_pkey PRIMARY KEY (key)
+);

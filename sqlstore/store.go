@@ -1,0 +1,297 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // registers the "postgres" driver
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/tickflow/tickflow/core"
+)
+
+// DefaultURL is the store URL used when none is configured: a SQLite file
+// named tickflow.db in the working directory.
+const DefaultURL = "sqlite:tickflow.db"
+
+// acceptedForms names the URL forms Open accepts, for error messages.
+const acceptedForms = "postgres://…, postgresql://…, sqlite:PATH, file:PATH or sqlite::memory:"
+
+var _ core.Store = (*Store)(nil)
+
+// Store is core.Store on a SQL database: PostgreSQL or SQLite. It is safe for
+// concurrent use; open it once per process with Open and Close it at exit.
+type Store struct {
+	db  *sqlx.DB
+	d   *dialect
+	log *slog.Logger
+}
+
+type options struct {
+	logger       *slog.Logger
+	maxOpenConns int
+	busyTimeout  time.Duration
+}
+
+// Option is a small knob of Open.
+type Option func(*options)
+
+// WithLogger sets the logger for migrations and recovered faults (default
+// slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithMaxOpenConns bounds the connection pool (default 10 for PostgreSQL, 4
+// for a SQLite file; an in-memory SQLite database always uses 1). Values < 1
+// keep the default.
+func WithMaxOpenConns(n int) Option { return func(o *options) { o.maxOpenConns = n } }
+
+// WithBusyTimeout sets how long a SQLite connection waits for the write lock
+// before failing with SQLITE_BUSY (default 10 s). PostgreSQL ignores it.
+func WithBusyTimeout(d time.Duration) Option { return func(o *options) { o.busyTimeout = d } }
+
+// target is a parsed store URL.
+type target struct {
+	dialect string // "postgres" or "sqlite"
+	dsn     string // postgres: the URL; sqlite: the file path or ":memory:"
+}
+
+// parseURL validates a store URL and picks the dialect.
+func parseURL(raw string) (target, error) {
+	bad := func(format string, args ...any) (target, error) {
+		return target{}, fmt.Errorf("sqlstore: store URL %q: %s (accepted forms: %s)", raw, fmt.Sprintf(format, args...), acceptedForms)
+	}
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok || scheme == "" {
+		return bad("no scheme")
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		u, err := url.Parse(raw)
+		if err != nil {
+			return bad("malformed: %v", err)
+		}
+		if !strings.HasPrefix(rest, "//") {
+			return bad("a PostgreSQL URL starts with %s://", scheme)
+		}
+		if u.Host == "" && u.Query().Get("host") == "" {
+			return bad("no host")
+		}
+		return target{dialect: "postgres", dsn: raw}, nil
+	case "sqlite", "file":
+		path := rest
+		if strings.HasPrefix(path, "//") {
+			// URL form: only sqlite:///absolute/path (empty host).
+			if !strings.HasPrefix(path, "///") {
+				return bad("a SQLite URL names a path, not a host: use %s:relative/path or %s:///absolute/path", scheme, scheme)
+			}
+			path = path[2:]
+		}
+		switch {
+		case path == "":
+			return bad("no path")
+		case path == ":memory:":
+			return target{dialect: "sqlite", dsn: ":memory:"}, nil
+		case strings.ContainsAny(path, "?#"):
+			return bad("query parameters and fragments are not supported in a SQLite path")
+		case strings.HasPrefix(path, ":"):
+			return bad("unknown special name %q (only :memory: is supported)", path)
+		}
+		return target{dialect: "sqlite", dsn: filepath.Clean(path)}, nil
+	}
+	return bad("unsupported scheme %q", scheme)
+}
+
+// Open opens a store from a URL and pings it. postgres://… or postgresql://…
+// selects PostgreSQL (lib/pq; unknown URL parameters such as search_path are
+// sent as session parameters); sqlite:PATH or file:PATH selects a SQLite file,
+// created if missing (PATH relative or absolute; sqlite:///abs also works);
+// sqlite::memory: is an in-memory database on a single connection, gone at
+// Close. A malformed or unsupported URL is an error naming the accepted forms.
+// A SQLite path that cannot be written or a file that is not a SQLite
+// database is an error, and the file is left unchanged. Open does not create
+// tables: call Migrate.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
+	o := options{logger: slog.Default(), busyTimeout: 10 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	t, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	var db *sqlx.DB
+	switch t.dialect {
+	case "postgres":
+		db, err = openPostgres(ctx, t.dsn, o)
+	default:
+		db, err = openSQLite(ctx, t.dsn, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, d: dialects[t.dialect], log: o.logger}, nil
+}
+
+func openPostgres(ctx context.Context, dsn string, o options) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
+	}
+	n := o.maxOpenConns
+	if n < 1 {
+		n = 10
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: connect to postgres %s: %w", redact(dsn), err)
+	}
+	return db, nil
+}
+
+// redact drops the password from a PostgreSQL URL for error messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// sqliteHeader starts every SQLite database file.
+var sqliteHeader = []byte("SQLite format 3\x00")
+
+// checkSQLitePath fails with a clear error, before SQLite touches anything,
+// when path cannot hold a writable SQLite database.
+func checkSQLitePath(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		dir := filepath.Dir(path)
+		di, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("sqlstore: cannot create SQLite database %s: directory %s: %w", path, dir, err)
+		}
+		if !di.IsDir() {
+			return fmt.Errorf("sqlstore: cannot create SQLite database %s: %s is not a directory", path, dir)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlstore: SQLite database %s: %w", path, err)
+	case fi.IsDir():
+		return fmt.Errorf("sqlstore: SQLite database %s is a directory", path)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("sqlstore: SQLite database %s is not a regular file", path)
+	}
+	// Opening read-write writes nothing; it fails when the file is not writable.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("sqlstore: SQLite database %s is not writable: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteHeader))
+	n, err := io.ReadFull(f, head)
+	if n == 0 && (err == io.EOF) {
+		return nil // an empty file is an empty database
+	}
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("sqlstore: read SQLite database %s: %w", path, err)
+	}
+	if !bytes.Equal(head[:n], sqliteHeader) {
+		return fmt.Errorf("sqlstore: %s is not a SQLite database (it does not start with the SQLite header); refusing to open it", path)
+	}
+	return nil
+}
+
+func openSQLite(ctx context.Context, path string, o options) (*sqlx.DB, error) {
+	memory := path == ":memory:"
+	if !memory {
+		if err := checkSQLitePath(path); err != nil {
+			return nil, err
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", o.busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if !memory {
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
+	// Every transaction takes the write lock up front (BEGIN IMMEDIATE).
+	q.Set("_txlock", "immediate")
+	db, err := sqlx.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open SQLite database %s: %w", path, err)
+	}
+	n := o.maxOpenConns
+	if n < 1 {
+		n = 4
+	}
+	if memory {
+		// Each connection to :memory: is its own database: keep exactly one.
+		n = 1
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	// Ping opens a connection (applying the pragmas) and reads the schema, so
+	// a file that is not a database fails here.
+	var count int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&count); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open SQLite database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.d.name }
+
+// DB returns the underlying connection pool, for tests and tools.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Migrate applies the schema idempotently: every object is created if it does
+// not exist, nothing is created twice and no data changes. It is safe when
+// many processes migrate at once: on PostgreSQL it runs in one transaction
+// under pg_advisory_xact_lock (keyed by the current schema), on SQLite inside
+// BEGIN IMMEDIATE.
+func (s *Store) Migrate(ctx context.Context) error {
+	start := time.Now()
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: begin: %w", s.d.interpret(err))
+	}
+	defer tx.Rollback()
+	if s.d.name == "postgres" {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('tickflow_migrate:' || current_schema()))"); err != nil {
+			return fmt.Errorf("migrate: lock: %w", s.d.interpret(err))
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.d.schema); err != nil {
+		return fmt.Errorf("migrate: apply %s schema: %w", s.d.name, s.d.interpret(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", s.d.interpret(err))
+	}
+	s.log.Debug("schema migrated", "dialect", s.d.name, "duration_ms", time.Since(start).Milliseconds())
+	return nil
+}
