@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+)
+
+// pruneOneIn is how often (one EndTick in n) SQLite prunes old ticks with a
+// second statement; PostgreSQL prunes inside EndTick's single statement.
+const pruneOneIn = 64
+
+// BeginTick records the tick and reads, in one statement, the clock (the
+// database's unless p.Now is set), the due schedules, the runnable runs and
+// the oldest due next_run.
+func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.TickStart, error) {
+	var row struct {
+		StartedAt    nullTime `db:"started_at"`
+		DueSchedules int      `db:"due_schedules"`
+		RunnableRuns int      `db:"runnable_runs"`
+		OldestDue    nullTime `db:"oldest_due"`
+	}
+	err := s.db.QueryRowxContext(ctx, s.d.q("begin_tick"), p.TickID, s.d.now(p.Now), p.Trigger).StructScan(&row)
+	if err != nil {
+		return core.TickStart{}, fmt.Errorf("begin tick %s: %w", p.TickID, s.d.interpret(err))
+	}
+	return core.TickStart{
+		Now: row.StartedAt.Time, DueSchedules: row.DueSchedules,
+		RunnableRuns: row.RunnableRuns, OldestDue: row.OldestDue.ptr(),
+	}, nil
+}
+
+// EndTick records the tick's report. Ticks older than 7 days (by
+// p.FinishedAt) are pruned, at most 100 at a time: on PostgreSQL in the same
+// statement, on SQLite by a second statement in one EndTick out of 64.
+func (s *Store) EndTick(ctx context.Context, p core.EndTickParams) error {
+	r := p.Report
+	errText := p.Error
+	if errText == "" {
+		errText = r.Error
+	}
+	now := s.d.now(p.FinishedAt)
+	_, err := s.db.ExecContext(ctx, s.d.q("end_tick"), r.TickID, now, r.Claimed, r.Succeeded, r.Failed,
+		r.Retried, r.Skipped, r.Interrupted, r.Released, r.Deferred, r.Conflicts, r.DurationMS, errText)
+	if err != nil {
+		return fmt.Errorf("end tick %s: %w", r.TickID, s.d.interpret(err))
+	}
+	if prune, ok := s.d.stmts["end_tick_prune"]; ok && rand.IntN(pruneOneIn) == 0 {
+		if _, err := s.db.ExecContext(ctx, prune, r.TickID, now); err != nil {
+			return fmt.Errorf("end tick %s: prune old ticks: %w", r.TickID, s.d.interpret(err))
+		}
+	}
+	return nil
+}
+
+// ListTicks returns the most recent ticks, newest first (limit defaults to
+// 50, at most 1000).
+func (s *Store) ListTicks(ctx context.Context, limit int) ([]core.TickRecord, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	var rows []tickRow
+	if err := s.db.SelectContext(ctx, &rows, s.d.q("list_ticks"), limit); err != nil {
+		return nil, fmt.Errorf("list ticks: %w", s.d.interpret(err))
+	}
+	out := make([]core.TickRecord, len(rows))
+	for i := range rows {
+		out[i] = rows[i].record()
+	}
+	return out, nil
+}
+
+// Stats returns the gauges in one statement; a zero now reads the database
+// clock. RunsByStatus has an entry for every status, zero included.
+func (s *Store) Stats(ctx context.Context, now time.Time) (core.Stats, error) {
+	var row struct {
+		Now          nullTime `db:"now"`
+		RunsByStatus string   `db:"runs_by_status"`
+		DueUnclaimed int      `db:"due_unclaimed"`
+		OldestDue    nullTime `db:"oldest_due"`
+		LastTickAt   nullTime `db:"last_tick_at"`
+	}
+	if err := s.db.QueryRowxContext(ctx, s.d.q("stats"), s.d.now(now)).StructScan(&row); err != nil {
+		return core.Stats{}, fmt.Errorf("stats: %w", s.d.interpret(err))
+	}
+	counts := map[string]int{}
+	if err := json.Unmarshal([]byte(row.RunsByStatus), &counts); err != nil {
+		return core.Stats{}, fmt.Errorf("stats: decode runs by status: %w", err)
+	}
+	st := core.Stats{
+		Now: row.Now.Time, RunsByStatus: make(map[core.Status]int, len(core.Statuses)),
+		DueUnclaimed: row.DueUnclaimed, LastTickAt: row.LastTickAt.ptr(),
+	}
+	for _, status := range core.Statuses {
+		st.RunsByStatus[status] = counts[string(status)]
+	}
+	if row.OldestDue.Valid && row.Now.Time.After(row.OldestDue.Time) {
+		st.OldestDueLag = row.Now.Time.Sub(row.OldestDue.Time)
+	}
+	return st, nil
+}
