@@ -1,0 +1,361 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+)
+
+// Limits of the list routes.
+const (
+	defaultRunsLimit  = 50
+	maxRunsLimit      = 200
+	defaultTicksLimit = 20
+	maxTicksLimit     = 200
+)
+
+// now is the engine's override clock, or zero for "the database clock" (the
+// store reads it), so manual operations use the same clock as ticks.
+func (h *Handler) now(ctx context.Context) (time.Time, error) {
+	c := h.engine.Config().Clock
+	if c == nil {
+		return time.Time{}, nil
+	}
+	t, err := c.Now(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read clock: %w", err)
+	}
+	return t.UTC(), nil
+}
+
+// postTick is POST /tick: one tick, its report as JSON. An infrastructure
+// failure is a 500 whose body is the partial report with its error. The
+// tick is detached from the client's connection: a client that hangs up
+// does not cut a tick short (its deadline is the engine's MaxTickDuration).
+func (h *Handler) postTick(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeBody(w, r, h.cfg.MaxBodyBytes, &emptyBody{}, false); err != nil {
+		return err
+	}
+	rep, err := h.Tick(context.WithoutCancel(r.Context()), "http")
+	if err != nil {
+		// The engine logged the failure with the tick id; the body carries it.
+		writeJSON(w, http.StatusInternalServerError, rep)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+type scheduleList struct {
+	Schedules []core.ScheduleRecord `json:"schedules"`
+}
+
+// listSchedules is GET /api/schedules: {"schedules": [...]}, by name, each
+// with its description in words and its latest run.
+func (h *Handler) listSchedules(w http.ResponseWriter, r *http.Request) error {
+	recs, err := h.engine.Schedules(r.Context())
+	if err != nil {
+		return err
+	}
+	if recs == nil {
+		recs = []core.ScheduleRecord{}
+	}
+	writeJSON(w, http.StatusOK, scheduleList{Schedules: recs})
+	return nil
+}
+
+// getSchedule is GET /api/schedules/{name}.
+func (h *Handler) getSchedule(w http.ResponseWriter, r *http.Request) error {
+	rec, err := h.engine.Schedule(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rec)
+	return nil
+}
+
+// pauseSchedule is POST /api/schedules/{name}/pause.
+func (h *Handler) pauseSchedule(w http.ResponseWriter, r *http.Request) error {
+	return h.setPaused(w, r, true)
+}
+
+// resumeSchedule is POST /api/schedules/{name}/resume.
+func (h *Handler) resumeSchedule(w http.ResponseWriter, r *http.Request) error {
+	return h.setPaused(w, r, false)
+}
+
+func (h *Handler) setPaused(w http.ResponseWriter, r *http.Request, paused bool) error {
+	if err := decodeBody(w, r, h.cfg.MaxBodyBytes, &emptyBody{}, false); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	rec, err := h.store.SetSchedulePaused(r.Context(), name, paused)
+	if err != nil {
+		return fmt.Errorf("set schedule %q paused=%t: %w", name, paused, err)
+	}
+	// Re-read through the engine for the description in words.
+	if full, err := h.engine.Schedule(r.Context(), name); err == nil {
+		rec = full
+	}
+	writeJSON(w, http.StatusOK, rec)
+	return nil
+}
+
+// triggerSchedule is POST /api/schedules/{name}/trigger: a run of the
+// schedule's task now, with source manual (201 with the run). The schedule's
+// next slot does not move.
+func (h *Handler) triggerSchedule(w http.ResponseWriter, r *http.Request) error {
+	if err := decodeBody(w, r, h.cfg.MaxBodyBytes, &emptyBody{}, false); err != nil {
+		return err
+	}
+	run, err := h.engine.Trigger(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, run)
+	return nil
+}
+
+type runList struct {
+	Runs []core.Run `json:"runs"`
+	// NextCursor, when set, is the cursor= of the next (older) page.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// parseListRuns reads GET /api/runs's query: status, source, task,
+// schedule, cursor, limit.
+func parseListRuns(q url.Values) (core.ListRunsParams, error) {
+	p := core.ListRunsParams{Limit: defaultRunsLimit}
+	if v := q.Get("status"); v != "" {
+		if !core.Status(v).Valid() {
+			return p, badRequest("status", v, fmt.Sprintf("must be one of %v", core.Statuses))
+		}
+		p.Status = core.Status(v)
+	}
+	if v := q.Get("source"); v != "" {
+		if !core.Source(v).Valid() {
+			return p, badRequest("source", v, "must be manual or scheduled")
+		}
+		p.Source = core.Source(v)
+	}
+	for field, dst := range map[string]*string{"task": &p.Task, "schedule": &p.Schedule} {
+		v := q.Get(field)
+		if len(v) > 200 {
+			return p, badRequest(field, "", "must be at most 200 characters")
+		}
+		*dst = v
+	}
+	if v := q.Get("cursor"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return p, badRequest("cursor", v, "must be a next_cursor value from a previous page")
+		}
+		p.BeforeID = id
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxRunsLimit {
+			return p, badRequest("limit", v, fmt.Sprintf("must be an integer from 1 to %d", maxRunsLimit))
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
+// listRuns is GET /api/runs: newest first, filtered, paginated by cursor.
+func (h *Handler) listRuns(w http.ResponseWriter, r *http.Request) error {
+	p, err := parseListRuns(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	limit := p.Limit
+	p.Limit = limit + 1 // one more tells whether a next page exists
+	runs, err := h.store.ListRuns(r.Context(), p)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	out := runList{Runs: runs}
+	if len(runs) > limit {
+		out.Runs = runs[:limit]
+		out.NextCursor = strconv.FormatInt(runs[limit-1].ID, 10)
+	}
+	if out.Runs == nil {
+		out.Runs = []core.Run{}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// runID parses the {id} path value (400 unless a positive integer).
+func runID(r *http.Request) (int64, error) {
+	v := r.PathValue("id")
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest("id", v, "must be a positive integer run id")
+	}
+	return id, nil
+}
+
+// getRun is GET /api/runs/{id}.
+func (h *Handler) getRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := runID(r)
+	if err != nil {
+		return err
+	}
+	run, err := h.store.GetRun(r.Context(), id)
+	if err != nil {
+		return fmt.Errorf("get run %d: %w", id, err)
+	}
+	writeJSON(w, http.StatusOK, run)
+	return nil
+}
+
+// addTaskRequest is POST /api/runs's body.
+type addTaskRequest struct {
+	Task           string          `json:"task"`
+	Payload        json.RawMessage `json:"payload"`
+	IdempotencyKey string          `json:"idempotency_key"`
+}
+
+// addTask is POST /api/runs (the seed's add_task): 201 with the new run, or
+// 200 with the existing run when the idempotency key was already used.
+func (h *Handler) addTask(w http.ResponseWriter, r *http.Request) error {
+	var req addTaskRequest
+	if err := decodeBody(w, r, h.cfg.MaxBodyBytes, &req, true); err != nil {
+		return err
+	}
+	if req.Task == "" {
+		return badRequest("task", "", "is required")
+	}
+	if string(req.Payload) == "null" {
+		req.Payload = nil
+	}
+	run, created, err := h.engine.AddTask(r.Context(), core.AddTaskParams{
+		Task: req.Task, Payload: req.Payload, IdempotencyKey: req.IdempotencyKey,
+	})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, run)
+	return nil
+}
+
+// cancelRun is POST /api/runs/{id}/cancel (409 unless pending or interrupted).
+func (h *Handler) cancelRun(w http.ResponseWriter, r *http.Request) error {
+	return h.runAction(w, r, "cancel", h.store.CancelRun)
+}
+
+// retryRun is POST /api/runs/{id}/retry (409 unless failed).
+func (h *Handler) retryRun(w http.ResponseWriter, r *http.Request) error {
+	return h.runAction(w, r, "retry", h.store.RetryRun)
+}
+
+func (h *Handler) runAction(w http.ResponseWriter, r *http.Request, op string, act func(context.Context, core.RunActionParams) (core.Run, error)) error {
+	id, err := runID(r)
+	if err != nil {
+		return err
+	}
+	if err := decodeBody(w, r, h.cfg.MaxBodyBytes, &emptyBody{}, false); err != nil {
+		return err
+	}
+	now, err := h.now(r.Context())
+	if err != nil {
+		return err
+	}
+	run, err := act(r.Context(), core.RunActionParams{ID: id, Now: now})
+	if err != nil {
+		return fmt.Errorf("%s run %d: %w", op, id, err)
+	}
+	writeJSON(w, http.StatusOK, run)
+	return nil
+}
+
+// TaskInfo is a registered task as GET /api/tasks lists it.
+type TaskInfo struct {
+	Name            string  `json:"name"`
+	DisplayName     string  `json:"display_name"`
+	Retries         int     `json:"retries"`
+	DelaySeconds    float64 `json:"delay_seconds"`
+	Backoff         float64 `json:"backoff"`
+	MaxDelaySeconds float64 `json:"max_delay_seconds,omitempty"`
+	TimeoutSeconds  float64 `json:"timeout_seconds,omitempty"`
+	// Schedule is the task's schedule as registered in code; nil for a
+	// manual-only task.
+	Schedule *TaskSchedule `json:"schedule"`
+}
+
+// TaskSchedule is the timing of a scheduled task, as registered in code.
+type TaskSchedule struct {
+	Kind          string             `json:"kind"`
+	EverySeconds  float64            `json:"every_seconds,omitempty"`
+	Cron          string             `json:"cron,omitempty"`
+	Timezone      string             `json:"timezone,omitempty"`
+	Description   string             `json:"description"`
+	RunOnStartup  bool               `json:"run_on_startup"`
+	Misfire       core.MisfirePolicy `json:"misfire"`
+	Overlap       core.OverlapPolicy `json:"overlap"`
+	JitterSeconds float64            `json:"jitter_seconds,omitempty"`
+}
+
+// Tasks lists the engine's registered tasks, by name.
+func (h *Handler) Tasks() []TaskInfo {
+	reg := h.engine.Registry()
+	tasks := reg.Tasks()
+	out := make([]TaskInfo, len(tasks))
+	for i, t := range tasks {
+		out[i] = TaskInfo{
+			Name: t.Name, DisplayName: t.DisplayName, Retries: t.Retry.Retries,
+			DelaySeconds: t.Retry.Delay.Seconds(), Backoff: t.Retry.Backoff,
+			MaxDelaySeconds: t.Retry.MaxDelay.Seconds(), TimeoutSeconds: t.Timeout.Seconds(),
+		}
+		if s, ok := reg.ScheduleByName(t.Name); ok {
+			out[i].Schedule = &TaskSchedule{
+				Kind: s.Kind(), EverySeconds: s.Every.Seconds(), Cron: s.Cron, Timezone: s.Timezone,
+				Description: s.Describe(), RunOnStartup: s.RunOnStartup, Misfire: s.Misfire,
+				Overlap: s.Overlap, JitterSeconds: s.Jitter.Seconds(),
+			}
+		}
+	}
+	return out
+}
+
+// listTasks is GET /api/tasks: {"tasks": [...]}.
+func (h *Handler) listTasks(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, struct {
+		Tasks []TaskInfo `json:"tasks"`
+	}{h.Tasks()})
+	return nil
+}
+
+// listTicks is GET /api/ticks?limit=: the most recent ticks, newest first.
+func (h *Handler) listTicks(w http.ResponseWriter, r *http.Request) error {
+	limit := defaultTicksLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxTicksLimit {
+			return badRequest("limit", v, fmt.Sprintf("must be an integer from 1 to %d", maxTicksLimit))
+		}
+		limit = n
+	}
+	ticks, err := h.store.ListTicks(r.Context(), limit)
+	if err != nil {
+		return fmt.Errorf("list ticks: %w", err)
+	}
+	if ticks == nil {
+		ticks = []core.TickRecord{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Ticks []core.TickRecord `json:"ticks"`
+	}{ticks})
+	return nil
+}

@@ -1,0 +1,48 @@
+// Package handler is tickflow's transport layer: the ways a tick is
+// triggered and the engine is operated from outside.
+//
+//   - Handler.Lambda is the AWS Lambda function. It accepts every payload a
+//     scheduled trigger sends (the EventBridge rule envelope, the EventBridge
+//     Scheduler envelope, a Scheduler Input payload, an empty payload; see
+//     DecodeTrigger) and runs one tick under the invocation's deadline; a
+//     Lambda Function URL request is served by the HTTP API instead.
+//   - Handler.ServeHTTP serves the HTTP API below and, at "/", the dashboard.
+//   - Handler.Tick is the one place a tick runs from any of these (and from
+//     cmd/local's built-in timer): it records metrics around Engine.TickAs.
+//
+// # HTTP API
+//
+// JSON in and out. Routes marked * change state and require the token when
+// Config.Token is set.
+//
+//	POST /tick *                         one tick; 200 with the core.Report, 500 with the partial report on an infrastructure failure
+//	GET  /api/schedules                  {"schedules": [core.ScheduleRecord…]} with descriptions in words
+//	GET  /api/schedules/{name}           one schedule
+//	POST /api/schedules/{name}/pause *   200 with the schedule
+//	POST /api/schedules/{name}/resume *  200 with the schedule
+//	POST /api/schedules/{name}/trigger * a run of the schedule's task now, source manual: 201 with the core.Run
+//	GET  /api/runs                       {"runs": [...], "next_cursor": "…"}, newest first; query status, source, task, schedule, cursor, limit (1-200, default 50)
+//	POST /api/runs *                     add_task {"task", "payload", "idempotency_key"}: 201 created, 200 when the key existed
+//	GET  /api/runs/{id}                  one run
+//	POST /api/runs/{id}/cancel *         a pending run: 200 with the run, 409 otherwise
+//	POST /api/runs/{id}/retry *          a failed run: 200 with the run (pending again), 409 otherwise
+//	GET  /api/tasks                      {"tasks": [TaskInfo…]}
+//	GET  /api/ticks?limit=               {"ticks": [core.TickRecord…]}, newest first (limit 1-200, default 20)
+//	GET  /healthz                        Health: 200 while ticks arrive, 503 when stale (see Handler.Check)
+//	GET  /metrics                        Prometheus text format
+//
+// An error is {"error": "message"} with a status from one table:
+// core.ErrNotFound 404 (unknown task, run or schedule), core.ErrInvalid 400
+// (malformed JSON, unknown fields, bad query values), core.ErrConflict and
+// core.ErrDuplicate 409, a body over Config.MaxBodyBytes 413, a missing or
+// wrong token 401, a wrong method 405 (with Allow), anything else 500 with a
+// generic message that names the request id (the full error is logged).
+// Bad input is rejected before anything is written. Every response carries
+// X-Request-Id (the client's, when well-formed), and each request is logged
+// once: method, path, status, duration_ms, request_id.
+//
+// When Config.Token is set, reads (GET) stay open: bind the server to a
+// trusted network or put it behind an authenticating proxy. Behind a
+// Function URL with AuthType AWS_IAM the Authorization header carries the
+// SigV4 signature, so leave Token empty there and let IAM authenticate.
+package handler

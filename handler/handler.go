@@ -1,0 +1,254 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tickflow/tickflow/core"
+)
+
+// Config configures a Handler. Zero values take the documented defaults.
+type Config struct {
+	// Engine runs ticks and manual operations. Required.
+	Engine *core.Engine
+	// Token, when set, is required as "Authorization: Bearer <token>" by
+	// POST /tick and every mutating API route (401 otherwise). Compared in
+	// constant time. Empty (the default) means no authentication.
+	Token string
+	// TickPeriod is how often the external trigger is expected to call the
+	// tick (default 1 minute). /healthz uses it.
+	TickPeriod time.Duration
+	// StaleAfter: /healthz answers 503 when the last tick started more than
+	// StaleAfter × TickPeriod ago (default 3).
+	StaleAfter float64
+	// MaxBodyBytes bounds request bodies; a larger body is answered 413
+	// (default 1 MiB).
+	MaxBodyBytes int64
+	// Logger receives request and invocation logs (default slog.Default()).
+	// NewLogger builds one that adds the request ids found in the context.
+	Logger *slog.Logger
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Engine == nil:
+		return errors.New("handler config: Engine is required")
+	case c.TickPeriod < 0:
+		return fmt.Errorf("handler config: TickPeriod %s must not be negative", c.TickPeriod)
+	case c.StaleAfter < 0 || c.StaleAfter != c.StaleAfter:
+		return fmt.Errorf("handler config: StaleAfter %v must be a positive number", c.StaleAfter)
+	case c.MaxBodyBytes < 0:
+		return fmt.Errorf("handler config: MaxBodyBytes %d must not be negative", c.MaxBodyBytes)
+	case strings.ContainsAny(c.Token, " \t\r\n"):
+		return errors.New("handler config: Token must not contain white space")
+	}
+	if c.TickPeriod == 0 {
+		c.TickPeriod = time.Minute
+	}
+	if c.StaleAfter == 0 {
+		c.StaleAfter = 3
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Handler serves tickflow over HTTP and Lambda. Create it with New; it is
+// safe for concurrent use.
+type Handler struct {
+	cfg     Config
+	engine  *core.Engine
+	store   core.Store
+	log     *slog.Logger
+	metrics *metrics
+	// started is when the handler was created, on the engine's clock when it
+	// has one (see uptime).
+	started     time.Time
+	startedMono time.Time
+
+	// mux holds the API routes and the dashboard; api holds the API routes
+	// alone, so a path of the API's namespace that no route matches gets a
+	// JSON 404/405 instead of the dashboard's catch-all.
+	mux *http.ServeMux
+	api *http.ServeMux
+}
+
+// New validates cfg, applies its defaults and returns a Handler with its own
+// Prometheus registry.
+func New(cfg Config) (*Handler, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	h := &Handler{
+		cfg:         cfg,
+		engine:      cfg.Engine,
+		store:       cfg.Engine.Store(),
+		log:         withContextIDs(cfg.Logger),
+		startedMono: time.Now(),
+	}
+	if c := cfg.Engine.Config().Clock; c != nil {
+		t, err := c.Now(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("handler: read engine clock: %w", err)
+		}
+		h.started = t
+	}
+	m, err := newMetrics(h)
+	if err != nil {
+		return nil, err
+	}
+	h.metrics = m
+	h.api = http.NewServeMux()
+	h.routes(h.api)
+	h.mux = http.NewServeMux()
+	h.routes(h.mux)
+	h.mountDashboard(h.mux)
+	return h, nil
+}
+
+// Registry returns the handler's Prometheus registry (served at /metrics),
+// for adding collectors of your own.
+func (h *Handler) Registry() *prometheus.Registry { return h.metrics.reg }
+
+// routes registers the API on mux. Every route is in apiNamespace.
+func (h *Handler) routes(mux *http.ServeMux) {
+	mux.Handle("POST /tick", h.mutating(h.postTick))
+	mux.Handle("GET /healthz", h.reading(h.getHealth))
+	mux.Handle("GET /metrics", h.metrics.handler())
+
+	mux.Handle("GET /api/schedules", h.reading(h.listSchedules))
+	mux.Handle("GET /api/schedules/{name}", h.reading(h.getSchedule))
+	mux.Handle("POST /api/schedules/{name}/pause", h.mutating(h.pauseSchedule))
+	mux.Handle("POST /api/schedules/{name}/resume", h.mutating(h.resumeSchedule))
+	mux.Handle("POST /api/schedules/{name}/trigger", h.mutating(h.triggerSchedule))
+
+	mux.Handle("GET /api/runs", h.reading(h.listRuns))
+	mux.Handle("POST /api/runs", h.mutating(h.addTask))
+	mux.Handle("GET /api/runs/{id}", h.reading(h.getRun))
+	mux.Handle("POST /api/runs/{id}/cancel", h.mutating(h.cancelRun))
+	mux.Handle("POST /api/runs/{id}/retry", h.mutating(h.retryRun))
+
+	mux.Handle("GET /api/tasks", h.reading(h.listTasks))
+	mux.Handle("GET /api/ticks", h.reading(h.listTicks))
+}
+
+// inAPINamespace reports whether path belongs to the API rather than the
+// dashboard.
+func inAPINamespace(path string) bool {
+	switch path {
+	case "/tick", "/healthz", "/metrics", "/api":
+		return true
+	}
+	return strings.HasPrefix(path, "/api/")
+}
+
+// patternPath strips the method and host from a ServeMux pattern.
+func patternPath(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = strings.TrimLeft(pattern[i+1:], " \t")
+	}
+	if i := strings.IndexByte(pattern, '/'); i > 0 {
+		pattern = pattern[i:]
+	}
+	return pattern
+}
+
+// ServeHTTP serves the API, /tick, /healthz, /metrics and the dashboard,
+// logging each request (method, path, status, duration_ms, request_id).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r)
+	ctx := withRequestID(r.Context(), id)
+	r = r.WithContext(ctx)
+	rw := &responseWriter{ResponseWriter: w}
+	rw.Header().Set("X-Request-Id", id)
+
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			rw.err = fmt.Errorf("panic: %v", p)
+			if !rw.wroteHeader {
+				writeJSON(rw, http.StatusInternalServerError, errorBody{Error: http.StatusText(http.StatusInternalServerError)})
+			}
+		}
+		h.logRequest(ctx, r, rw, time.Since(start))
+	}()
+
+	target := h.mux
+	_, pattern := h.mux.Handler(r)
+	if inAPINamespace(r.URL.Path) && !inAPINamespace(patternPath(pattern)) {
+		// A catch-all (the dashboard's "/") must not answer an API path.
+		target, pattern = h.api, ""
+	}
+	if pattern == "" {
+		// The mux's own 404/405 (or redirect): keep its status and Allow
+		// header, make the body JSON.
+		target.ServeHTTP(&jsonErrorWriter{responseWriter: rw, r: r}, r)
+		return
+	}
+	target.ServeHTTP(rw, r)
+}
+
+func (h *Handler) logRequest(ctx context.Context, r *http.Request, rw *responseWriter, d time.Duration) {
+	status := rw.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	attrs := []any{
+		"method", r.Method, "path", r.URL.Path, "status", status,
+		"duration_ms", float64(d.Microseconds()) / 1000, "bytes", rw.bytes,
+	}
+	lvl := slog.LevelInfo
+	switch {
+	case status >= 500:
+		lvl = slog.LevelError
+	case status >= 400:
+		lvl = slog.LevelWarn
+	case r.URL.Path == "/metrics" || r.URL.Path == "/healthz":
+		lvl = slog.LevelDebug // scraped and polled: noise at info
+	}
+	if rw.err != nil {
+		attrs = append(attrs, "error", rw.err.Error())
+	}
+	h.log.Log(ctx, lvl, "http request", attrs...)
+}
+
+// apiFunc is an API route: it writes its response or returns an error that
+// ServeHTTP maps to a status (statusOf).
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+// reading adapts a read-only route.
+func (h *Handler) reading(f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			writeError(w, err)
+		}
+	})
+}
+
+// mutating adapts a route that writes: it checks the token first.
+func (h *Handler) mutating(f apiFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !h.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tickflow"`)
+			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "missing or wrong bearer token"})
+			return
+		}
+		if err := f(w, r); err != nil {
+			writeError(w, err)
+		}
+	})
+}
