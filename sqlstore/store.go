@@ -35,6 +35,8 @@ type Store struct {
 	db  *sqlx.DB
 	d   *dialect
 	log *slog.Logger
+	// pruneOneIn: SQLite prunes old ticks in one EndTick out of this many.
+	pruneOneIn int
 }
 
 type options struct {
@@ -142,7 +144,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, d: dialects[t.dialect], log: o.logger}, nil
+	return &Store{db: db, d: dialects[t.dialect], log: o.logger, pruneOneIn: pruneOneIn}, nil
 }
 
 func openPostgres(ctx context.Context, dsn string, o options) (*sqlx.DB, error) {

@@ -36,6 +36,24 @@ func PostgresBaseURL(t testing.TB) string {
 // the URL to another process; OpenPostgres opens a store on it.
 func URLPostgres(t testing.TB) string {
 	t.Helper()
+	u := URLPostgresEmpty(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := sqlstore.Open(ctx, u, sqlstore.WithMaxOpenConns(2))
+	if err != nil {
+		t.Fatalf("open test store: %v", err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("migrate test schema: %v", err)
+	}
+	return u
+}
+
+// URLPostgresEmpty is URLPostgres without the migration: the schema exists
+// and is empty, for tests of Migrate itself.
+func URLPostgresEmpty(t testing.TB) string {
+	t.Helper()
 	base := PostgresBaseURL(t)
 	u, err := url.Parse(base)
 	if err != nil {
@@ -67,14 +85,6 @@ func URLPostgres(t testing.TB) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	st, err := sqlstore.Open(ctx, u.String(), sqlstore.WithMaxOpenConns(2))
-	if err != nil {
-		t.Fatalf("open test store: %v", err)
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatalf("migrate test schema: %v", err)
-	}
 	return u.String()
 }
 

@@ -1,0 +1,11 @@
+package sqlstore
+
+// ParseURL exposes parseURL to the external tests: the dialect and the DSN
+// Open would use.
+func ParseURL(raw string) (dialect, dsn string, err error) {
+	t, err := parseURL(raw)
+	return t.dialect, t.dsn, err
+}
+
+// PruneEveryEndTick makes SQLite prune old ticks in every EndTick.
+func (s *Store) PruneEveryEndTick() { s.pruneOneIn = 1 }

@@ -1,0 +1,116 @@
+package sqlstore_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/sqlstore"
+	"github.com/tickflow/tickflow/sqlstore/sqlstoretest"
+)
+
+// objects counts the tickflow tables and indexes of a store's schema.
+func objects(t *testing.T, st *sqlstore.Store) int {
+	t.Helper()
+	q := `SELECT count(*) FROM sqlite_master WHERE name LIKE 'tickflow%'`
+	if st.Dialect() == "postgres" {
+		q = `SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname LIKE 'tickflow%'`
+	}
+	var n int
+	if err := st.DB().Get(&n, q); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	for _, dialect := range sqlstoretest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlstoretest.Open(t, dialect) // migrated once
+			before := objects(t, st)
+			if before < 4+8 { // four tables and their indexes
+				t.Fatalf("only %d tickflow objects after Migrate", before)
+			}
+			r, _, err := st.InsertRun(ctx, core.InsertRunParams{Task: "keep", MaxAttempts: 1, IdempotencyKey: "k"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 2; i++ {
+				if err := st.Migrate(ctx); err != nil {
+					t.Fatalf("Migrate again: %v", err)
+				}
+			}
+			if after := objects(t, st); after != before {
+				t.Fatalf("%d tickflow objects after migrating again; want %d", after, before)
+			}
+			if got, err := st.GetRun(ctx, r.ID); err != nil || got.IdempotencyKey != "k" {
+				t.Fatalf("run lost by Migrate: %+v, %v", got, err)
+			}
+		})
+	}
+}
+
+// migrateConcurrently opens n stores on url at once and migrates them at
+// once, as n processes starting together would.
+func migrateConcurrently(t *testing.T, url string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			st, err := sqlstore.Open(ctx, url, sqlstore.WithMaxOpenConns(1))
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer st.Close()
+			errs <- st.Migrate(ctx)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent Migrate: %v", err)
+		}
+	}
+}
+
+func TestMigrateConcurrentPostgres(t *testing.T) {
+	url := sqlstoretest.URLPostgresEmpty(t)
+	migrateConcurrently(t, url, 8)
+	st, err := sqlstore.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	want := objects(t, sqlstoretest.OpenPostgres(t))
+	if got := objects(t, st); got != want {
+		t.Fatalf("%d tickflow objects after 8 concurrent migrations; want %d", got, want)
+	}
+}
+
+func TestMigrateConcurrentSQLite(t *testing.T) {
+	url := "sqlite:" + filepath.Join(t.TempDir(), "race.db")
+	migrateConcurrently(t, url, 8)
+	st, err := sqlstore.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	want := objects(t, sqlstoretest.OpenSQLite(t))
+	if got := objects(t, st); got != want {
+		t.Fatalf("%d tickflow objects after 8 concurrent migrations; want %d", got, want)
+	}
+}

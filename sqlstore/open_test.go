@@ -1,0 +1,208 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/sqlstore"
+)
+
+func TestParseURL(t *testing.T) {
+	abs := filepath.Join(t.TempDir(), "x.db")
+	good := []struct {
+		url, dialect, dsn string
+	}{
+		{"postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"},
+		{"postgresql://u:p@db.example:5432/app?search_path=s1", "postgres", "postgresql://u:p@db.example:5432/app?search_path=s1"},
+		{"POSTGRES://h/db", "postgres", "POSTGRES://h/db"},
+		{"postgres:///db?host=/var/run/postgresql", "postgres", "postgres:///db?host=/var/run/postgresql"},
+		{"sqlite:tickflow.db", "sqlite", "tickflow.db"},
+		{sqlstore.DefaultURL, "sqlite", "tickflow.db"},
+		{"sqlite:data/./runs.db", "sqlite", "data/runs.db"},
+		{"sqlite:" + abs, "sqlite", abs},
+		{"sqlite://" + abs, "sqlite", abs},
+		{"file:tickflow.db", "sqlite", "tickflow.db"},
+		{"file:" + abs, "sqlite", abs},
+		{"sqlite::memory:", "sqlite", ":memory:"},
+		{"file::memory:", "sqlite", ":memory:"},
+	}
+	for _, tt := range good {
+		d, dsn, err := sqlstore.ParseURL(tt.url)
+		if err != nil || d != tt.dialect || dsn != tt.dsn {
+			t.Errorf("ParseURL(%q) = %q, %q, %v; want %q, %q, nil", tt.url, d, dsn, err, tt.dialect, tt.dsn)
+		}
+	}
+	bad := []struct {
+		url, why string
+	}{
+		{"", "no scheme"},
+		{"tickflow.db", "no scheme"},
+		{"/var/lib/tickflow.db", "no scheme"},
+		{"mysql://root@localhost/db", `unsupported scheme "mysql"`},
+		{"http://example.com", `unsupported scheme "http"`},
+		{"sqlite:", "no path"},
+		{"file:", "no path"},
+		{"sqlite://host/x.db", "not a host"},
+		{"sqlite:x.db?mode=ro", "query parameters"},
+		{"sqlite:x.db#frag", "query parameters"},
+		{"sqlite::temp:", "only :memory:"},
+		{"postgres:db", "starts with postgres://"},
+		{"postgres://", "no host"},
+		{"postgres://h:notaport/db", "malformed"},
+	}
+	for _, tt := range bad {
+		d, dsn, err := sqlstore.ParseURL(tt.url)
+		if err == nil {
+			t.Errorf("ParseURL(%q) = %q, %q, nil; want an error", tt.url, d, dsn)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tt.why) || !strings.Contains(msg, "postgres://") || !strings.Contains(msg, "sqlite:PATH") {
+			t.Errorf("ParseURL(%q) error %q: want it to say %q and name the accepted forms", tt.url, msg, tt.why)
+		}
+	}
+}
+
+func TestOpenRejectsBadURL(t *testing.T) {
+	_, err := sqlstore.Open(context.Background(), "mysql://root@localhost/db")
+	if err == nil || !strings.Contains(err.Error(), "accepted forms") {
+		t.Fatalf("Open(mysql://…) error = %v; want one naming the accepted forms", err)
+	}
+}
+
+func TestOpenPostgresUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := sqlstore.Open(ctx, "postgres://tickflow:secret@127.0.0.1:1/none?sslmode=disable&connect_timeout=5")
+	if err == nil {
+		t.Fatal("Open of a PostgreSQL server that is not there succeeded")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "connect to postgres") || strings.Contains(msg, "secret") {
+		t.Fatalf("error %q: want it to say it could not connect, without the password", msg)
+	}
+}
+
+func TestOpenSQLiteCreatesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	st, err := sqlstore.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.Dialect() != "sqlite" {
+		t.Fatalf("Dialect() = %q", st.Dialect())
+	}
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var mode string
+	if err := st.DB().Get(&mode, "PRAGMA journal_mode"); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	head, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(head, []byte("SQLite format 3\x00")) {
+		t.Fatalf("%s is not a SQLite file after Migrate (%v)", path, err)
+	}
+}
+
+func TestOpenSQLiteMemory(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, "sqlite::memory:", sqlstore.WithMaxOpenConns(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.DB().Stats().MaxOpenConnections; n != 1 {
+		t.Fatalf("in-memory SQLite pool has %d connections; want 1 (each connection is its own database)", n)
+	}
+	r, _, err := st.InsertRun(ctx, core.InsertRunParams{Task: "t", MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetRun(ctx, r.ID); err != nil {
+		t.Fatalf("run written on the in-memory database is not there: %v", err)
+	}
+}
+
+func TestOpenSQLiteRefusesNonDatabase(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string][]byte{
+		"text":  []byte("these are my notes, not a database\n"),
+		"short": []byte("SQLite"),
+		"json":  []byte(`{"runs": []}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name+".db")
+			if err := os.WriteFile(path, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.Stat(path)
+			st, err := sqlstore.Open(context.Background(), "sqlite:"+path)
+			if err == nil {
+				st.Close()
+				t.Fatal("Open of a file that is not a SQLite database succeeded")
+			}
+			if !strings.Contains(err.Error(), "not a SQLite database") {
+				t.Errorf("error %q: want it to say the file is not a SQLite database", err)
+			}
+			after, rerr := os.ReadFile(path)
+			if rerr != nil || !bytes.Equal(after, content) {
+				t.Fatalf("file changed by a failed Open: %q (%v)", after, rerr)
+			}
+			if st, _ := os.Stat(path); !st.ModTime().Equal(before.ModTime()) {
+				t.Errorf("file's modification time changed")
+			}
+			for _, side := range []string{"-wal", "-shm", "-journal"} {
+				if _, err := os.Stat(path + side); err == nil {
+					t.Errorf("a failed Open left %s%s", path, side)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenSQLiteNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	regular := filepath.Join(dir, "plain.txt")
+	if err := os.WriteFile(regular, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"parent is a file", filepath.Join(regular, "x.db"), "not a directory"},
+		{"parent missing", filepath.Join(dir, "missing", "x.db"), "no such file or directory"},
+		{"path is a directory", dir, "is a directory"},
+	}
+	if os.Geteuid() != 0 { // root writes through permission bits
+		ro := filepath.Join(dir, "ro.db")
+		if err := os.WriteFile(ro, nil, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct{ name, path, want string }{"read-only file", ro, "not writable"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := sqlstore.Open(context.Background(), "sqlite:"+tt.path)
+			if err == nil {
+				st.Close()
+				t.Fatalf("Open(%s) succeeded", tt.path)
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.path) {
+				t.Fatalf("error %q: want it to name the path and say %q", err, tt.want)
+			}
+		})
+	}
+	if b, err := os.ReadFile(regular); err != nil || string(b) != "x" {
+		t.Fatalf("plain file changed: %q, %v", b, err)
+	}
+}
