@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		fn   func(t *testing.T, h *harness)
 	}{
 		{"ConcurrentTicks", testConcurrentTicks},
+		{"ClaimDue", testClaimDue},
 		{"Misfire", testMisfire},
 		{"Overlap", testOverlap},
 		{"LeaseExpiry", testLeaseExpiry},
