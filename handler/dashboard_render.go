@@ -124,16 +124,21 @@ func fmtDue(now, t time.Time) string {
 	return "due since " + fmtDuration(now.Sub(t).Truncate(time.Second))
 }
 
-// fmtDuration is a short human duration: "850 ms", "12.3 s", "4m 10s",
+// fmtDuration is a short human duration: "<1 ms", "850 ms", "2.5 s", "12 s", "4m 10s",
 // "2h 5m", "3d 4h".
 func fmtDuration(d time.Duration) string {
 	if d < 0 {
 		return "-" + fmtDuration(-d)
 	}
 	switch {
+	case d < time.Millisecond:
+		if d == 0 {
+			return "0 ms"
+		}
+		return "<1 ms"
 	case d < time.Second:
 		return fmt.Sprintf("%d ms", d.Milliseconds())
-	case d < 10*time.Second:
+	case d < 10*time.Second && d%time.Second != 0:
 		return fmt.Sprintf("%.1f s", d.Seconds())
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Seconds()))

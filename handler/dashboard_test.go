@@ -178,10 +178,10 @@ func TestDashboardPagesRender(t *testing.T) {
 
 	s := c.get("/ui/schedules").want(t, http.StatusOK)
 	s.has(t,
-		"Clean up sessions", "every 5 minutes", // display name, interval in words
-		"at 09:00 every day, America/New_York", // cron in words
-		"2026-03-09 12:05:00 UTC",              // cleanup's next run (t0+5m)
-		"2026-03-09 09:00:00 EDT (America/New_York)", "2026-03-09 13:00:00 UTC", "in 1h", // report's, in its zone and UTC
+		// Display name, the specs in words.
+		"Clean up sessions", "every 5 minutes", "at 09:00 every day, America/New_York",
+		// cleanup's next run (t0+5m); report's in its zone and in UTC.
+		"2026-03-09 12:05:00 UTC", "2026-03-09 09:00:00 EDT (America/New_York)", "2026-03-09 13:00:00 UTC", "in 1h",
 		"misfire <b>coalesce</b>", "overlap <b>skip</b>",
 		`action="/ui/schedules/cleanup/trigger"`, `action="/ui/schedules/report/pause"`,
 		"none yet", // no run yet
@@ -269,7 +269,7 @@ func TestDashboardRunsFilters(t *testing.T) {
 		{"schedule=cleanup&source=manual", []int64{trig.ID}},
 		{"status=cancelled", nil},
 	} {
-		p := c.get("/ui/runs?" + tc.query).want(t, http.StatusOK)
+		p := c.get("/ui/runs?"+tc.query).want(t, http.StatusOK)
 		if got := p.runIDs(t); !slices.Equal(got, tc.want) {
 			t.Errorf("?%s lists %v, want %v", tc.query, got, tc.want)
 		}
@@ -321,13 +321,13 @@ func TestDashboardRunDetail(t *testing.T) {
 	flaky := e.addTask("flaky", "")
 	rep := e.tick()
 
-	d := c.get("/ui/runs/" + itoa(email.ID)).want(t, http.StatusOK)
+	d := c.get("/ui/runs/"+itoa(email.ID)).want(t, http.StatusOK)
 	d.has(t, "Run #"+itoa(email.ID), `<span class="badge st-success">success</span>`,
 		"&#34;to&#34;: &#34;&lt;script&gt;alert(1)&lt;/script&gt;&#34;,\n  &#34;n&#34;: 1", // indented, escaped payload
 		rep.TickID, "1 of 1", "none (manual run)")
 	d.lacks(t, "<script>alert", `data-action="retry"`, `data-action="cancel"`)
 
-	f := c.get("/ui/runs/" + itoa(flaky.ID)).want(t, http.StatusOK)
+	f := c.get("/ui/runs/"+itoa(flaky.ID)).want(t, http.StatusOK)
 	f.has(t, `<span class="badge st-failed">failed</span>`, `id="run-error">flaky failed</pre>`, `action="/ui/runs/`+itoa(flaky.ID)+`/retry"`)
 
 	c.get("/ui/runs/999999").want(t, http.StatusNotFound).has(t, "not found")

@@ -44,8 +44,6 @@
     for (var i = 0; i < regions.length; i++) {
       if (regions[i].id) refresher(regions[i].id);
     }
-    // Filters apply as soon as a select changes (the Filter button remains
-    // for browsers without JavaScript).
     var filters = document.getElementById("filters");
     if (filters) {
       // Leave unset filters out of the URL (disabled fields are not sent).
@@ -54,9 +52,6 @@
         for (var j = 0; j < selects.length; j++) selects[j].disabled = selects[j].value === "";
       };
       filters.addEventListener("submit", trim);
-      filters.addEventListener("change", function (ev) {
-        if (ev.target && ev.target.tagName === "SELECT") { trim(); filters.submit(); }
-      });
       // Coming back through the history re-enables them.
       window.addEventListener("pageshow", function () {
         var selects = filters.querySelectorAll("select");
