@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "time/tzdata" // zones must not depend on the runtime image's files
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/tickflow/tickflow/cmd/internal/demo"
+	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/handler"
+	"github.com/tickflow/tickflow/sqlstore"
+)
+
+// register adds the program's tasks and schedules. THIS is the function to
+// change in your copy: replace demo.Register with your own calls, e.g.
+//
+//	reg.Schedule("cleanup_expired_sessions", cleanup, core.Every(5*time.Minute), core.Retries(1))
+//	reg.Schedule("morning_report", report, core.Cron("0 9 * * *"), core.Timezone("America/New_York"))
+//	reg.Register("send_email", sendEmail) // manual-only, enqueued with POST /api/runs
+func register(reg *core.Registry) error {
+	return demo.Register(reg)
+}
+
+func main() {
+	cfg, err := loadConfig(os.Getenv)
+	log := handler.NewLogger(os.Stdout, true, cfg.logLevel)
+	slog.SetDefault(log)
+	if err != nil {
+		log.Error("bad configuration", "error", err)
+		os.Exit(1)
+	}
+	start := time.Now()
+	h, store, err := setup(context.Background(), cfg, log)
+	if err != nil {
+		log.Error("cold start failed", "error", err)
+		os.Exit(1)
+	}
+	log.Info("cold start done", "dialect", store.Dialect(), "migrated", cfg.migrate, "duration_ms", time.Since(start).Milliseconds())
+	lambda.StartWithOptions(h.Lambda(), lambda.WithEnableSIGTERM(func() {
+		// The execution environment is shutting down (no invocation is
+		// running): close the pool so PostgreSQL frees the connections now,
+		// then exit instead of waiting for SIGKILL.
+		if err := store.Close(); err != nil {
+			log.Warn("close store at shutdown", "error", err)
+		}
+		log.Info("shutdown: store closed")
+		os.Exit(0)
+	}))
+}
+
+// config is the function's configuration, read from the environment once
+// at cold start.
+type config struct {
+	databaseURL string
+	migrate     bool
+	token       string
+	maxConns    int
+	tickPeriod  time.Duration
+	logLevel    slog.Level
+}
+
+// loadConfig reads the environment. It returns the config (with a usable log
+// level even on error) and the first problem found.
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		databaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		migrate:     true,
+		token:       getenv("TICKFLOW_TOKEN"),
+		maxConns:    2,
+		tickPeriod:  time.Minute,
+		logLevel:    slog.LevelInfo,
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := cfg.logLevel.UnmarshalText([]byte(v)); err != nil {
+			return cfg, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", v)
+		}
+	}
+	if cfg.databaseURL == "" {
+		return cfg, fmt.Errorf("DATABASE_URL is required (postgres://user:pass@host:5432/db?sslmode=require)")
+	}
+	if v := getenv("TICKFLOW_MIGRATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("TICKFLOW_MIGRATE %q: want true or false", v)
+		}
+		cfg.migrate = b
+	}
+	if v := getenv("TICKFLOW_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return cfg, fmt.Errorf("TICKFLOW_MAX_CONNS %q: want 1 to 100", v)
+		}
+		cfg.maxConns = n
+	}
+	if v := getenv("TICKFLOW_TICK_PERIOD"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return cfg, fmt.Errorf("TICKFLOW_TICK_PERIOD %q: want a positive duration such as 1m", v)
+		}
+		cfg.tickPeriod = d
+	}
+	return cfg, nil
+}
+
+// setup registers the tasks, opens the store with a small pool kept across
+// invocations, applies the schema when configured (under an advisory lock, so
+// racing cold starts are safe) and returns the handler.
+func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler, *sqlstore.Store, error) {
+	reg := core.NewRegistry()
+	if err := register(reg); err != nil {
+		return nil, nil, fmt.Errorf("register tasks: %w", err)
+	}
+	if strings.HasPrefix(cfg.databaseURL, "sqlite:") || strings.HasPrefix(cfg.databaseURL, "file:") {
+		log.Warn("SQLite in Lambda lives in one execution environment's /tmp and is lost with it; use PostgreSQL")
+	}
+	store, err := sqlstore.Open(ctx, cfg.databaseURL, sqlstore.WithMaxOpenConns(cfg.maxConns), sqlstore.WithLogger(log))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store: %w", err)
+	}
+	if cfg.migrate {
+		if err := store.Migrate(ctx); err != nil {
+			store.Close()
+			return nil, nil, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	engine, err := core.NewEngine(core.Config{Store: store, Registry: reg, Logger: log, Trigger: "lambda"})
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("engine: %w", err)
+	}
+	h, err := handler.New(handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log})
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("handler: %w", err)
+	}
+	return h, store, nil
+}

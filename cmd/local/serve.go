@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/handler"
+)
+
+// shutdownTimeout bounds how long serve waits for open HTTP requests at exit.
+const shutdownTimeout = 30 * time.Second
+
+func runServe(ctx context.Context, c *cli, args []string) error {
+	fs := c.newFlagSet("serve", "serve [flags]",
+		"Serves the REST API, POST /tick, /healthz, /metrics and the dashboard, and calls the\n"+
+			"tick every --interval (the local stand-in for EventBridge). Stops on SIGINT or\n"+
+			"SIGTERM after the running tick finishes. Listening on a non-loopback address\n"+
+			"requires a token.")
+	sf := c.addStoreFlags(fs, "info")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	interval := fs.Duration("interval", 10*time.Second, "built-in trigger period; 0 turns it off (call POST /tick yourself)")
+	token := fs.String("token", c.getenv("TICKFLOW_TOKEN"), "bearer token required by POST /tick and mutating API routes (env TICKFLOW_TOKEN)")
+	if err := c.parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if *interval < 0 {
+		return usagef("bad --interval %s: must not be negative", *interval)
+	}
+	if err := checkListen(*addr, *token); err != nil {
+		return err
+	}
+
+	a, err := c.open(ctx, sf, core.Config{Trigger: "timer"})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	period := *interval
+	if period == 0 {
+		period = time.Minute // what /healthz expects from an outside trigger
+	}
+	h, err := handler.New(handler.Config{Engine: a.engine, Token: *token, TickPeriod: period, Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("build handler: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.log.Info("serving", "url", "http://"+ln.Addr().String(), "database", redact(sf.databaseURL),
+		"interval", interval.String(), "token", *token != "")
+
+	var wg sync.WaitGroup
+	if *interval > 0 {
+		wg.Go(func() { tickEvery(ctx, h, *interval, a) })
+	}
+
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down: finishing the running tick and open requests")
+	case err := <-served:
+		wg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	}
+	wg.Wait()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// tickEvery calls the tick at once and then every interval until ctx ends.
+// A tick in progress when ctx ends runs to completion: its context is not
+// cancelled, so it records every outcome and releases its leases.
+func tickEvery(ctx context.Context, h *handler.Handler, interval time.Duration, a *app) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := h.Tick(context.WithoutCancel(ctx), "timer"); err != nil {
+			// The engine has logged the tick; the next one recovers.
+			a.log.Warn("timer tick failed; retrying at the next interval", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// checkListen refuses a non-loopback address without a token: the API can
+// enqueue runs and the tick runs code.
+func checkListen(addr, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("bad --addr %q: %v", addr, err)
+	}
+	if token != "" || isLoopback(host) {
+		return nil
+	}
+	return usagef("refusing to listen on %s without a token: set --token or TICKFLOW_TOKEN, or listen on 127.0.0.1", addr)
+}
+
+// isLoopback reports whether host names only the loopback interface. An empty
+// host (":8080") listens on every interface.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

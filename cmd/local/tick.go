@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+)
+
+func runTick(ctx context.Context, c *cli, args []string) error {
+	fs := c.newFlagSet("tick", "tick [flags]",
+		"Runs one tick: claims the due schedule slots and runnable runs, runs them, and\n"+
+			"prints the JSON report on stdout. Exits 1 on an infrastructure failure (the\n"+
+			"database), with the partial report; a failed task is a recorded run, not a\n"+
+			"failure of the tick. For system cron: * * * * * tickflow tick")
+	sf := c.addStoreFlags(fs, "warn")
+	workers := fs.Int("workers", 0, "runs executed at once (default 32)")
+	batch := fs.Int("batch-size", 0, "schedules or runs claimed per statement (default 1000)")
+	timeout := fs.Duration("timeout", 0, "the tick's deadline (default 5m): no run starts when too little is left")
+	now := fs.String("now", "", "for tests and simulations only: use this RFC 3339 instant as the tick's clock instead of the database's")
+	if err := c.parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	cfg := core.Config{Workers: *workers, BatchSize: *batch, MaxTickDuration: *timeout, Trigger: "cli"}
+	switch {
+	case *workers < 0:
+		return usagef("bad --workers %d: must not be negative", *workers)
+	case *batch < 0:
+		return usagef("bad --batch-size %d: must not be negative", *batch)
+	case *timeout < 0:
+		return usagef("bad --timeout %s: must not be negative", *timeout)
+	}
+	if *now != "" {
+		t, err := time.Parse(time.RFC3339Nano, *now)
+		if err != nil {
+			return usagef("bad --now %q: want RFC 3339 such as 2026-03-08T07:30:00Z", *now)
+		}
+		cfg.Clock = core.NewStubClock(t)
+	}
+	a, err := c.open(ctx, sf, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, tickErr := a.engine.Tick(ctx)
+	if err := writeJSON(c.stdout, rep); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if tickErr != nil {
+		return fmt.Errorf("tick: %w", tickErr)
+	}
+	return nil
+}
