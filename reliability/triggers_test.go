@@ -2,8 +2,10 @@ package reliability
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,6 +167,28 @@ func runTriggers(t *testing.T, dialect string) {
 	concurrently(evLate2, a, b)
 	concurrently(evLate2, a)
 
+	// A rewind (a restored backup, a bad manual edit) puts the minutely
+	// schedules' next_run back to t0+2m: every slot the next tick plans is
+	// already recorded, and the unique (schedule, slot) key turns each into
+	// a conflict: coalesce 1 (t0+25m), skip 2 (t0+24m skipped, t0+25m),
+	// catchup 24 (t0+2m..t0+25m).
+	t2 := t0.Add(2 * time.Minute)
+	for name, sp := range specs {
+		if sp.Every == time.Minute {
+			setNextRun(t, dialect, url, name, t2)
+		}
+	}
+	runsBefore, execsBefore, reportsBefore := countRuns(t, st), len(rec.Snapshot()), len(reports)
+	concurrently(evLate2, a, b)
+	rewindConflicts := 0
+	for _, r := range reports[reportsBefore:] {
+		rewindConflicts += r.Conflicts
+	}
+	if n, e := countRuns(t, st), len(rec.Snapshot()); n != runsBefore || e != execsBefore || rewindConflicts != 27 {
+		t.Errorf("after the rewind: runs %d -> %d, executions %d -> %d, conflicts %d (want no new run or execution and 27 conflicts)",
+			runsBefore, n, execsBefore, e, rewindConflicts)
+	}
+
 	runs := allRuns(t, st)
 	expected := map[string][]time.Time{}
 	for name, sp := range specs {
@@ -196,7 +220,6 @@ func runTriggers(t *testing.T, dialect string) {
 		}
 		return out
 	}
-	t2 := t0.Add(2 * time.Minute)
 	t15 := t0.Add(15 * time.Minute)
 	check := func(name string, got []rec2, want []rec2) {
 		t.Helper()
@@ -218,17 +241,38 @@ func runTriggers(t *testing.T, dialect string) {
 		t.Errorf("every15m_skip: the late slot was executed %d times; policy skip runs none", n)
 	}
 
-	var claimed, conflicts int
+	var claimed int
 	for _, r := range reports {
 		claimed += r.Claimed
-		conflicts += r.Conflicts
 	}
 	figures(t, "triggers/"+dialect,
 		"lambda_instances", 2, "deliveries", deliveries, "distinct_events", 4, "schedules", len(specs),
 		"slots_expected", c.Expected, "runs_recorded", len(runs), "executions", len(execs), "slots_run", c.Run,
 		"coalesced", c.Coalesced, "skipped", c.Skipped, "duplicated", c.Duplicated, "lost", c.Lost,
-		"claimed", claimed, "claim_conflicts", conflicts)
+		"claimed", claimed, "rewind_conflicts", rewindConflicts, "rewind_new_runs", len(runs)-runsBefore)
 	if len(execs) != claimed {
 		t.Errorf("%d executions for %d claimed runs", len(execs), claimed)
+	}
+}
+
+// setNextRun moves a schedule's next_run behind the store's back, with the
+// dialect's own encoding of instants (timestamptz; SQLite unix microseconds).
+func setNextRun(t *testing.T, dialect, storeURL, name string, at time.Time) {
+	t.Helper()
+	driver, dsn, arg, stmt := "postgres", storeURL, any(at), `UPDATE tickflow_schedules SET next_run = $1 WHERE name = $2`
+	if dialect == "sqlite" {
+		driver, dsn, arg, stmt = "sqlite", strings.TrimPrefix(storeURL, "sqlite:"), at.UnixMicro(), `UPDATE tickflow_schedules SET next_run = ? WHERE name = ?`
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(stmt, arg, name)
+	if err != nil {
+		t.Fatalf("set next_run of %s: %v", name, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("set next_run of %s: %d rows", name, n)
 	}
 }
