@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// The floor: the least work any scheduler on PostgreSQL must do to fire N
+// due schedules: one set-based statement that claims the due rows (FOR
+// UPDATE SKIP LOCKED), records one run per slot and advances next_run, and
+// one that finishes the N runs. No Go-side planning, no retries, no report.
+const (
+	floorSchemaSQL = `
+CREATE TABLE floor_schedules (
+	name     text PRIMARY KEY,
+	every    interval NOT NULL,
+	next_run timestamptz NOT NULL
+);
+CREATE INDEX floor_schedules_next_run ON floor_schedules (next_run);
+CREATE TABLE floor_runs (
+	id          bigserial PRIMARY KEY,
+	schedule    text NOT NULL,
+	slot        timestamptz NOT NULL,
+	status      text NOT NULL,
+	started_at  timestamptz,
+	finished_at timestamptz,
+	UNIQUE (schedule, slot)
+)`
+	floorSeedSQL = `
+INSERT INTO floor_schedules (name, every, next_run)
+SELECT 'sched_' || lpad(i::text, 6, '0'), interval '1 minute', date_trunc('second', now()) - interval '1 second'
+FROM generate_series(1, $1) AS i`
+	floorResetSQL = `
+TRUNCATE floor_runs;
+UPDATE floor_schedules SET next_run = date_trunc('second', now()) - interval '1 second'`
+	floorVacuumSQL = `VACUUM ANALYZE floor_schedules, floor_runs`
+	floorClaimSQL  = `
+WITH due AS (
+	SELECT name, every, next_run FROM floor_schedules
+	WHERE next_run <= now()
+	ORDER BY next_run
+	LIMIT $1
+	FOR UPDATE SKIP LOCKED
+), advanced AS (
+	UPDATE floor_schedules s SET next_run = due.next_run + due.every
+	FROM due WHERE s.name = due.name
+)
+INSERT INTO floor_runs (schedule, slot, status, started_at)
+SELECT name, next_run, 'running', now() FROM due
+ON CONFLICT (schedule, slot) DO NOTHING
+RETURNING id`
+	floorFinishSQL = `
+UPDATE floor_runs SET status = 'success', finished_at = now()
+WHERE id = ANY($1::bigint[]) AND status = 'running'`
+)
+
+// benchFloor measures the floor at n due schedules, reps times.
+func benchFloor(ctx context.Context, n, reps int) (Result, error) {
+	res := Result{Name: fmt.Sprintf("floor-%d", n), Group: "floor", N: n,
+		Title: fmt.Sprintf("floor: set-based SQL, %s due schedules", thousands(n))}
+	schema, err := openSchema(ctx, res.Name)
+	if err != nil {
+		return res, err
+	}
+	defer schema.Close(ctx)
+	var counter Counter
+	db, err := openCounted(schema.URL, &counter)
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, floorSchemaSQL); err != nil {
+		return res, fmt.Errorf("floor schema: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, floorSeedSQL, n); err != nil {
+		return res, fmt.Errorf("floor seed: %w", err)
+	}
+	for i := 0; i < reps; i++ {
+		if i > 0 {
+			if _, err := db.ExecContext(ctx, floorResetSQL); err != nil {
+				return res, fmt.Errorf("floor reset: %w", err)
+			}
+		}
+		if _, err := db.ExecContext(ctx, floorVacuumSQL); err != nil {
+			return res, fmt.Errorf("floor vacuum: %w", err)
+		}
+		// Warm the connection outside the timing, as a scheduler's pool is.
+		if err := db.PingContext(ctx); err != nil {
+			return res, fmt.Errorf("floor ping: %w", err)
+		}
+		before := counter.Snapshot()
+		start := time.Now()
+		done, err := floorTick(ctx, db, n)
+		elapsed := time.Since(start)
+		if err != nil {
+			return res, err
+		}
+		res.addRun(elapsed, counter.Snapshot().Sub(before), done)
+	}
+	if res.Completed != n {
+		return res, fmt.Errorf("floor fired %d of %d schedules", res.Completed, n)
+	}
+	return res, nil
+}
+
+// floorTick claims up to limit due schedules, "runs" them (no-op) and
+// finishes their runs; it returns how many runs it finished.
+func floorTick(ctx context.Context, db *sql.DB, limit int) (int, error) {
+	rows, err := db.QueryContext(ctx, floorClaimSQL, limit)
+	if err != nil {
+		return 0, fmt.Errorf("floor claim: %w", err)
+	}
+	ids := make([]int64, 0, limit)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("floor claim scan: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, fmt.Errorf("floor claim close: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("floor claim rows: %w", err)
+	}
+	r, err := db.ExecContext(ctx, floorFinishSQL, pq.Array(ids))
+	if err != nil {
+		return 0, fmt.Errorf("floor finish: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("floor finish: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/sqlstore"
+)
+
+// cpuProfile, when set (-cpuprofile with -only), receives a CPU profile of
+// the timed ticks of a tickflow contender.
+var cpuProfile string
+
+// inlineCountN: ticks of this many schedules are timed through the counting
+// proxy instead of being run once more to be counted.
+const inlineCountN = 100000
+
+// tickflowBudget: no further repetition starts after this much time, so that
+// the whole command stays within its 10 minutes.
+const tickflowBudget = 40 * time.Second
+
+const (
+	// tickflowResetDueSQL makes every schedule due one second ago, on its
+	// anchor (so the slot is on the interval's grid), like the floor's reset.
+	tickflowResetDueSQL = `
+TRUNCATE tickflow_runs;
+UPDATE tickflow_schedules
+SET anchor = date_trunc('second', now()) - interval '1 second',
+    next_run = date_trunc('second', now()) - interval '1 second'`
+	// tickflowResetEmptySQL makes no schedule due for an hour.
+	tickflowResetEmptySQL = `
+TRUNCATE tickflow_runs;
+UPDATE tickflow_schedules
+SET anchor = date_trunc('second', now()) + interval '1 hour',
+    next_run = date_trunc('second', now()) + interval '1 hour'`
+	tickflowVacuumSQL = `VACUUM ANALYZE tickflow_schedules, tickflow_runs, tickflow_ticks`
+)
+
+func tickflowContenders(s sizes, reps func(int) int) []contender {
+	var cases []tickflowCase
+	for _, n := range s.TickN {
+		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: reps(n)})
+	}
+	n := s.ConcurrentN
+	cases = append(cases,
+		tickflowCase{name: fmt.Sprintf("tickflow-%d-batch%d", n, n), n: n, engines: 1, due: true, reps: s.Reps, batch: n},
+		tickflowCase{name: "tickflow-empty", n: s.EmptyN, engines: 1, due: false, reps: s.Reps},
+		tickflowCase{name: fmt.Sprintf("tickflow-%dx-%d", s.Ticks, n), n: n, engines: s.Ticks, due: true, reps: s.Reps})
+	cs := make([]contender, len(cases))
+	for i, tc := range cases {
+		cs[i] = contender{tc.name, func(ctx context.Context) (Result, error) { return benchTickflow(ctx, tc) }}
+	}
+	return cs
+}
+
+// tickflowCase is one tickflow measurement.
+type tickflowCase struct {
+	name string
+	// n schedules are registered (Every 1 minute) and synced.
+	n int
+	// engines tick at once, each with its own store (its own pool), like
+	// concurrent Lambda invocations.
+	engines int
+	// due: all n schedules are due; else none is (the empty tick).
+	due  bool
+	reps int
+	// batch, when set, is the engine's BatchSize and FlushSize (else the
+	// defaults).
+	batch int
+}
+
+func (tc tickflowCase) title() string {
+	switch {
+	case !tc.due:
+		return fmt.Sprintf("tickflow: empty tick, %s schedules, none due", thousands(tc.n))
+	case tc.engines > 1:
+		return fmt.Sprintf("tickflow: %d concurrent ticks (separate engines) sharing %s due schedules", tc.engines, thousands(tc.n))
+	case tc.batch > 0:
+		return fmt.Sprintf("tickflow: one tick, %s due no-op schedules, BatchSize and FlushSize %s", thousands(tc.n), thousands(tc.batch))
+	default:
+		return fmt.Sprintf("tickflow: one tick, %s due no-op schedules", thousands(tc.n))
+	}
+}
+
+// processCPU is the user and system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// tickflowEnv is a tickflow deployment in one schema: its engines.
+type tickflowEnv struct {
+	stores  []*sqlstore.Store
+	engines []*core.Engine
+}
+
+func (e *tickflowEnv) close() {
+	for _, s := range e.stores {
+		_ = s.Close()
+	}
+}
+
+// newTickflowEnv opens engines stores at dbURL, each with its own engine
+// over reg, and syncs each (so the timed tick does not sync).
+func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engines, batch int, log *slog.Logger) (*tickflowEnv, error) {
+	env := &tickflowEnv{}
+	for i := 0; i < engines; i++ {
+		st, err := sqlstore.Open(ctx, dbURL, sqlstore.WithLogger(log))
+		if err != nil {
+			env.close()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		env.stores = append(env.stores, st)
+		if i == 0 {
+			if err := st.Migrate(ctx); err != nil {
+				env.close()
+				return nil, fmt.Errorf("migrate: %w", err)
+			}
+		}
+		eng, err := core.NewEngine(core.Config{Store: st, Registry: reg, Logger: log, Trigger: "bench", BatchSize: batch, FlushSize: batch})
+		if err != nil {
+			env.close()
+			return nil, fmt.Errorf("new engine: %w", err)
+		}
+		if _, err := eng.Sync(ctx); err != nil {
+			env.close()
+			return nil, fmt.Errorf("sync: %w", err)
+		}
+		env.engines = append(env.engines, eng)
+	}
+	return env, nil
+}
+
+// tick runs one tick on every engine at once and sums their reports.
+func (e *tickflowEnv) tick(ctx context.Context) (core.Report, error) {
+	reps := make([]core.Report, len(e.engines))
+	errs := make([]error, len(e.engines))
+	var wg sync.WaitGroup
+	for i, eng := range e.engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = eng.Tick(ctx)
+		}()
+	}
+	wg.Wait()
+	var sum core.Report
+	for _, r := range reps {
+		sum.DueSchedules = max(sum.DueSchedules, r.DueSchedules)
+		sum.Claimed += r.Claimed
+		sum.Succeeded += r.Succeeded
+		sum.Failed += r.Failed
+		sum.Skipped += r.Skipped
+		sum.Conflicts += r.Conflicts
+	}
+	return sum, errors.Join(errs...)
+}
+
+// benchTickflow measures tc: timed ticks on direct connections, then one
+// untimed pass through the counting proxy for the statement counts and the
+// time per statement kind (large ticks are timed through the proxy itself).
+func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
+	res := Result{Name: tc.name, Group: "tickflow", N: tc.n, Title: tc.title()}
+	if !tc.due {
+		res.N = 0
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	schema, err := openSchema(ctx, tc.name)
+	if err != nil {
+		return res, err
+	}
+	defer schema.Close(ctx)
+	dbURL := schema.URL
+
+	var fired atomic.Int64
+	reg := core.NewRegistry()
+	noop := func(context.Context, core.RunInfo) error { fired.Add(1); return nil }
+	for i := 0; i < tc.n; i++ {
+		if err := reg.Schedule(fmt.Sprintf("sched_%06d", i), noop, core.Every(time.Minute)); err != nil {
+			return res, fmt.Errorf("register: %w", err)
+		}
+	}
+	// Large ticks are timed through the counting proxy (its overhead, about
+	// 0.1 ms per statement, is far below their run-to-run noise); the others
+	// are timed on direct connections and counted in one extra pass.
+	inline := tc.n >= inlineCountN
+	var counter Counter
+	proxy, purl, err := startCountingProxy(dbURL, &counter)
+	if err != nil {
+		return res, err
+	}
+	defer proxy.Close()
+	timedURL := dbURL
+	if inline {
+		timedURL = purl
+	}
+	env, err := newTickflowEnv(ctx, timedURL, reg, tc.engines, tc.batch, log)
+	if err != nil {
+		return res, err
+	}
+	defer env.close()
+	db := env.stores[0].DB().DB
+	reset := func() error {
+		q := tickflowResetDueSQL
+		if !tc.due {
+			q = tickflowResetEmptySQL
+		}
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("reset: %w", err)
+		}
+		if _, err := db.ExecContext(ctx, tickflowVacuumSQL); err != nil {
+			return fmt.Errorf("vacuum: %w", err)
+		}
+		return nil
+	}
+	want := 0
+	if tc.due {
+		want = tc.n
+	}
+	check := func(rep core.Report) error {
+		ran := fired.Swap(0)
+		if rep.Succeeded != want || rep.Failed != 0 || ran != int64(want) {
+			return fmt.Errorf("tick fired %d (failed %d, task ran %d times), want %d", rep.Succeeded, rep.Failed, ran, want)
+		}
+		var runs, distinct int
+		if err := db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT schedule) FROM tickflow_runs WHERE status = 'success'`).Scan(&runs, &distinct); err != nil {
+			return fmt.Errorf("check runs: %w", err)
+		}
+		if runs != want || distinct != want {
+			return fmt.Errorf("%d successful runs for %d schedules, want %d", runs, distinct, want)
+		}
+		return nil
+	}
+	timedTick := func(e *tickflowEnv) (time.Duration, Counts, core.Report, error) {
+		if err := reset(); err != nil {
+			return 0, Counts{}, core.Report{}, err
+		}
+		before := counter.Snapshot()
+		proxy.Reset()
+		cpu0 := processCPU()
+		start := time.Now()
+		rep, err := e.tick(ctx)
+		elapsed := time.Since(start)
+		res.CPUSeconds = append(res.CPUSeconds, (processCPU() - cpu0).Seconds())
+		counts := counter.Snapshot().Sub(before)
+		res.Breakdown = proxy.Spent()
+		if err != nil {
+			return 0, Counts{}, rep, fmt.Errorf("tick: %w", err)
+		}
+		return elapsed, counts, rep, check(rep)
+	}
+
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return res, fmt.Errorf("cpu profile: %w", err)
+		}
+	}
+	loopStart := time.Now()
+	for i := 0; i < tc.reps; i++ {
+		if i > 0 && time.Since(loopStart) > tickflowBudget {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s: %d of %d runs, stopped by the %s time budget.", tc.name, i, tc.reps, tickflowBudget))
+			break
+		}
+		elapsed, counts, rep, err := timedTick(env)
+		if err != nil {
+			return res, err
+		}
+		res.addRun(elapsed, counts, rep.Succeeded)
+	}
+	pprof.StopCPUProfile()
+
+	if !inline {
+		// The counted pass: the same tick through the counting proxy.
+		penv, err := newTickflowEnv(ctx, purl, reg, tc.engines, tc.batch, log)
+		if err != nil {
+			return res, err
+		}
+		defer penv.close()
+		_, counts, _, err := timedTick(penv)
+		if err != nil {
+			return res, fmt.Errorf("counted tick: %w", err)
+		}
+		for i := range res.Counts {
+			res.Counts[i] = counts
+		}
+	}
+	if cfg := env.engines[0].Config(); tc.batch == 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("tickflow: core.Engine with its default Config (BatchSize %d, FlushSize %d, Workers %d, unless the row says otherwise) on sqlstore's PostgreSQL store (lib/pq via sqlx, pool of %d); the N schedules are registered Every(1 minute) and synced before timing, then made due by SQL (next_run one second ago, runs table emptied, VACUUM ANALYZE), like the floor; one Engine.Tick is timed, with the database clock. Statements are counted by a wire-protocol counting proxy (sqlstore has no hook for a custom driver): in a separate untimed pass of the same tick, except at %s schedules, whose ticks are timed through the proxy (it adds about 0.1 ms per statement).",
+			cfg.BatchSize, cfg.FlushSize, cfg.Workers, db.Stats().MaxOpenConnections, thousands(inlineCountN)))
+	}
+	if tc.engines > 1 {
+		res.Notes = append(res.Notes, fmt.Sprintf("tickflow concurrent: %d engines, each with its own store and pool, tick at once; the runs table is checked for exactly one run per schedule.", tc.engines))
+	}
+	return res, nil
+}
