@@ -9,3 +9,6 @@ func ParseURL(raw string) (dialect, dsn string, err error) {
 
 // PruneEveryEndTick makes SQLite prune old ticks in every EndTick.
 func (s *Store) PruneEveryEndTick() { s.pruneOneIn = 1 }
+
+// Statement returns the text of a named statement of the store's dialect.
+func (s *Store) Statement(name string) string { return s.d.q(name) }

@@ -2,6 +2,12 @@
 -- only while the run is still running under the same tick and attempt
 -- (fencing). A released run (pending with attempt < claimed_attempt, never
 -- started) keeps its previous error. $1 tick id, $2 JSON array of outcomes.
+--
+-- The fencing values ride in the outcome rows (OFFSET 0 keeps the subquery
+-- a plan node of its own), so they are join clauses, not filters on
+-- tickflow_runs: statistics taken when few runs were running cannot make the
+-- planner expect one row there and loop over the whole batch per run. The
+-- plan stays one primary-key probe per outcome.
 UPDATE tickflow_runs r
 SET status = x.status,
     attempt = x.attempt,
@@ -13,7 +19,14 @@ SET status = x.status,
     finished_at = CASE WHEN x.status = 'pending' THEN NULL ELSE x.finished_at END,
     run_at = CASE WHEN x.status = 'pending' THEN COALESCE(x.run_at, r.run_at) ELSE r.run_at END,
     lease_until = NULL
-FROM jsonb_to_recordset($2::jsonb) AS x(
-         id bigint, claimed_attempt integer, attempt integer, status text, error text,
-         stack text, started_at timestamptz, finished_at timestamptz, run_at timestamptz)
-WHERE r.id = x.id AND r.status = 'running' AND r.tick_id = $1 AND r.attempt = x.claimed_attempt
+FROM (
+    SELECT o.*, 'running'::text AS claimed_status, $1::text AS claimed_tick
+    FROM jsonb_to_recordset($2::jsonb) AS o(
+             id bigint, claimed_attempt integer, attempt integer, status text, error text,
+             stack text, started_at timestamptz, finished_at timestamptz, run_at timestamptz)
+    OFFSET 0
+) AS x
+WHERE r.id = x.id
+  AND r.status = x.claimed_status
+  AND r.tick_id = x.claimed_tick
+  AND r.attempt = x.claimed_attempt
