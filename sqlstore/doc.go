@@ -20,7 +20,15 @@
 // passes the same arguments to either. Statements are set-based: a tick issues
 // a fixed number of statements whatever the number of schedules or runs
 // (batches are passed as one JSON parameter), and an empty tick issues two,
-// BeginTick and EndTick.
+// BeginTick and EndTick. Per phase:
+//
+//	BeginTick      1 statement (insert the tick, read the clock, count due work)
+//	SyncSchedules  1 transaction: upsert + orphan (SQLite: + a count first)
+//	ClaimDue       1 transaction per batch: select due, insert runs, advance next_run
+//	ClaimRuns      1 transaction per batch: recover expired leases, claim runnable runs
+//	FinishRuns     1 statement per flush of outcomes
+//	EndTick        1 statement (PostgreSQL prunes old ticks in it; SQLite in a
+//	               second statement, one EndTick in 64)
 //
 // Time: every method that takes a Now uses it for every comparison and every
 // timestamp it writes. A zero Now means the database clock: now() on
