@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,5 +205,24 @@ func TestOpenSQLiteNotWritable(t *testing.T) {
 	}
 	if b, err := os.ReadFile(regular); err != nil || string(b) != "x" {
 		t.Fatalf("plain file changed: %q, %v", b, err)
+	}
+}
+
+func TestBadURLErrorHidesPasswordAndIsInvalid(t *testing.T) {
+	for _, raw := range []string{
+		"postgres://user:s3cret@/db",          // no host
+		"postgres://user:s3cret@host:badport", // malformed
+		"mysql://user:s3cret@host/db",         // unsupported
+	} {
+		_, err := sqlstore.Open(context.Background(), raw)
+		if err == nil {
+			t.Fatalf("Open(%q): want an error", raw)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Open(%q) error %q leaks the password", raw, err)
+		}
+		if !errors.Is(err, core.ErrInvalid) {
+			t.Errorf("Open(%q) error %q: want it to wrap core.ErrInvalid", raw, err)
+		}
 	}
 }

@@ -68,9 +68,24 @@ type target struct {
 }
 
 // parseURL validates a store URL and picks the dialect.
+// redactURL hides a password in a store URL, so errors and logs never carry it.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	// Unparseable: hide whatever sits between "://" and the last "@".
+	if i := strings.Index(raw, "://"); i >= 0 {
+		if j := strings.LastIndex(raw, "@"); j > i {
+			return raw[:i+3] + "xxxxx" + raw[j:]
+		}
+	}
+	return raw
+}
+
 func parseURL(raw string) (target, error) {
 	bad := func(format string, args ...any) (target, error) {
-		return target{}, fmt.Errorf("sqlstore: store URL %q: %s (accepted forms: %s)", raw, fmt.Sprintf(format, args...), acceptedForms)
+		return target{}, &core.ValidationError{Field: "database_url", Value: redactURL(raw),
+			Reason: fmt.Sprintf(format, args...) + " (accepted forms: " + acceptedForms + ")"}
 	}
 	scheme, rest, ok := strings.Cut(raw, ":")
 	if !ok || scheme == "" {
@@ -80,6 +95,10 @@ func parseURL(raw string) (target, error) {
 	case "postgres", "postgresql":
 		u, err := url.Parse(raw)
 		if err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // url.Error quotes the whole URL, password included
+			}
 			return bad("malformed: %v", err)
 		}
 		if !strings.HasPrefix(rest, "//") {
