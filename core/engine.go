@@ -152,6 +152,19 @@ func newID(prefix string) string {
 	return prefix + "_" + hex.EncodeToString(b[:])
 }
 
+// Now returns the engine's notion of now: the Clock's time when one is set,
+// else the database clock.
+func (e *Engine) Now(ctx context.Context) (time.Time, error) {
+	t, err := e.now(ctx)
+	if err != nil || !t.IsZero() {
+		return t, err
+	}
+	if t, err = e.cfg.Store.Now(ctx); err != nil {
+		return time.Time{}, fmt.Errorf("read database clock: %w", err)
+	}
+	return t.UTC(), nil
+}
+
 // now returns the override clock's time, or zero for "the database clock".
 func (e *Engine) now(ctx context.Context) (time.Time, error) {
 	if e.cfg.Clock == nil {
@@ -173,11 +186,9 @@ func (e *Engine) Sync(ctx context.Context) (SyncResult, error) {
 		return SyncResult{}, err
 	}
 	if now.IsZero() {
-		ts, err := e.cfg.Store.Stats(ctx, time.Time{})
-		if err != nil {
+		if now, err = e.cfg.Store.Now(ctx); err != nil {
 			return SyncResult{}, fmt.Errorf("sync: read clock: %w", err)
 		}
-		now = ts.Now
 	}
 	return e.sync(ctx, now)
 }
@@ -678,7 +689,11 @@ func (e *Engine) AcquireScheduleLock(ctx context.Context, key string, ttl time.D
 	if ttl <= 0 {
 		return false, invalid("ttl", ttl.String(), "must be greater than zero")
 	}
-	ok, err := e.cfg.Store.AcquireLock(ctx, LockParams{Key: key, Owner: e.instance, TTL: ttl})
+	now, err := e.now(ctx)
+	if err != nil {
+		return false, err
+	}
+	ok, err := e.cfg.Store.AcquireLock(ctx, LockParams{Key: key, Owner: e.instance, TTL: ttl, Now: now})
 	if err != nil {
 		return false, fmt.Errorf("acquire lock %q: %w", key, err)
 	}

@@ -18,6 +18,10 @@ import (
 // Time: every method that takes a Now uses it for every comparison and every
 // timestamp it writes; a zero Now means "the database clock" (now()).
 type Store interface {
+	// Now reads the database clock (one cheap statement). Engine operations
+	// outside a tick (Sync, locks, API actions) use it when no Clock is set.
+	Now(ctx context.Context) (time.Time, error)
+
 	// BeginTick reads the clock (the database's unless p.Now is set), records
 	// the tick as started and counts the work that is due. It is the only
 	// statement an empty tick needs besides EndTick.
@@ -331,4 +335,6 @@ type LockParams struct {
 	Key   string
 	Owner string
 	TTL   time.Duration
+	// Now: zero for the database clock.
+	Now time.Time
 }

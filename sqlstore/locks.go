@@ -17,11 +17,23 @@ func (s *Store) AcquireLock(ctx context.Context, p core.LockParams) (bool, error
 		return false, fmt.Errorf("acquire lock %q: %w", p.Key, &core.ValidationError{Field: "ttl", Value: p.TTL.String(), Reason: "must be greater than zero"})
 	}
 	var owners []string
-	err := s.db.SelectContext(ctx, &owners, s.d.q("acquire_lock"), p.Key, p.Owner, p.TTL.Microseconds(), s.d.now(time.Time{}))
+	err := s.db.SelectContext(ctx, &owners, s.d.q("acquire_lock"), p.Key, p.Owner, p.TTL.Microseconds(), s.d.now(p.Now))
 	if err != nil {
 		return false, fmt.Errorf("acquire lock %q: %w", p.Key, s.d.interpret(err))
 	}
 	return len(owners) == 1, nil
+}
+
+// Now reads the database clock (the host clock for SQLite, which shares it).
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	if s.d.name == "sqlite" {
+		return time.Now().UTC().Truncate(time.Microsecond), nil
+	}
+	var t time.Time
+	if err := s.db.QueryRowContext(ctx, s.d.q("now")).Scan(&t); err != nil {
+		return time.Time{}, fmt.Errorf("read clock: %w", s.d.interpret(err))
+	}
+	return t.UTC(), nil
 }
 
 // ReleaseLock frees p.Key if p.Owner holds it; otherwise it does nothing.

@@ -804,3 +804,24 @@ func TestErrorMapping(t *testing.T) {
 		}
 	})
 }
+
+// TestNowReadsTheDatabaseClock: Store.Now is the clock Sync, locks and API
+// actions use outside a tick; it must be close to the host clock here (the
+// database runs on this machine) and in UTC.
+func TestNowReadsTheDatabaseClock(t *testing.T) {
+	for _, dialect := range sqlstoretest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			st := sqlstoretest.Open(t, dialect)
+			got, err := st.Now(context.Background())
+			if err != nil {
+				t.Fatalf("Now: %v", err)
+			}
+			if got.Location() != time.UTC {
+				t.Errorf("Now() location = %v, want UTC", got.Location())
+			}
+			if d := time.Since(got); d < -time.Minute || d > time.Minute {
+				t.Errorf("Now() = %v, %v away from the host clock", got, d)
+			}
+		})
+	}
+}

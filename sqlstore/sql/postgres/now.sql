@@ -1,0 +1,2 @@
+-- Now: the database clock.
+SELECT now()
