@@ -88,7 +88,7 @@ func (r report) floorFor(n int) (Result, bool) {
 	return Result{}, false
 }
 
-var tableHeader = []string{"contender", "N", "median wall", "runs", "schedules/s", "× floor", "SQL stmts", "+ BEGIN/COMMIT", "stmts / schedule", "peak RSS"}
+var tableHeader = []string{"contender", "N", "median wall", "runs", "schedules/s", "× floor", "SQL stmts", "+ BEGIN/COMMIT", "round trips / schedule", "peak RSS"}
 
 func (r report) rows() [][]string {
 	var rows [][]string
@@ -179,18 +179,22 @@ type lambdaView struct {
 	breakdown []StatementTime
 }
 
-func (l lambdaView) text() string {
-	s := l.figures()
-	if l.counts.RoundTrips() > 0 {
-		s += fmt.Sprintf("; the first invocation sends %d statements and %d BEGIN/COMMIT to the database (%s)", l.counts.Statements, l.counts.TxControl, breakdownText(l.breakdown, 10))
+// lines are the Lambda figures, one fact each.
+func (l lambdaView) lines() []string {
+	out := []string{
+		fmt.Sprintf("bootstrap (%s, stripped): %s bytes (%.2f MiB)", l.Arch, thousands(int(l.BootstrapBytes)), float64(l.BootstrapBytes)/(1<<20)),
+		fmt.Sprintf("cold start to the first handled invocation: %.1f ms (median of %s ms), of which a fresh PostgreSQL connection takes %.1f ms, leaving %.1f ms", l.ColdMS, msList(l.ColdRuns), l.ConnectMS, l.ColdMS-l.ConnectMS),
+		fmt.Sprintf("for reference, an empty Go function's cold start under the same emulator: %.1f ms", l.EmptyColdMS),
+		fmt.Sprintf("warm invocation (the next tick of the same process): %.1f ms", l.WarmMS),
+		fmt.Sprintf("cold start with TICKFLOW_MIGRATE at its default (the schema applied at every cold start): %.1f ms", l.ColdMigrateMS),
 	}
-	return s
+	if l.counts.RoundTrips() > 0 {
+		out = append(out, fmt.Sprintf("a cold start's first invocation sends %d statements and %d BEGIN/COMMIT; %s", l.counts.Statements, l.counts.TxControl, breakdownText(l.breakdown, 10)))
+	}
+	return out
 }
 
-func (l lambdaView) figures() string {
-	return fmt.Sprintf("Lambda bootstrap (%s): %s bytes (%.2f MiB); cold start to the first handled invocation %.1f ms (runs: %s ms), of which a fresh PostgreSQL connection takes %.1f ms, leaving %.1f ms; warm invocation %.1f ms; cold start with TICKFLOW_MIGRATE at its default (schema applied at cold start) %.1f ms; for reference, an empty Go function's cold start under the same emulator %.1f ms",
-		l.Arch, thousands(int(l.BootstrapBytes)), float64(l.BootstrapBytes)/(1<<20), l.ColdMS, msList(l.ColdRuns), l.ConnectMS, l.ColdMS-l.ConnectMS, l.WarmMS, l.ColdMigrateMS, l.EmptyColdMS)
-}
+func (l lambdaView) text() string { return "Lambda: " + strings.Join(l.lines(), "; ") }
 
 func msList(xs []float64) string {
 	parts := make([]string, len(xs))
@@ -346,7 +350,7 @@ func (r report) markdown() string {
 	fmt.Fprintf(&b, "- Whole run: %s\n\n", r.Total.Round(time.Second))
 
 	b.WriteString("## Results\n\n")
-	b.WriteString("Wall time is the median of the runs listed. × floor divides by the floor at the same N. SQL statements are counted on the client (a counting `database/sql` driver around lib/pq for the floor and tickflow, a pgx tracer for River and gocron) over the timed part of the run; BEGIN/COMMIT/ROLLBACK are counted apart. Peak RSS is the contender's whole process (setup included), read from the operating system.\n\n")
+	b.WriteString("Wall time is the median of the runs listed. × floor divides by the floor at the same N. SQL statements are counted on the client side (a counting `database/sql` driver around lib/pq for the floor, a wire-protocol counting proxy for tickflow and the Lambda binary, a pgx tracer for River and gocron) over the timed part of one run; BEGIN/COMMIT/ROLLBACK are counted apart, and round trips / schedule counts both. Peak RSS is the contender's whole process (setup included), read from the operating system.\n\n")
 	b.WriteString("| " + strings.Join(tableHeader, " | ") + " |\n")
 	b.WriteString("|" + strings.Repeat(" --- |", len(tableHeader)) + "\n")
 	for _, row := range r.rows() {
@@ -354,7 +358,11 @@ func (r report) markdown() string {
 	}
 	b.WriteString("\n")
 	if l, ok := r.lambda(); ok {
-		b.WriteString("### Lambda binary\n\n" + l.text() + ".\n\n")
+		b.WriteString("### Lambda binary\n\n")
+		for _, line := range l.lines() {
+			b.WriteString("- " + line + "\n")
+		}
+		b.WriteString("\n")
 	}
 	if bd := r.breakdowns(); bd != "" {
 		b.WriteString("### Where tickflow's time goes\n\n")

@@ -120,8 +120,10 @@ func fmtDuration(sec float64) string {
 		return "-"
 	case sec < 0.01:
 		return fmt.Sprintf("%.2f ms", sec*1000)
-	case sec < 10:
+	case sec < 1:
 		return fmt.Sprintf("%.0f ms", sec*1000)
+	case sec < 10:
+		return fmt.Sprintf("%.2f s", sec)
 	default:
 		return fmt.Sprintf("%.1f s", sec)
 	}
