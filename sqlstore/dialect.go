@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/lib/pq"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/tickflow/tickflow"
 	"github.com/tickflow/tickflow/core"
@@ -162,14 +160,24 @@ func interpretSQLite(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: %w", core.ErrNotFound, err)
 	}
-	var se *sqlite.Error
+	// modernc.org/sqlite's *sqlite.Error has Code() int; matching the method
+	// keeps the driver out of this package's imports (see openSQLite).
+	var se interface{ Code() int }
 	if !errors.As(err, &se) {
 		return err
 	}
+	// Extended result codes of the SQLite C API.
+	const (
+		sqliteMismatch            = 20
+		sqliteConstraintCheck     = 275
+		sqliteConstraintNotNull   = 1299
+		sqliteConstraintPrimary   = 1555
+		sqliteConstraintUniqueKey = 2067
+	)
 	switch se.Code() {
-	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+	case sqliteConstraintUniqueKey, sqliteConstraintPrimary:
 		return fmt.Errorf("%w: %w", core.ErrDuplicate, err)
-	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_MISMATCH:
+	case sqliteConstraintCheck, sqliteConstraintNotNull, sqliteMismatch:
 		return fmt.Errorf("%w: %w", core.ErrInvalid, err)
 	}
 	return err

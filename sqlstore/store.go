@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -10,12 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // registers the "postgres" driver
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/lib/pq" // registers the "postgres" driver
 
 	"github.com/tickflow/tickflow/core"
 )
@@ -240,6 +241,10 @@ func checkSQLitePath(path string) error {
 }
 
 func openSQLite(ctx context.Context, path string, o options) (*sqlx.DB, error) {
+	if !slices.Contains(sql.Drivers(), "sqlite") {
+		return nil, &core.ValidationError{Field: "database_url", Value: "sqlite:" + path,
+			Reason: `SQLite is not linked into this binary: add import _ "modernc.org/sqlite" to its main package (cmd/local does; the Lambda binary leaves it out to stay small)`}
+	}
 	memory := path == ":memory:"
 	if !memory {
 		if err := checkSQLitePath(path); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	_ "modernc.org/sqlite" // the in-process fixture test runs on SQLite; the binary itself links PostgreSQL only
 	"os"
 	"path/filepath"
 	"strings"

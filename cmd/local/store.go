@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	_ "modernc.org/sqlite" // links the embedded SQLite driver: sqlite:PATH is the local default
 	"net/url"
 	"strings"
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	_ "modernc.org/sqlite" // links the SQLite driver for tests on that dialect
 	"net/url"
 	"os"
 	"path/filepath"

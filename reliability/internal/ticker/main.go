@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	_ "modernc.org/sqlite" // links the SQLite driver: scenarios run on both dialects
 	"os"
 	"strings"
 	"sync"
