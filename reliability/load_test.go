@@ -45,7 +45,7 @@ func runLoad(t *testing.T, sz loadSize) {
 	procs := make([]*proc, sz.procs)
 	for i := range procs {
 		procs[i] = startTicker(t, "--database-url", url, "--suite", "load", "--schedules", strconv.Itoa(sz.schedules),
-			"--loop", "--batch", "50", "--max-conns", "2", "--busy-timeout", "2m")
+			"--loop", "--batch", "50", "--max-conns", "1", "--busy-timeout", "2m")
 	}
 
 	var (
