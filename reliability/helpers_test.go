@@ -468,7 +468,7 @@ type proc struct {
 	stdin  io.WriteCloser
 	lines  chan suite.Line
 	stderr *syncBuffer
-	done   chan error
+	exited chan struct{} // closed once the process has been waited for
 }
 
 // syncBuffer is a bytes.Buffer safe for a process's writes and our reads.
@@ -493,7 +493,7 @@ func (s *syncBuffer) String() string {
 // p.lines (closed at exit); a line that is not JSON fails the test.
 func startTicker(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(ticker(t), args...), lines: make(chan suite.Line, 64), stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p := &proc{cmd: exec.Command(ticker(t), args...), lines: make(chan suite.Line, 64), stderr: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -516,10 +516,13 @@ func startTicker(t *testing.T, args ...string) *proc {
 			p.lines <- l
 		}
 		close(p.lines)
-		p.done <- p.cmd.Wait()
+		_ = p.cmd.Wait() // the exit status is read from ProcessState
+		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			_ = p.cmd.Process.Kill()
 		}
 	})
@@ -556,14 +559,21 @@ func (p *proc) next(t *testing.T, timeout time.Duration) suite.Line {
 // wait waits for the process to exit and returns its exit code.
 func (p *proc) wait(t *testing.T, timeout time.Duration) int {
 	t.Helper()
-	for range p.lines { // drain
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	lines := p.lines
+	for {
+		select {
+		case _, ok := <-lines: // drain what is left
+			if !ok {
+				lines = nil
+			}
+		case <-p.exited:
+			return p.cmd.ProcessState.ExitCode()
+		case <-timer.C:
+			t.Fatalf("ticker did not exit within %s", timeout)
+		}
 	}
-	select {
-	case <-p.done:
-	case <-time.After(timeout):
-		t.Fatalf("ticker did not exit within %s", timeout)
-	}
-	return p.cmd.ProcessState.ExitCode()
 }
 
 // tickOnce runs one ticker process to completion and returns its tick line

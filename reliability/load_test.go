@@ -26,7 +26,9 @@ type loadSize struct {
 // the ticker (core engine + sqlstore, one engine per process like a warm
 // Lambda container); the test feeds every process the same simulated minute
 // and waits for all of them before the next, so each minute gets `procs`
-// concurrent ticks. Expected slots are computed here from the specs alone.
+// concurrent ticks. Each process keeps one database connection, so the 32
+// stay well inside the shared server's connection limit. Expected slots are
+// computed here from the specs alone.
 func TestLoad(t *testing.T) {
 	sizes := []loadSize{
 		{"postgres", 32, 2000, 60},
