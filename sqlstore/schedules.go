@@ -133,6 +133,8 @@ type plannedRunJSON struct {
 	RunAt        any    `json:"run_at"`
 	MaxAttempts  int    `json:"max_attempts"`
 	Error        string `json:"error"`
+
+	slot time.Time // Slot as planned, to match the rows the insert returns
 }
 
 // advanceJSON is one schedule's new next_run.
@@ -195,21 +197,16 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				planned = append(planned, plannedRunJSON{
 					Schedule: pl.Schedule, Task: r.Task, DisplayName: r.DisplayName, Slot: s.d.arg(r.Slot),
 					SlotsCovered: max(r.SlotsCovered, 1), Status: string(r.Status), RunAt: s.d.arg(r.RunAt),
-					MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error,
+					MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, slot: r.Slot,
 				})
 			}
 		}
 		if len(planned) > 0 {
-			js, err := jsonParam(planned)
+			inserted, err := s.insertPlanned(ctx, tx, planned, now, p)
 			if err != nil {
 				return err
 			}
-			var inserted []runRow
-			if err := tx.SelectContext(ctx, &inserted, s.d.q("claim_due_insert_runs"), now, s.d.arg(p.LeaseUntil), p.TickID, js); err != nil {
-				return fmt.Errorf("insert runs: %w", s.d.interpret(err))
-			}
-			slices.SortFunc(inserted, func(a, b runRow) int { return cmp.Compare(a.ID, b.ID) })
-			res.Runs = runs(inserted)
+			res.Runs = inserted
 			res.Conflicts = len(planned) - len(inserted)
 		}
 		if len(advance) > 0 {
@@ -227,6 +224,66 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 		return core.ClaimDueResult{}, fmt.Errorf("claim due: %w", err)
 	}
 	return res, nil
+}
+
+// insertPlanned inserts the planned runs and returns those inserted (a slot
+// recorded already is skipped), ordered by id. Only the identity columns come
+// back from the database; the rest is what was planned.
+func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []plannedRunJSON, now any, p core.ClaimDueParams) ([]core.Run, error) {
+	js, err := jsonParam(planned)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		schedule string
+		slot     int64
+	}
+	byKey := make(map[key]*plannedRunJSON, len(planned))
+	for i := range planned {
+		byKey[key{planned[i].Schedule, planned[i].slot.UnixMicro()}] = &planned[i]
+	}
+	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_insert_runs"), now, s.d.arg(p.LeaseUntil), p.TickID, js)
+	if err != nil {
+		return nil, fmt.Errorf("insert runs: %w", s.d.interpret(err))
+	}
+	defer rows.Close()
+	out := make([]core.Run, 0, len(planned))
+	for rows.Next() {
+		var (
+			id          int64
+			schedule    string
+			status      string
+			slot, runAt nullTime
+			createdAt   nullTime
+		)
+		if err := rows.Scan(&id, &schedule, &slot, &status, &runAt, &createdAt); err != nil {
+			return nil, fmt.Errorf("insert runs: scan: %w", s.d.interpret(err))
+		}
+		pr := byKey[key{schedule, slot.Time.UnixMicro()}]
+		if pr == nil {
+			return nil, fmt.Errorf("insert runs: the database returned a run for %s at %v that was not planned", schedule, slot.Time)
+		}
+		r := core.Run{
+			ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: schedule,
+			Source: core.SourceScheduled, Slot: slot.ptr(), SlotsCovered: pr.SlotsCovered,
+			Status: core.Status(status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
+			RunAt: runAt.Time, CreatedAt: createdAt.Time, TickID: p.TickID,
+		}
+		switch {
+		case r.Status == core.StatusRunning:
+			r.Attempt = 1
+			lease := p.LeaseUntil.UTC()
+			r.LeaseUntil, r.StartedAt = &lease, createdAt.ptr()
+		case r.Status.Final():
+			r.FinishedAt = createdAt.ptr()
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert runs: %w", s.d.interpret(err))
+	}
+	slices.SortFunc(out, func(a, b core.Run) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // ListSchedules returns every stored schedule by name, with its latest run
