@@ -24,12 +24,15 @@ type Config struct {
 	Clock Clock
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
-	// BatchSize is how many schedules or runs one claim statement takes
-	// (default 1000).
+	// BatchSize is how many schedules or runs one claim transaction takes
+	// (default 5000). Larger batches mean fewer round trips; each batch holds
+	// its row locks until it commits (milliseconds), and concurrent ticks
+	// skip locked rows rather than wait.
 	BatchSize int
 	// Workers bounds how many runs execute at once in one tick (default 32).
 	Workers int
-	// FlushSize is how many outcomes are recorded per statement (default 500).
+	// FlushSize is how many outcomes are recorded per statement (default
+	// 2000); a partial batch is recorded after a second without outcomes.
 	FlushSize int
 	// MaxTickDuration is the tick's deadline when its context has none
 	// (default 5 minutes).
@@ -77,9 +80,9 @@ func (c *Config) validate() error {
 			*v = d
 		}
 	}
-	def(&c.BatchSize, 1000)
+	def(&c.BatchSize, 5000)
 	def(&c.Workers, 32)
-	def(&c.FlushSize, 500)
+	def(&c.FlushSize, 2000)
 	defd(&c.MaxTickDuration, 5*time.Minute)
 	defd(&c.DeadlineMargin, 2*time.Second)
 	defd(&c.LeaseGrace, 30*time.Second)
@@ -283,11 +286,13 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 	e.syncMu.Lock()
 	needSync := !e.synced
 	e.syncMu.Unlock()
+	resynced := false // the sync stored new or changed schedules: due counts are stale
 	if needSync {
-		if _, err := e.sync(ctx, now); err != nil {
+		if res, err := e.sync(ctx, now); err != nil {
 			fail("tick", err)
 		} else {
 			rep.Synced = true
+			resynced = res.Inserted > 0 || res.Changed > 0
 		}
 	}
 
@@ -304,48 +309,72 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 			}
 		}()
 	}
+	// The recorder counts outcomes and hands full batches to one flusher, so
+	// workers keep running while a batch is written; a partial batch is also
+	// written after a second without new outcomes, so that slow runs show up
+	// finished before the tick ends.
 	var recMu sync.Mutex
-	recDone := make(chan struct{})
+	batches := make(chan []Outcome, 1)
+	flushDone := make(chan struct{})
 	go func() {
-		defer close(recDone)
-		buf := make([]Outcome, 0, e.cfg.FlushSize)
-		flush := func() {
-			if len(buf) == 0 {
-				return
-			}
+		defer close(flushDone)
+		for buf := range batches {
 			// Record even when ctx is done: the work happened.
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 			n, err := e.cfg.Store.FinishRuns(fctx, FinishRunsParams{TickID: rep.TickID, Outcomes: buf})
 			cancel()
-			recMu.Lock()
 			if err != nil {
 				log.Error("record outcomes failed; the runs stay leased and are retried after the lease expires", "runs", len(buf), "error", err)
 				fail("record outcomes", err)
 			} else if n != len(buf) {
 				log.Warn("some outcomes were not recorded: their lease was taken over", "runs", len(buf), "recorded", n)
 			}
-			recMu.Unlock()
-			buf = buf[:0]
 		}
-		for o := range outcomes {
-			recMu.Lock()
-			switch {
-			case o.Status == StatusSuccess:
-				rep.Succeeded++
-			case o.Status == StatusFailed:
-				rep.Failed++
-			case o.Status == StatusPending && o.Attempt < o.ClaimedAttempt:
-				rep.Released++
-			case o.Status == StatusPending:
-				rep.Retried++
-			}
-			recMu.Unlock()
-			buf = append(buf, o)
-			if len(buf) >= e.cfg.FlushSize {
-				flush()
+	}()
+	recDone := make(chan struct{})
+	go func() {
+		defer close(recDone)
+		defer func() { close(batches); <-flushDone }()
+		buf := make([]Outcome, 0, e.cfg.FlushSize)
+		send := func() {
+			if len(buf) > 0 {
+				batches <- buf
+				buf = make([]Outcome, 0, e.cfg.FlushSize)
 			}
 		}
-		flush()
+		idle := time.NewTicker(time.Second)
+		defer idle.Stop()
+		fresh := false
+		for {
+			select {
+			case o, ok := <-outcomes:
+				if !ok {
+					send()
+					return
+				}
+				recMu.Lock()
+				switch {
+				case o.Status == StatusSuccess:
+					rep.Succeeded++
+				case o.Status == StatusFailed:
+					rep.Failed++
+				case o.Status == StatusPending && o.Attempt < o.ClaimedAttempt:
+					rep.Released++
+				case o.Status == StatusPending:
+					rep.Retried++
+				}
+				recMu.Unlock()
+				buf, fresh = append(buf, o), true
+				if len(buf) >= e.cfg.FlushSize {
+					send()
+				}
+			case <-idle.C:
+				if !fresh {
+					send()
+				}
+				fresh = false
+			}
+		}
 	}()
 
 	dispatch := func(runs []Run) {
@@ -362,7 +391,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 
 	// Step 2: claim due schedules, plan their slots, start their runs.
 	pendingDue := false
-	if !failed() && (ts.DueSchedules > 0 || rep.Synced) {
+	if !failed() && (ts.DueSchedules > 0 || resynced) {
 		for enough() {
 			res, err := e.cfg.Store.ClaimDue(ctx, ClaimDueParams{
 				Now: now, TickID: rep.TickID, Limit: e.cfg.BatchSize, LeaseUntil: leaseUntil,
@@ -474,7 +503,6 @@ func (e *Engine) plan(log *slog.Logger, due []DueSchedule, now time.Time) []Sche
 func (e *Engine) execute(ctx context.Context, log *slog.Logger, r Run, now, start, deadline time.Time) Outcome {
 	at := func() time.Time { return now.Add(time.Since(start)) }
 	o := Outcome{RunID: r.ID, ClaimedAttempt: r.Attempt, Attempt: r.Attempt}
-	rlog := log.With("run_id", r.ID, "task", r.Task, "schedule", r.Schedule)
 	task, ok := e.cfg.Registry.Task(r.Task)
 	if !ok || time.Until(deadline) <= e.cfg.DeadlineMargin || ctx.Err() != nil {
 		// Not started: give the attempt back.
@@ -497,7 +525,8 @@ func (e *Engine) execute(ctx context.Context, log *slog.Logger, r Run, now, star
 			return o
 		}
 		o.Error, o.Stack = err.Error(), stack
-		rlog.Warn("task attempt failed", "attempt", attempt, "max_attempts", r.MaxAttempts, "error", err)
+		log.Warn("task attempt failed", "run_id", r.ID, "task", r.Task, "schedule", r.Schedule,
+			"attempt", attempt, "max_attempts", r.MaxAttempts, "error", err)
 		if attempt >= r.MaxAttempts {
 			o.Status = StatusFailed
 			return o

@@ -289,7 +289,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := e.Config()
-	if c.BatchSize != 1000 || c.Workers != 32 || c.FlushSize != 500 || c.MaxTickDuration != 5*time.Minute ||
+	if c.BatchSize != 5000 || c.Workers != 32 || c.FlushSize != 2000 || c.MaxTickDuration != 5*time.Minute ||
 		c.DeadlineMargin != 2*time.Second || c.LeaseGrace != 30*time.Second || c.MisfireGrace != 2*time.Minute ||
 		c.MaxInlineRetryWait != time.Second || c.AbandonGrace != time.Second || c.Trigger != "tick" || c.Logger == nil {
 		t.Errorf("defaults %+v", c)
