@@ -32,6 +32,20 @@ import (
 // pages with the API's status codes. See dashboard_auth.go for the token
 // rule.
 
+// Dashboard is the web dashboard, for Config.Dashboard. It is a value to
+// opt in with rather than a flag so that a program that does not serve it
+// does not link it: executing html/template makes the linker keep every
+// exported method of every type in the binary, about 1.5 MB of the Lambda
+// function, whose bootstrap must stay under 10 MB.
+type Dashboard struct {
+	mount func(*Handler, *http.ServeMux)
+}
+
+// NewDashboard returns the dashboard, to set in Config.Dashboard.
+func NewDashboard() *Dashboard {
+	return &Dashboard{mount: (*Handler).mountDashboard}
+}
+
 // mountDashboard registers the dashboard on mux, after the API routes: its
 // "/" catch-all answers every path the API does not own with an HTML page.
 func (h *Handler) mountDashboard(mux *http.ServeMux) {

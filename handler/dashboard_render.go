@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tickflow/tickflow/core"
@@ -28,12 +29,14 @@ var web embed.FS
 // dashPages are the page templates; each is parsed together with the layout.
 var dashPages = []string{"schedules", "runs", "run", "ticks", "login", "error"}
 
-// dashTemplates maps a page name to its template (layout + page).
-var dashTemplates = mustParseDashboard()
+// dashTemplates maps a page name to its template (layout + page). They are
+// parsed at the first page rendered, so a Handler without the dashboard
+// neither parses nor links them.
+var dashTemplates = sync.OnceValue(mustParseDashboard)
 
 // dashAssetVersion is a short hash of the static assets, appended to their
 // URLs so a new binary's assets are never served from a stale cache.
-var dashAssetVersion = assetVersion()
+var dashAssetVersion = sync.OnceValue(assetVersion)
 
 func mustParseDashboard() map[string]*template.Template {
 	out := make(map[string]*template.Template, len(dashPages))
@@ -256,14 +259,14 @@ func (h *Handler) dashHealth(r *http.Request) (*dashHealth, time.Time) {
 // render writes v as a complete HTML page. The page is executed into a
 // buffer first, so a template error is a clean 500, never half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, v dashView) {
-	t, ok := dashTemplates[v.page]
+	t, ok := dashTemplates()[v.page]
 	if !ok {
 		h.renderFailure(w, fmt.Errorf("dashboard: no template %q", v.page))
 		return
 	}
 	health, now := h.dashHealth(r)
 	p := dashPage{
-		Title: v.title, Nav: v.nav, Refresh: v.refresh, AssetVersion: dashAssetVersion,
+		Title: v.title, Nav: v.nav, Refresh: v.refresh, AssetVersion: dashAssetVersion(),
 		Now: now, Health: health, Flash: takeFlash(w, r), Self: r.URL.RequestURI(),
 		TokenRequired: h.cfg.Token != "", SignedIn: h.cfg.Token != "" && h.dashAuthorized(r),
 		Data: v.data,

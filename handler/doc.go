@@ -6,9 +6,10 @@
 //     Scheduler envelope, a Scheduler Input payload, an empty payload; see
 //     DecodeTrigger) and runs one tick under the invocation's deadline; a
 //     Lambda Function URL request is served by the HTTP API instead.
-//   - Handler.ServeHTTP serves the HTTP API below and, at "/", the dashboard.
+//   - Handler.ServeHTTP serves the HTTP API below and, when
+//     Config.Dashboard is set, the dashboard at "/".
 //   - Handler.Tick is the one place a tick runs from any of these (and from
-//     cmd/local's built-in timer): it records metrics around Engine.TickAs.
+//     cmd/local's built-in timer): it passes every tick to Config.Metrics.
 //
 // # HTTP API
 //
@@ -29,7 +30,13 @@
 //	GET  /api/tasks                      {"tasks": [TaskInfo…]}
 //	GET  /api/ticks?limit=               {"ticks": [core.TickRecord…]}, newest first (limit 1-200, default 20)
 //	GET  /healthz                        Health: 200 while ticks arrive, 503 when stale (see Handler.Check)
-//	GET  /metrics                        Prometheus text format
+//	GET  /metrics                        served by Config.Metrics when it is an http.Handler (handler/prommetrics: Prometheus text format), else a JSON 404
+//
+// The web dashboard (at "/" and under "/ui/") is served only when
+// Config.Dashboard is set (NewDashboard); otherwise every path outside the API
+// is a JSON 404. Metrics and the dashboard are opt-in values rather than
+// flags so that a binary without them, the Lambda function, does not link
+// the Prometheus client or html/template's execution.
 //
 // An error is {"error": "message"} with a status from one table:
 // core.ErrNotFound 404 (unknown task, run or schedule), core.ErrInvalid 400

@@ -97,8 +97,9 @@ type env struct {
 type envOption func(*envConfig)
 
 type envConfig struct {
-	postgres bool
-	hcfg     handler.Config
+	postgres    bool
+	noDashboard bool
+	hcfg        handler.Config
 }
 
 func withPostgres() envOption { return func(c *envConfig) { c.postgres = true } }
@@ -106,6 +107,11 @@ func withPostgres() envOption { return func(c *envConfig) { c.postgres = true } 
 func withToken(tok string) envOption { return func(c *envConfig) { c.hcfg.Token = tok } }
 
 func withMaxBody(n int64) envOption { return func(c *envConfig) { c.hcfg.MaxBodyBytes = n } }
+
+func withMetrics(m handler.Metrics) envOption { return func(c *envConfig) { c.hcfg.Metrics = m } }
+
+// withoutDashboard leaves Config.Dashboard nil (newEnv sets it otherwise).
+func withoutDashboard() envOption { return func(c *envConfig) { c.noDashboard = true } }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
@@ -145,6 +151,9 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.engine = eng
 	hcfg := cfg.hcfg
 	hcfg.Engine, hcfg.Logger = eng, log
+	if !cfg.noDashboard {
+		hcfg.Dashboard = handler.NewDashboard()
+	}
 	h, err := handler.New(hcfg)
 	if err != nil {
 		t.Fatalf("handler.New: %v", err)

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/tickflow/tickflow/core"
 )
 
@@ -34,6 +32,14 @@ type Config struct {
 	// Logger receives request and invocation logs (default slog.Default()).
 	// NewLogger builds one that adds the request ids found in the context.
 	Logger *slog.Logger
+	// Metrics records every tick and, when it is an http.Handler, serves
+	// GET /metrics (prommetrics.New builds the Prometheus one). Nil (the
+	// default) records nothing and answers GET /metrics with a JSON 404.
+	Metrics Metrics
+	// Dashboard, when set (to NewDashboard()), serves the web dashboard at
+	// "/" and under "/ui/" (docs/dashboard.md). Nil (the default) serves the
+	// API alone: any other path is a JSON 404.
+	Dashboard *Dashboard
 }
 
 func (c *Config) validate() error {
@@ -67,11 +73,10 @@ func (c *Config) validate() error {
 // Handler serves tickflow over HTTP and Lambda. Create it with New; it is
 // safe for concurrent use.
 type Handler struct {
-	cfg     Config
-	engine  *core.Engine
-	store   core.Store
-	log     *slog.Logger
-	metrics *metrics
+	cfg    Config
+	engine *core.Engine
+	store  core.Store
+	log    *slog.Logger
 	// started is when the handler was created, on the engine's clock when it
 	// has one (see uptime).
 	started     time.Time
@@ -84,8 +89,7 @@ type Handler struct {
 	api *http.ServeMux
 }
 
-// New validates cfg, applies its defaults and returns a Handler with its own
-// Prometheus registry.
+// New validates cfg, applies its defaults and returns a Handler.
 func New(cfg Config) (*Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -104,28 +108,21 @@ func New(cfg Config) (*Handler, error) {
 		}
 		h.started = t
 	}
-	m, err := newMetrics(h)
-	if err != nil {
-		return nil, err
-	}
-	h.metrics = m
 	h.api = http.NewServeMux()
 	h.routes(h.api)
 	h.mux = http.NewServeMux()
 	h.routes(h.mux)
-	h.mountDashboard(h.mux)
+	if cfg.Dashboard != nil {
+		cfg.Dashboard.mount(h, h.mux)
+	}
 	return h, nil
 }
-
-// Registry returns the handler's Prometheus registry (served at /metrics),
-// for adding collectors of your own.
-func (h *Handler) Registry() *prometheus.Registry { return h.metrics.reg }
 
 // routes registers the API on mux. Every route is in apiNamespace.
 func (h *Handler) routes(mux *http.ServeMux) {
 	mux.Handle("POST /tick", h.mutating(h.postTick))
 	mux.Handle("GET /healthz", h.reading(h.getHealth))
-	mux.Handle("GET /metrics", h.metrics.handler())
+	mux.Handle("GET /metrics", h.metricsHandler())
 
 	mux.Handle("GET /api/schedules", h.reading(h.listSchedules))
 	mux.Handle("GET /api/schedules/{name}", h.reading(h.getSchedule))
@@ -164,8 +161,9 @@ func patternPath(pattern string) string {
 	return pattern
 }
 
-// ServeHTTP serves the API, /tick, /healthz, /metrics and the dashboard,
-// logging each request (method, path, status, duration_ms, request_id).
+// ServeHTTP serves the API, /tick, /healthz, /metrics and (when configured)
+// the dashboard, logging each request (method, path, status, duration_ms,
+// request_id).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r)

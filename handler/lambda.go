@@ -19,8 +19,8 @@ import (
 )
 
 // Tick runs one tick labelled with trigger ("lambda", "http", "timer",
-// "cli"), records its metrics and returns its report. The engine logs the
-// tick. A task failure is a recorded run, not an error; the error is an
+// "cli"), passes it to Config.Metrics and returns its report. The engine
+// logs the tick. A task failure is a recorded run, not an error; the error is an
 // infrastructure failure (the store), with the partial report (its Error
 // set). POST /tick, Lambda and cmd/local's timer all call it.
 func (h *Handler) Tick(ctx context.Context, trigger string) (core.Report, error) {
@@ -29,7 +29,7 @@ func (h *Handler) Tick(ctx context.Context, trigger string) (core.Report, error)
 	if err != nil && rep.Error == "" {
 		rep.Error = err.Error()
 	}
-	h.metrics.observeTick(rep, err, time.Since(start))
+	h.observeTick(ctx, rep, err, time.Since(start))
 	return rep, err
 }
 

@@ -1,13 +1,17 @@
 package handler_test
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
-	"regexp"
-	"strconv"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/handler"
 )
 
@@ -77,71 +81,95 @@ func TestHealthzCustomPeriod(t *testing.T) {
 	}
 }
 
-// metricValue returns the value of the sample whose line starts with series.
-func metricValue(t *testing.T, text, series string) float64 {
-	t.Helper()
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(text)
-	if m == nil {
-		t.Fatalf("metrics lack %s:\n%s", series, text)
+// TestMetricsDisabled checks that without Config.Metrics, GET /metrics is a
+// JSON 404 (not the dashboard) and ticks still run.
+func TestMetricsDisabled(t *testing.T) {
+	e := newEnv(t)
+	e.tick()
+	r := expect(t, e.do("GET", "/metrics", ""), http.StatusNotFound)
+	if msg := r.errorMessage(t); !strings.Contains(msg, "metrics are not enabled") {
+		t.Errorf("GET /metrics error = %q, want it to say metrics are not enabled", msg)
 	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		t.Fatalf("%s value %q: %v", series, m[1], err)
-	}
-	return v
 }
 
-func TestMetrics(t *testing.T) {
-	e := newEnv(t)
+// TestDashboardOptIn checks that without Config.Dashboard only the API is
+// served: the dashboard's paths are JSON 404s and the API still works.
+func TestDashboardOptIn(t *testing.T) {
+	e := newEnv(t, withoutDashboard())
+	for _, path := range []string{"/", "/ui/schedules", "/ui/static/style.css", "/nope"} {
+		r := expect(t, e.do("GET", path, ""), http.StatusNotFound)
+		r.errorMessage(t) // JSON, not an HTML page
+	}
+	expect(t, e.do("GET", "/api/schedules", ""), http.StatusOK)
+
+	e = newEnv(t) // with handler.NewDashboard()
+	if r := e.do("GET", "/ui/schedules", ""); r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /ui/schedules with the dashboard: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+}
+
+// fakeMetrics records the ticks it observes; served, it also serves
+// GET /metrics.
+type fakeMetrics struct {
+	mu    sync.Mutex
+	ticks []observedTick
+}
+
+type observedTick struct {
+	rep     core.Report
+	err     error
+	elapsed time.Duration
+}
+
+func (m *fakeMetrics) ObserveTick(_ context.Context, rep core.Report, err error, elapsed time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ticks = append(m.ticks, observedTick{rep, err, elapsed})
+}
+
+func (m *fakeMetrics) observed() []observedTick {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.ticks)
+}
+
+type servedMetrics struct{ *fakeMetrics }
+
+func (servedMetrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, "fake_metric 1\n")
+}
+
+// TestMetricsObserver checks that Config.Metrics sees every tick, failed
+// ones with their error, and serves GET /metrics only when it is an
+// http.Handler.
+func TestMetricsObserver(t *testing.T) {
+	plain := &fakeMetrics{}
+	e := newEnv(t, withMetrics(plain))
 	e.addTask("send_email", "")
 	e.addTask("flaky", "")
-	e.clock.Advance(5 * time.Minute)
-	e.tick()
-	e.addTask("send_email", "")
-	e.clock.Advance(5*time.Minute + 30*time.Second) // the next cleanup slot is 30 s overdue
-
-	r := expect(t, e.do("GET", "/metrics", ""), http.StatusOK)
-	text := string(r.body)
-	for series, want := range map[string]float64{
-		`tickflow_ticks_total{result="ok"}`:              1,
-		`tickflow_ticks_total{result="error"}`:           0,
-		`tickflow_tick_duration_seconds_count`:           1,
-		`tickflow_runs_finished_total{status="success"}`: 2,
-		`tickflow_runs_finished_total{status="failed"}`:  1,
-		`tickflow_runs{status="success"}`:                2,
-		`tickflow_runs{status="failed"}`:                 1,
-		`tickflow_runs{status="pending"}`:                1,
-		`tickflow_due_unclaimed`:                         1,
-		`tickflow_oldest_due_lag_seconds`:                30,
-		`tickflow_last_tick_timestamp_seconds`:           float64(t0.Add(5 * time.Minute).Unix()),
-		`tickflow_store_up`:                              1,
-	} {
-		if got := metricValue(t, text, series); got != want {
-			t.Errorf("%s = %v, want %v", series, got, want)
-		}
-	}
-	if !strings.Contains(text, "go_goroutines") {
-		t.Error("metrics lack the Go runtime collector")
-	}
-
-	// A failed tick counts as an error; a store that is down does not fail
-	// the scrape.
+	rep := e.tick()
 	e.store.down.Store(true)
 	expect(t, e.do("POST", "/tick", ""), http.StatusInternalServerError)
-	text = string(expect(t, e.do("GET", "/metrics", ""), http.StatusOK).body)
-	if got := metricValue(t, text, `tickflow_ticks_total{result="error"}`); got != 1 {
-		t.Errorf("error ticks = %v, want 1", got)
+	got := plain.observed()
+	if len(got) != 2 {
+		t.Fatalf("observed %d ticks, want 2", len(got))
 	}
-	if got := metricValue(t, text, `tickflow_store_up`); got != 0 {
-		t.Errorf("store_up with the store down = %v, want 0", got)
+	if got[0].err != nil || got[0].rep.TickID != rep.TickID || got[0].rep.Succeeded != 1 || got[0].rep.Failed != 1 || got[0].elapsed <= 0 {
+		t.Errorf("first tick observed as %+v, want report %+v without error", got[0], rep)
 	}
+	if !errors.Is(got[1].err, errDown) || got[1].rep.Error == "" {
+		t.Errorf("failed tick observed as %+v, want the store error", got[1])
+	}
+	expect(t, e.do("GET", "/metrics", ""), http.StatusNotFound).errorMessage(t)
 
-	// Each Handler has its own registry.
-	h2, err := handler.New(handler.Config{Engine: e.engine})
-	if err != nil {
-		t.Fatalf("a second handler: %v", err)
+	served := servedMetrics{&fakeMetrics{}}
+	e = newEnv(t, withMetrics(served))
+	if r := expect(t, e.do("GET", "/metrics", ""), http.StatusOK); string(r.body) != "fake_metric 1\n" {
+		t.Errorf("GET /metrics = %q, want the Metrics' own exposition", r.body)
 	}
-	if h2.Registry() == e.h.Registry() {
-		t.Fatal("handlers share a registry")
+	e.tick()
+	if n := len(served.observed()); n != 1 {
+		t.Errorf("served Metrics observed %d ticks, want 1", n)
 	}
 }

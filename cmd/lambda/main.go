@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -37,6 +38,7 @@ func main() {
 		log.Error("bad configuration", "error", err)
 		os.Exit(1)
 	}
+	cfg.metricsOut = os.Stdout
 	start := time.Now()
 	h, store, err := setup(context.Background(), cfg, log)
 	if err != nil {
@@ -65,6 +67,13 @@ type config struct {
 	maxConns    int
 	tickPeriod  time.Duration
 	logLevel    slog.Level
+	// functionName (AWS_LAMBDA_FUNCTION_NAME, set by Lambda) is the
+	// dimension of the tick metrics.
+	functionName string
+	// metricsOut receives each tick's metrics as a CloudWatch Embedded
+	// Metric Format line (main: stdout, which Lambda sends to CloudWatch
+	// Logs); nil writes none.
+	metricsOut io.Writer
 }
 
 // loadConfig reads the environment. It returns the config (with a usable log
@@ -77,6 +86,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		maxConns:    2,
 		tickPeriod:  time.Minute,
 		logLevel:    slog.LevelInfo,
+
+		functionName: getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
 	if v := getenv("LOG_LEVEL"); v != "" {
 		if err := cfg.logLevel.UnmarshalText([]byte(v)); err != nil {
@@ -136,7 +147,12 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 		store.Close()
 		return nil, nil, fmt.Errorf("engine: %w", err)
 	}
-	h, err := handler.New(handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log})
+	// No Prometheus and no dashboard: neither is linked (see doc.go).
+	hcfg := handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log}
+	if cfg.metricsOut != nil {
+		hcfg.Metrics = newEMFMetrics(cfg.metricsOut, cfg.functionName)
+	}
+	h, err := handler.New(hcfg)
 	if err != nil {
 		store.Close()
 		return nil, nil, fmt.Errorf("handler: %w", err)

@@ -357,7 +357,9 @@ func TestServe(t *testing.T) {
 		Runs []core.Run `json:"runs"`
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for len(page.Runs) == 0 && time.Now().Before(deadline) {
+	// The run is visible as running before it finishes: wait for a final
+	// status.
+	for (len(page.Runs) == 0 || page.Runs[0].Status == core.StatusRunning) && time.Now().Before(deadline) {
 		code, body := get("/api/runs?task=" + demo.CleanupExpiredSessions)
 		if code != http.StatusOK {
 			t.Fatalf("GET /api/runs = %d %s", code, body)
@@ -365,7 +367,7 @@ func TestServe(t *testing.T) {
 		if err := json.Unmarshal(body, &page); err != nil {
 			t.Fatalf("GET /api/runs: %v: %s", err, body)
 		}
-		if len(page.Runs) == 0 {
+		if len(page.Runs) == 0 || page.Runs[0].Status == core.StatusRunning {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
@@ -374,6 +376,13 @@ func TestServe(t *testing.T) {
 	}
 	if code, body := get("/healthz"); code != http.StatusOK || !bytes.Contains(body, []byte(`"status":"ok"`)) {
 		t.Errorf("GET /healthz = %d %s", code, body)
+	}
+	// serve links prommetrics and the dashboard (the Lambda binary does not).
+	if code, body := get("/metrics"); code != http.StatusOK || !bytes.Contains(body, []byte(`tickflow_ticks_total{result="ok"}`)) {
+		t.Errorf("GET /metrics = %d %s", code, body)
+	}
+	if code, body := get("/ui/schedules"); code != http.StatusOK || !bytes.Contains(body, []byte("<html")) {
+		t.Errorf("GET /ui/schedules = %d %.200s", code, body)
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/handler"
+	"github.com/tickflow/tickflow/handler/prommetrics"
 )
 
 // shutdownTimeout bounds how long serve waits for open HTTP requests at exit.
@@ -25,6 +26,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	sf := c.addStoreFlags(fs, "info")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	interval := fs.Duration("interval", 10*time.Second, "built-in trigger period; 0 turns it off (call POST /tick yourself)")
+	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at GET /metrics (false: a JSON 404)")
 	token := fs.String("token", c.getenv("TICKFLOW_TOKEN"), "bearer token required by POST /tick and mutating API routes (env TICKFLOW_TOKEN)")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
@@ -45,7 +47,14 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if period == 0 {
 		period = time.Minute // what /healthz expects from an outside trigger
 	}
-	h, err := handler.New(handler.Config{Engine: a.engine, Token: *token, TickPeriod: period, Logger: a.log})
+	hcfg := handler.Config{
+		Engine: a.engine, Token: *token, TickPeriod: period, Logger: a.log,
+		Dashboard: handler.NewDashboard(),
+	}
+	if *metrics {
+		hcfg.Metrics = prommetrics.New(a.engine)
+	}
+	h, err := handler.New(hcfg)
 	if err != nil {
 		return fmt.Errorf("build handler: %w", err)
 	}
