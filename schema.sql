@@ -210,3 +210,13 @@ COMMENT ON COLUMN tickflow_locks.key IS 'Lock name, conventionally schedule:{nam
 COMMENT ON COLUMN tickflow_locks.owner IS 'Holder; only it may extend or release the lock.';
 COMMENT ON COLUMN tickflow_locks.expires_at IS 'The lock is free from this instant on.';
 COMMENT ON COLUMN tickflow_locks.acquired_at IS 'When the current owner took the lock.';
+
+CREATE TABLE IF NOT EXISTS tickflow_meta (
+    key   text NOT NULL,
+    value text NOT NULL,
+    CONSTRAINT tickflow_meta_pkey PRIMARY KEY (key)
+);
+
+COMMENT ON TABLE tickflow_meta IS 'Store metadata. schema_hash names the schema last applied, so Migrate on an up-to-date database is one read that takes no table lock.';
+COMMENT ON COLUMN tickflow_meta.key IS 'Metadata name.';
+COMMENT ON COLUMN tickflow_meta.value IS 'Metadata value.';

@@ -245,12 +245,16 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 	log := e.log.With("tick_id", rep.TickID)
 	override, err := e.now(ctx)
 	if err != nil {
+		rep.Error = err.Error()
 		return rep, err
 	}
 	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger})
 	if err != nil {
+		err = fmt.Errorf("begin tick: %w", err)
+		rep.Error = err.Error()
+		rep.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 		log.Error("tick failed to start", "error", err)
-		return rep, fmt.Errorf("begin tick: %w", err)
+		return rep, err
 	}
 	now := ts.Now.UTC()
 	rep.Now, rep.DueSchedules = now, ts.DueSchedules

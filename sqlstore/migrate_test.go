@@ -114,3 +114,25 @@ func TestMigrateConcurrentSQLite(t *testing.T) {
 		t.Fatalf("%d tickflow objects after 8 concurrent migrations; want %d", got, want)
 	}
 }
+
+// TestMigrateFastPathTakesNoTableLock: once the schema is current, Migrate is
+// one read of tickflow_meta, so a cold start cannot queue behind (or deadlock
+// with) a claim holding locks on the runs and schedules tables.
+func TestMigrateFastPathTakesNoTableLock(t *testing.T) {
+	st := sqlstoretest.OpenPostgres(t)
+	ctx := context.Background()
+	tx, err := st.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	// What a claim holds mid-transaction: row-exclusive locks on both tables.
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE tickflow_runs, tickflow_schedules IN ROW EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	mctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := st.Migrate(mctx); err != nil {
+		t.Fatalf("Migrate on a current schema waited for table locks: %v", err)
+	}
+}

@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -167,8 +169,27 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	return &Store{db: db, d: dialects[t.dialect], log: o.logger, pruneOneIn: pruneOneIn}, nil
 }
 
+// withBinaryParameters turns on lib/pq's binary_parameters unless the URL
+// sets it: statements with parameters then take one round trip instead of
+// two (prepare, then execute), which halves a tick's latency to a remote
+// database. Every parameter sqlstore sends (text, numbers, times, JSON as
+// text) works in that mode.
+func withBinaryParameters(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Has("binary_parameters") {
+		return dsn
+	}
+	q.Set("binary_parameters", "yes")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func openPostgres(ctx context.Context, dsn string, o options) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", dsn)
+	db, err := sqlx.Open("postgres", withBinaryParameters(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}
@@ -302,6 +323,15 @@ func (s *Store) Close() error { return s.db.Close() }
 // BEGIN IMMEDIATE.
 func (s *Store) Migrate(ctx context.Context) error {
 	start := time.Now()
+	hash := s.schemaHash()
+	// Fast path: the schema in force is this one. One read of a table no tick
+	// touches, so a cold start never queues behind (or deadlocks with) a
+	// running claim: CREATE INDEX IF NOT EXISTS takes a SHARE lock on its
+	// table even when the index exists.
+	var applied string
+	if err := s.db.QueryRowContext(ctx, s.d.q("migrate_check")).Scan(&applied); err == nil && applied == hash {
+		return nil
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: begin: %w", s.d.interpret(err))
@@ -315,9 +345,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, s.d.schema); err != nil {
 		return fmt.Errorf("migrate: apply %s schema: %w", s.d.name, s.d.interpret(err))
 	}
+	if _, err := tx.ExecContext(ctx, s.d.q("migrate_done"), hash); err != nil {
+		return fmt.Errorf("migrate: record schema hash: %w", s.d.interpret(err))
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", s.d.interpret(err))
 	}
-	s.log.Debug("schema migrated", "dialect", s.d.name, "duration_ms", time.Since(start).Milliseconds())
+	s.log.Debug("schema migrated", "dialect", s.d.name, "schema_hash", hash, "duration_ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+// schemaHash identifies the embedded schema of the store's dialect.
+func (s *Store) schemaHash() string {
+	sum := sha256.Sum256([]byte(s.d.schema))
+	return hex.EncodeToString(sum[:8])
 }

@@ -131,3 +131,10 @@ CREATE TABLE IF NOT EXISTS tickflow_locks (
     acquired_at INTEGER NOT NULL,
     CONSTRAINT tickflow_locks_pkey PRIMARY KEY (key)
 );
+
+-- Store metadata: schema_hash names the schema last applied (see Migrate).
+CREATE TABLE IF NOT EXISTS tickflow_meta (
+    key   TEXT NOT NULL,
+    value TEXT NOT NULL,
+    CONSTRAINT tickflow_meta_pkey PRIMARY KEY (key)
+);
