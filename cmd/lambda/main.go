@@ -63,10 +63,13 @@ func main() {
 type config struct {
 	databaseURL string
 	migrate     bool
-	token       string
-	maxConns    int
-	tickPeriod  time.Duration
-	logLevel    slog.Level
+	// dashboard serves the dashboard through the Function URL
+	// (TICKFLOW_DASHBOARD, default true).
+	dashboard  bool
+	token      string
+	maxConns   int
+	tickPeriod time.Duration
+	logLevel   slog.Level
 	// functionName (AWS_LAMBDA_FUNCTION_NAME, set by Lambda) is the
 	// dimension of the tick metrics.
 	functionName string
@@ -104,6 +107,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		cfg.migrate = b
 	}
+	cfg.dashboard = true
+	if v := getenv("TICKFLOW_DASHBOARD"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("TICKFLOW_DASHBOARD %q: want true or false", v)
+		}
+		cfg.dashboard = b
+	}
 	if v := getenv("TICKFLOW_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
@@ -129,9 +140,6 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 	if err := register(reg); err != nil {
 		return nil, nil, fmt.Errorf("register tasks: %w", err)
 	}
-	if strings.HasPrefix(cfg.databaseURL, "sqlite:") || strings.HasPrefix(cfg.databaseURL, "file:") {
-		log.Warn("SQLite in Lambda lives in one execution environment's /tmp and is lost with it; use PostgreSQL")
-	}
 	store, err := sqlstore.Open(ctx, cfg.databaseURL, sqlstore.WithMaxOpenConns(cfg.maxConns), sqlstore.WithLogger(log))
 	if err != nil {
 		return nil, nil, fmt.Errorf("open store: %w", err)
@@ -147,8 +155,11 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 		store.Close()
 		return nil, nil, fmt.Errorf("engine: %w", err)
 	}
-	// No Prometheus and no dashboard: neither is linked (see doc.go).
+	// No Prometheus: metrics go to CloudWatch (see doc.go).
 	hcfg := handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log}
+	if cfg.dashboard {
+		hcfg.Dashboard = handler.NewDashboard()
+	}
 	if cfg.metricsOut != nil {
 		hcfg.Metrics = newEMFMetrics(cfg.metricsOut, cfg.functionName)
 	}

@@ -31,13 +31,13 @@ func TestLoadConfig(t *testing.T) {
 		{
 			name: "defaults",
 			env:  map[string]string{"DATABASE_URL": "postgres://u:p@db:5432/app"},
-			want: config{databaseURL: "postgres://u:p@db:5432/app", migrate: true, maxConns: 2, tickPeriod: time.Minute, logLevel: slog.LevelInfo},
+			want: config{databaseURL: "postgres://u:p@db:5432/app", migrate: true, dashboard: true, maxConns: 2, tickPeriod: time.Minute, logLevel: slog.LevelInfo},
 		},
 		{
 			name: "everything set",
 			env: map[string]string{"DATABASE_URL": " postgres://db/app ", "TICKFLOW_MIGRATE": "false", "TICKFLOW_TOKEN": "s3cret",
-				"TICKFLOW_MAX_CONNS": "4", "TICKFLOW_TICK_PERIOD": "5m", "LOG_LEVEL": "debug"},
-			want: config{databaseURL: "postgres://db/app", migrate: false, token: "s3cret", maxConns: 4, tickPeriod: 5 * time.Minute, logLevel: slog.LevelDebug},
+				"TICKFLOW_MAX_CONNS": "4", "TICKFLOW_TICK_PERIOD": "5m", "LOG_LEVEL": "debug", "TICKFLOW_DASHBOARD": "false"},
+			want: config{databaseURL: "postgres://db/app", migrate: false, dashboard: false, token: "s3cret", maxConns: 4, tickPeriod: 5 * time.Minute, logLevel: slog.LevelDebug},
 		},
 		{name: "no database", env: map[string]string{}, wantErr: "DATABASE_URL is required"},
 		{name: "bad migrate", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_MIGRATE": "maybe"}, wantErr: "TICKFLOW_MIGRATE"},
