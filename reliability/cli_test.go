@@ -156,11 +156,13 @@ func runColdCLI(t *testing.T, dialect string, procs, minutes int) {
 		"unfinished", c.Unfinished, "failed_ticks", len(failures), "crashed_processes", len(crashes),
 		"round_p50_ms", rounds[len(rounds)/2].Milliseconds(), "round_max_ms", rounds[len(rounds)-1].Milliseconds(),
 		"wall_s", fmt.Sprintf("%.1f", wall.Seconds()))
-	// A tick that fails cleanly (exit 1 with the error on stderr) is allowed:
-	// the next tick recovers, and the slot accounting below proves nothing
-	// was lost or run twice. Each failure is logged with its cause.
-	for _, f := range failures {
-		t.Logf("tick failed cleanly: %s", f)
+	// No tick may fail here: the database is healthy, so a failure is a bug
+	// (it once was: Migrate at every cold start deadlocked with concurrent
+	// claims, until Migrate learned to return after one lock-free read).
+	for i, f := range failures {
+		if i < 5 {
+			t.Errorf("tick failed on a healthy database: %s", f)
+		}
 	}
 	for i, f := range crashes {
 		if i < 5 {
