@@ -21,7 +21,8 @@ import (
 var sqlFiles embed.FS
 
 // dialect holds one database's statements and its conversions. Statements of
-// both dialects take the same parameters in the same order.
+// both dialects take the same parameters in the same order, except the batch
+// statements, which take arrays on PostgreSQL (see arrays).
 type dialect struct {
 	name   string
 	schema string
@@ -35,6 +36,9 @@ type dialect struct {
 	strings func(v []string) any
 	// interpret maps a driver error onto the core sentinels.
 	interpret func(err error) error
+	// arrays: the tick's batch statements (finish_runs) take one array
+	// parameter per column (PostgreSQL) instead of one JSON document.
+	arrays bool
 }
 
 var dialects = map[string]*dialect{
@@ -56,6 +60,7 @@ var dialects = map[string]*dialect{
 		},
 		strings:   func(v []string) any { return pq.StringArray(v) },
 		interpret: interpretPostgres,
+		arrays:    true,
 	},
 	"sqlite": {
 		name:   "sqlite",

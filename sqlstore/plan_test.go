@@ -33,7 +33,9 @@ func TestFinishRunsPlanProbesByID(t *testing.T) {
 		var plan []string
 		var err error
 		if st.Dialect() == "postgres" {
-			err = db.Select(&plan, "EXPLAIN "+st.Statement("finish_runs"), "tick", batch)
+			// One outcome, one array per field (see finish_runs.sql).
+			err = db.Select(&plan, "EXPLAIN "+st.Statement("finish_runs"), "tick",
+				"{1}", "{1}", "{1}", "{success}", "{\"\"}", "{\"\"}", "{NULL}", "{NULL}", "{NULL}")
 		} else {
 			var rows []struct {
 				ID, Parent, NotUsed int
@@ -50,7 +52,7 @@ func TestFinishRunsPlanProbesByID(t *testing.T) {
 		text := strings.Join(plan, "\n")
 		// The batch must be read once: either it drives a loop of probes by
 		// id, or it is hashed; never the inner side of a loop over runs.
-		batchAt := strings.Index(text, "jsonb_to_recordset")
+		batchAt := strings.Index(text, "Function Scan")
 		runsAt := strings.Index(text, " on tickflow_runs r")
 		if st.Dialect() == "sqlite" {
 			batchAt = strings.Index(text, "SCAN j")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -87,19 +88,25 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 	if len(p.Outcomes) == 0 {
 		return 0, nil
 	}
-	batch := make([]outcomeJSON, len(p.Outcomes))
-	for i, o := range p.Outcomes {
-		batch[i] = outcomeJSON{
-			ID: o.RunID, ClaimedAttempt: o.ClaimedAttempt, Attempt: o.Attempt, Status: string(o.Status),
-			Error: o.Error, Stack: o.Stack, StartedAt: s.d.arg(o.StartedAt),
-			FinishedAt: s.d.arg(o.FinishedAt), RunAt: s.d.arg(o.RunAt),
+	var args []any
+	if s.d.arrays {
+		args = finishArrays(p)
+	} else {
+		batch := make([]outcomeJSON, len(p.Outcomes))
+		for i, o := range p.Outcomes {
+			batch[i] = outcomeJSON{
+				ID: o.RunID, ClaimedAttempt: o.ClaimedAttempt, Attempt: o.Attempt, Status: string(o.Status),
+				Error: o.Error, Stack: o.Stack, StartedAt: s.d.arg(o.StartedAt),
+				FinishedAt: s.d.arg(o.FinishedAt), RunAt: s.d.arg(o.RunAt),
+			}
 		}
+		js, err := jsonParam(batch)
+		if err != nil {
+			return 0, fmt.Errorf("finish runs: %w", err)
+		}
+		args = []any{p.TickID, js}
 	}
-	js, err := jsonParam(batch)
-	if err != nil {
-		return 0, fmt.Errorf("finish runs: %w", err)
-	}
-	r, err := s.db.ExecContext(ctx, s.d.q("finish_runs"), p.TickID, js)
+	r, err := s.db.ExecContext(ctx, s.d.q("finish_runs"), args...)
 	if err != nil {
 		return 0, fmt.Errorf("finish runs: %w", s.d.interpret(err))
 	}
@@ -108,6 +115,25 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 		return 0, fmt.Errorf("finish runs: %w", err)
 	}
 	return int(n), nil
+}
+
+// finishArrays are FinishRuns' PostgreSQL parameters: the tick id, then one
+// array per outcome field.
+func finishArrays(p core.FinishRunsParams) []any {
+	n := len(p.Outcomes)
+	var (
+		ids                      = make([]int64, n)
+		claimed, attempts        = make([]int, n), make([]int, n)
+		statuses, errs, stacks   = make([]string, n), make([]string, n), make([]string, n)
+		started, finished, runAt = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+	)
+	for i, o := range p.Outcomes {
+		ids[i], claimed[i], attempts[i] = o.RunID, o.ClaimedAttempt, o.Attempt
+		statuses[i], errs[i], stacks[i] = string(o.Status), o.Error, o.Stack
+		started[i], finished[i], runAt[i] = o.StartedAt, o.FinishedAt, o.RunAt
+	}
+	return []any{p.TickID, intArray(ids), intArray(claimed), intArray(attempts), textArray(statuses),
+		textArray(errs), textArray(stacks), timeArray(started), timeArray(finished), timeArray(runAt)}
 }
 
 // InsertRun creates a pending run, runnable at p.RunAt (default now). With an

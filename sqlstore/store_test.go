@@ -463,7 +463,9 @@ func TestFinishRunsFencing(t *testing.T) {
 			t.Fatalf("run changed by fenced-off outcomes: %+v", got)
 		}
 		// A retry for later, then the same outcome again (no longer running).
-		retry := core.Outcome{RunID: r.ID, ClaimedAttempt: 1, Attempt: 1, Status: core.StatusPending, Error: "boom", Stack: "stack",
+		// The error and stack hold what array and JSON encodings must quote.
+		const boom, stack = `boom, {"quoted"} \\ NULL é`, "goroutine 1 [running]:\n\tmain.go:1 +0x1d\n"
+		retry := core.Outcome{RunID: r.ID, ClaimedAttempt: 1, Attempt: 1, Status: core.StatusPending, Error: boom, Stack: stack,
 			StartedAt: t0, FinishedAt: t0.Add(time.Second), RunAt: t0.Add(time.Minute)}
 		if n := finish("tick_1", retry, core.Outcome{RunID: 999999, ClaimedAttempt: 1, Status: core.StatusSuccess}); n != 1 {
 			t.Fatalf("FinishRuns applied %d outcomes; want 1", n)
@@ -472,7 +474,7 @@ func TestFinishRunsFencing(t *testing.T) {
 			t.Fatalf("an outcome applied to a run that is no longer running (%d)", n)
 		}
 		got := mustGet(t, st, r.ID)
-		if got.Status != core.StatusPending || got.Error != "boom" || got.Stack != "stack" || !got.RunAt.Equal(t0.Add(time.Minute)) ||
+		if got.Status != core.StatusPending || got.Error != boom || got.Stack != stack || !got.RunAt.Equal(t0.Add(time.Minute)) ||
 			got.FinishedAt != nil || got.LeaseUntil != nil || got.Attempt != 1 {
 			t.Fatalf("run after a retry outcome = %+v", got)
 		}
@@ -484,7 +486,7 @@ func TestFinishRunsFencing(t *testing.T) {
 		if n := finish("tick_2", rel); n != 1 {
 			t.Fatalf("release applied %d", n)
 		}
-		if got := mustGet(t, st, r.ID); got.Attempt != 1 || got.Error != "boom" || got.Status != core.StatusPending {
+		if got := mustGet(t, st, r.ID); got.Attempt != 1 || got.Error != boom || got.Status != core.StatusPending {
 			t.Fatalf("run after release = %+v", got)
 		}
 		claimRuns(t, st, t0.Add(2*time.Minute), "tick_3", 10, "t")

@@ -1,7 +1,9 @@
 -- FinishRuns: record attempt outcomes in one statement. An outcome applies
 -- only while the run is still running under the same tick and attempt
 -- (fencing). A released run (pending with attempt < claimed_attempt, never
--- started) keeps its previous error. $1 tick id, $2 JSON array of outcomes.
+-- started) keeps its previous error. $1 tick id, then one array per outcome
+-- field, in the same order: $2 id, $3 claimed attempt, $4 attempt, $5 status,
+-- $6 error, $7 stack, $8 started at, $9 finished at, $10 run at.
 --
 -- The fencing values ride in the outcome rows (OFFSET 0 keeps the subquery
 -- a plan node of its own), so they are join clauses, not filters on
@@ -21,9 +23,9 @@ SET status = x.status,
     lease_until = NULL
 FROM (
     SELECT o.*, 'running'::text AS claimed_status, $1::text AS claimed_tick
-    FROM jsonb_to_recordset($2::jsonb) AS o(
-             id bigint, claimed_attempt integer, attempt integer, status text, error text,
-             stack text, started_at timestamptz, finished_at timestamptz, run_at timestamptz)
+    FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::text[], $6::text[], $7::text[],
+                $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+         AS o(id, claimed_attempt, attempt, status, error, stack, started_at, finished_at, run_at)
     OFFSET 0
 ) AS x
 WHERE r.id = x.id
