@@ -44,3 +44,26 @@ func timeArray(v []time.Time) string {
 
 // textArray is a text[] parameter.
 func textArray(v []string) any { return pq.StringArray(v) }
+
+// claimArrays are the array parameters of ClaimDue's insert-and-advance
+// statement on PostgreSQL: one array per planned run field, then the
+// advanced schedules' names and next runs.
+func claimArrays(planned []plannedRunJSON, advance []advanceJSON) []any {
+	n := len(planned)
+	var (
+		schedules, tasks, names, statuses, errs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		slots, runAt                            = make([]time.Time, n), make([]time.Time, n)
+		covered, maxAttempts                    = make([]int, n), make([]int, n)
+	)
+	for i, r := range planned {
+		schedules[i], tasks[i], names[i], statuses[i], errs[i] = r.Schedule, r.Task, r.DisplayName, r.Status, r.Error
+		slots[i], runAt[i], covered[i], maxAttempts[i] = r.slot, r.runAt, r.SlotsCovered, r.MaxAttempts
+	}
+	advNames, advNext := make([]string, len(advance)), make([]time.Time, len(advance))
+	for i, a := range advance {
+		advNames[i], advNext[i] = a.Name, a.nextRun
+	}
+	return []any{textArray(schedules), textArray(tasks), textArray(names), timeArray(slots), intArray(covered),
+		textArray(statuses), timeArray(runAt), intArray(maxAttempts), textArray(errs),
+		textArray(advNames), timeArray(advNext)}
+}

@@ -17,14 +17,17 @@
 // Every statement lives in an embedded .sql file named after the store method
 // it serves, one directory per dialect (sql/postgres, sql/sqlite). Both
 // dialects number their parameters $1, $2, … in the same order, so a method
-// passes the same arguments to either. Statements are set-based: a tick issues
-// a fixed number of statements whatever the number of schedules or runs
-// (batches are passed as one JSON parameter), and an empty tick issues two,
-// BeginTick and EndTick. Per phase:
+// passes the same arguments to either, except for the tick's batches: on
+// PostgreSQL ClaimDue's runs and FinishRuns' outcomes are one typed array per
+// field (unnest reads them much faster than JSON), on SQLite one JSON
+// parameter. Statements are set-based: a tick issues a fixed number of
+// statements whatever the number of schedules or runs, and an empty tick
+// issues two, BeginTick and EndTick. Per phase:
 //
 //	BeginTick      1 statement (insert the tick, read the clock, count due work)
 //	SyncSchedules  1 transaction: upsert + orphan (SQLite: + a count first)
 //	ClaimDue       1 transaction per batch: select due, insert runs, advance next_run
+//	               (PostgreSQL: the insert and the advance are one statement)
 //	ClaimRuns      1 transaction per batch: recover expired leases, claim runnable runs
 //	FinishRuns     1 statement per flush of outcomes
 //	EndTick        1 statement (PostgreSQL prunes old ticks in it; SQLite in a

@@ -134,13 +134,16 @@ type plannedRunJSON struct {
 	MaxAttempts  int    `json:"max_attempts"`
 	Error        string `json:"error"`
 
-	slot time.Time // Slot as planned, to match the rows the insert returns
+	slot  time.Time // Slot as planned, to match the rows the insert returns
+	runAt time.Time // RunAt as planned (zero: now)
 }
 
 // advanceJSON is one schedule's new next_run.
 type advanceJSON struct {
 	Name    string `json:"name"`
 	NextRun any    `json:"next_run"`
+
+	nextRun time.Time // NextRun as planned (zero: never again)
 }
 
 // ClaimDue locks up to p.Limit due schedules (FOR UPDATE SKIP LOCKED on
@@ -148,7 +151,8 @@ type advanceJSON struct {
 // calls p.Plan with them, inserts every planned run in one statement (a
 // (schedule, slot) that exists is a conflict, not an error) and advances
 // every planned next_run in one statement: three statements in one
-// transaction, whatever the batch size. Plans for schedules that were not
+// transaction, whatever the batch size (two on PostgreSQL, where the insert
+// and the advance are one statement). Plans for schedules that were not
 // claimed are ignored, as are later plans for a schedule already planned.
 // Running runs need p.LeaseUntil.
 func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.ClaimDueResult, error) {
@@ -192,22 +196,37 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				continue
 			}
 			claimed[pl.Schedule] = false // one plan per schedule
-			advance = append(advance, advanceJSON{Name: pl.Schedule, NextRun: s.d.arg(pl.NextRun)})
+			advance = append(advance, advanceJSON{Name: pl.Schedule, NextRun: s.d.arg(pl.NextRun), nextRun: pl.NextRun})
 			for _, r := range pl.Runs {
 				planned = append(planned, plannedRunJSON{
 					Schedule: pl.Schedule, Task: r.Task, DisplayName: r.DisplayName, Slot: s.d.arg(r.Slot),
 					SlotsCovered: max(r.SlotsCovered, 1), Status: string(r.Status), RunAt: s.d.arg(r.RunAt),
-					MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, slot: r.Slot,
+					MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, slot: r.Slot, runAt: r.RunAt,
 				})
 			}
 		}
-		if len(planned) > 0 {
-			inserted, err := s.insertPlanned(ctx, tx, planned, now, p)
+		if s.d.arrays { // one statement inserts the runs and advances the schedules
+			if len(planned) == 0 && len(advance) == 0 {
+				return nil
+			}
+			args := append([]any{now, s.d.arg(p.LeaseUntil), p.TickID}, claimArrays(planned, advance)...)
+			inserted, err := s.insertPlanned(ctx, tx, planned, p, args...)
 			if err != nil {
 				return err
 			}
-			res.Runs = inserted
-			res.Conflicts = len(planned) - len(inserted)
+			res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
+			return nil
+		}
+		if len(planned) > 0 {
+			js, err := jsonParam(planned)
+			if err != nil {
+				return err
+			}
+			inserted, err := s.insertPlanned(ctx, tx, planned, p, now, s.d.arg(p.LeaseUntil), p.TickID, js)
+			if err != nil {
+				return err
+			}
+			res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
 		}
 		if len(advance) > 0 {
 			js, err := jsonParam(advance)
@@ -226,14 +245,10 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 	return res, nil
 }
 
-// insertPlanned inserts the planned runs and returns those inserted (a slot
-// recorded already is skipped), ordered by id. Only the identity columns come
-// back from the database; the rest is what was planned.
-func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []plannedRunJSON, now any, p core.ClaimDueParams) ([]core.Run, error) {
-	js, err := jsonParam(planned)
-	if err != nil {
-		return nil, err
-	}
+// insertPlanned runs the insert statement with args and returns the runs
+// inserted (a slot recorded already is skipped), ordered by id. Only the
+// identity columns come back from the database; the rest is what was planned.
+func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []plannedRunJSON, p core.ClaimDueParams, args ...any) ([]core.Run, error) {
 	type key struct {
 		schedule string
 		slot     int64
@@ -242,7 +257,7 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 	for i := range planned {
 		byKey[key{planned[i].Schedule, planned[i].slot.UnixMicro()}] = &planned[i]
 	}
-	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_insert_runs"), now, s.d.arg(p.LeaseUntil), p.TickID, js)
+	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_insert_runs"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("insert runs: %w", s.d.interpret(err))
 	}

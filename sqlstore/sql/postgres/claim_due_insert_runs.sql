@@ -1,9 +1,22 @@
--- ClaimDue: insert every planned run in one statement; a (schedule, slot)
--- that exists already is not inserted. Running runs start now (attempt 1,
--- leased); pending (jittered) runs wait for run_at; skipped runs are final.
--- $1 now (NULL: now()), $2 lease until, $3 tick id, $4 JSON array of runs.
+-- ClaimDue: insert every planned run and advance next_run of every planned
+-- schedule, in one statement (the advance is a data-modifying CTE: it runs
+-- whether or not a run is inserted). A (schedule, slot) that exists already
+-- is not inserted. Running runs start now (attempt 1, leased); pending
+-- (jittered) runs wait for run_at; skipped runs are final.
+-- $1 now (NULL: now()), $2 lease until, $3 tick id; the runs as one array
+-- per field: $4 schedule, $5 task, $6 display name, $7 slot, $8 slots
+-- covered, $9 status, $10 run at, $11 max attempts, $12 error; the advances:
+-- $13 schedule names, $14 their next_run (NULL: never again).
 -- Only the identity columns come back: the caller knows the rest (it planned
 -- them), and decoding every column of 10,000 rows was a third of the CPU.
+WITH advance AS (
+    UPDATE tickflow_schedules s
+    SET next_run = a.next_run
+    FROM unnest($13::text[], $14::timestamptz[]) AS a(name, next_run)
+    WHERE s.name = a.name
+), c AS (
+    SELECT COALESCE($1::timestamptz, now()) AS now
+)
 INSERT INTO tickflow_runs (
     task, display_name, schedule, source, slot, slots_covered, status, attempt,
     max_attempts, error, run_at, created_at, started_at, finished_at, lease_until, tick_id)
@@ -16,9 +29,9 @@ SELECT x.task, x.display_name, x.schedule, 'scheduled', x.slot, x.slots_covered,
        CASE WHEN x.status NOT IN ('running', 'pending') THEN c.now END,
        CASE WHEN x.status = 'running' THEN $2::timestamptz END,
        $3
-FROM jsonb_to_recordset($4::jsonb) AS x(
-         schedule text, task text, display_name text, slot timestamptz, slots_covered integer,
-         status text, run_at timestamptz, max_attempts integer, error text),
-     (SELECT COALESCE($1::timestamptz, now()) AS now) c
+FROM unnest($4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::integer[],
+            $9::text[], $10::timestamptz[], $11::integer[], $12::text[])
+         AS x(schedule, task, display_name, slot, slots_covered, status, run_at, max_attempts, error),
+     c
 ON CONFLICT (schedule, slot) DO NOTHING
 RETURNING id, schedule, slot, status, run_at, created_at
