@@ -94,7 +94,14 @@ CREATE INDEX IF NOT EXISTS tickflow_runs_active_idx
     ON tickflow_runs (schedule, status)
     WHERE status IN ('running', 'pending');
 -- List filters, newest first; the schedule index also finds a schedule's last run.
-CREATE INDEX IF NOT EXISTS tickflow_runs_status_idx ON tickflow_runs (status, id DESC);
+-- The status index leaves out successes, most runs, and running runs, which
+-- the lease index finds: a tick's runs enter it only if they fail or wait,
+-- listing successes walks the primary key backwards (nearly every row
+-- matches) and listing running runs reads the lease index. It replaces
+-- tickflow_runs_status_idx, which indexed every run.
+DROP INDEX IF EXISTS tickflow_runs_status_idx;
+CREATE INDEX IF NOT EXISTS tickflow_runs_status_rest_idx ON tickflow_runs (status, id DESC)
+    WHERE status NOT IN ('success', 'running');
 CREATE INDEX IF NOT EXISTS tickflow_runs_task_idx ON tickflow_runs (task, id DESC);
 CREATE INDEX IF NOT EXISTS tickflow_runs_schedule_idx ON tickflow_runs (schedule, id DESC);
 
