@@ -9,6 +9,7 @@
 -- $13 schedule names, $14 their next_run (NULL: never again).
 -- Only the identity columns come back: the caller knows the rest (it planned
 -- them), and decoding every column of 10,000 rows was a third of the CPU.
+-- Instants come back as unix microseconds, cheaper to decode than text.
 WITH advance AS (
     UPDATE tickflow_schedules s
     SET next_run = a.next_run
@@ -34,4 +35,6 @@ FROM unnest($4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::integer[]
          AS x(schedule, task, display_name, slot, slots_covered, status, run_at, max_attempts, error),
      c
 ON CONFLICT (schedule, slot) DO NOTHING
-RETURNING id, schedule, slot, status, run_at, created_at
+RETURNING id, schedule, (extract(epoch FROM slot) * 1000000)::bigint AS slot, status,
+          (extract(epoch FROM run_at) * 1000000)::bigint AS run_at,
+          (extract(epoch FROM created_at) * 1000000)::bigint AS created_at
