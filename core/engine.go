@@ -300,7 +300,11 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 		}
 	}
 
-	// Workers and the outcome recorder.
+	// Workers and the outcome recorder. Every attempt of the tick runs under
+	// one context cut at the deadline less the margin (one timer per tick,
+	// not one per attempt).
+	actx, cancelAttempts := context.WithDeadline(ctx, deadline.Add(-e.cfg.DeadlineMargin))
+	defer cancelAttempts()
 	work := make(chan Run)
 	outcomes := make(chan Outcome, e.cfg.Workers)
 	var wg sync.WaitGroup
@@ -309,7 +313,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				outcomes <- e.execute(ctx, log, r, now, start, deadline)
+				outcomes <- e.execute(ctx, actx, log, r, now, start, deadline)
 			}
 		}()
 	}
@@ -503,8 +507,9 @@ func (e *Engine) plan(log *slog.Logger, due []DueSchedule, now time.Time) []Sche
 	return out
 }
 
-// execute runs one claimed run's attempts and returns its outcome.
-func (e *Engine) execute(ctx context.Context, log *slog.Logger, r Run, now, start, deadline time.Time) Outcome {
+// execute runs one claimed run's attempts and returns its outcome; actx is
+// the tick's attempt context (ctx cut at the deadline less the margin).
+func (e *Engine) execute(ctx, actx context.Context, log *slog.Logger, r Run, now, start, deadline time.Time) Outcome {
 	at := func() time.Time { return now.Add(time.Since(start)) }
 	o := Outcome{RunID: r.ID, ClaimedAttempt: r.Attempt, Attempt: r.Attempt}
 	task, ok := e.cfg.Registry.Task(r.Task)
@@ -522,7 +527,7 @@ func (e *Engine) execute(ctx context.Context, log *slog.Logger, r Run, now, star
 	for attempt := r.Attempt; ; attempt++ {
 		info.Attempt = attempt
 		o.Attempt = attempt
-		err, stack := e.attempt(ctx, task, info, deadline)
+		err, stack := e.attempt(actx, task, info)
 		o.FinishedAt = at()
 		if err == nil {
 			o.Status, o.Error, o.Stack = StatusSuccess, "", ""
@@ -554,15 +559,13 @@ func (e *Engine) execute(ctx context.Context, log *slog.Logger, r Run, now, star
 	}
 }
 
-// attempt runs the task once under the attempt deadline, turning a panic into
-// an error with its stack.
-func (e *Engine) attempt(ctx context.Context, task *Task, info RunInfo, deadline time.Time) (err error, stack string) {
-	actx, cancel := context.WithDeadline(ctx, deadline.Add(-e.cfg.DeadlineMargin))
-	defer cancel()
+// attempt runs the task once under actx (the tick's attempt context) and
+// the task's timeout, turning a panic into an error with its stack.
+func (e *Engine) attempt(actx context.Context, task *Task, info RunInfo) (err error, stack string) {
 	if task.Timeout > 0 {
-		var c2 context.CancelFunc
-		actx, c2 = context.WithTimeout(actx, task.Timeout)
-		defer c2()
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(actx, task.Timeout)
+		defer cancel()
 	}
 	type result struct {
 		err   error
