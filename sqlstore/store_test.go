@@ -603,6 +603,11 @@ func TestListRuns(t *testing.T) {
 		if _, err := st.CancelRun(ctx, core.RunActionParams{ID: ids[6]}); err != nil {
 			t.Fatal(err)
 		}
+		// Two runs of y running (ids[1], ids[3]): the list merges them with
+		// the rest by id.
+		if res := claimRuns(t, st, t0, "tick_1", 2, "y"); len(res.Runs) != 2 {
+			t.Fatalf("claimed %d runs of y; want 2", len(res.Runs))
+		}
 		list := func(p core.ListRunsParams) []int64 {
 			t.Helper()
 			runs, err := st.ListRuns(ctx, p)
@@ -625,6 +630,10 @@ func TestListRuns(t *testing.T) {
 		check("task y", list(core.ListRunsParams{Task: "y"}), ids[5], ids[3], ids[1])
 		check("schedule s", list(core.ListRunsParams{Schedule: "s"}), ids[6], ids[3], ids[0])
 		check("cancelled", list(core.ListRunsParams{Status: core.StatusCancelled}), ids[6])
+		check("running", list(core.ListRunsParams{Status: core.StatusRunning}), ids[3], ids[1])
+		check("running in s", list(core.ListRunsParams{Status: core.StatusRunning, Schedule: "s"}), ids[3])
+		check("pending of y", list(core.ListRunsParams{Status: core.StatusPending, Task: "y"}), ids[5])
+		check("y after a running one", list(core.ListRunsParams{Task: "y", BeforeID: ids[5], Limit: 1}), ids[3])
 		check("pending of x in s", list(core.ListRunsParams{Status: core.StatusPending, Task: "x", Schedule: "s"}), ids[0])
 		check("manual", list(core.ListRunsParams{Source: core.SourceManual, Limit: 2}), ids[6], ids[5])
 		check("scheduled", list(core.ListRunsParams{Source: core.SourceScheduled}))
@@ -660,6 +669,10 @@ func TestSchedulePausedAndLastRun(t *testing.T) {
 			})})
 		if err != nil || len(res.Runs) != 1 {
 			t.Fatalf("claim after resume = %+v, %v", res, err)
+		}
+		if a, err := st.GetSchedule(ctx, "a"); err != nil || a.LastRunID == nil || *a.LastRunID != res.Runs[0].ID ||
+			a.LastRunStatus == nil || *a.LastRunStatus != core.StatusRunning {
+			t.Fatalf("last run = %+v, %v; want the running run %d", a, err, res.Runs[0].ID)
 		}
 		trig := mustInsert(t, st, core.InsertRunParams{Now: t0, Task: "a_task", Schedule: "a"})
 		all, err := st.ListSchedules(ctx)

@@ -1,11 +1,24 @@
 -- ListSchedules and GetSchedule: schedules by name, with their latest run.
 -- $1 name ('': every schedule).
+--
+-- The latest run is the newer of the latest run not running (schedule
+-- index, which leaves running runs out) and the latest running run (active
+-- index).
 SELECT s.*, lr.id AS last_run_id, lr.status AS last_run_status, lr.slot AS last_run_slot
 FROM tickflow_schedules s
 LEFT JOIN LATERAL (
-    SELECT r.id, r.status, r.slot FROM tickflow_runs r
-    WHERE r.schedule = s.name
-    ORDER BY r.id DESC
+    SELECT u.id, u.status, u.slot FROM (
+        (SELECT r.id, r.status, r.slot FROM tickflow_runs r
+         WHERE r.schedule = s.name AND r.status <> 'running'
+         ORDER BY r.id DESC
+         LIMIT 1)
+        UNION ALL
+        (SELECT r.id, r.status, r.slot FROM tickflow_runs r
+         WHERE r.schedule = s.name AND r.status = 'running'
+         ORDER BY r.id DESC
+         LIMIT 1)
+    ) u
+    ORDER BY u.id DESC
     LIMIT 1
 ) lr ON true
 WHERE ($1::text = '' OR s.name = $1::text)

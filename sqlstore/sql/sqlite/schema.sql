@@ -102,8 +102,17 @@ CREATE INDEX IF NOT EXISTS tickflow_runs_active_idx
 DROP INDEX IF EXISTS tickflow_runs_status_idx;
 CREATE INDEX IF NOT EXISTS tickflow_runs_status_rest_idx ON tickflow_runs (status, id DESC)
     WHERE status NOT IN ('success', 'running');
-CREATE INDEX IF NOT EXISTS tickflow_runs_task_idx ON tickflow_runs (task, id DESC);
-CREATE INDEX IF NOT EXISTS tickflow_runs_schedule_idx ON tickflow_runs (schedule, id DESC);
+-- The task and schedule indexes leave running runs out as well, so a tick's
+-- inserts (every run starts running) skip them; the list reads running runs
+-- through the lease index, a schedule's latest running run through the
+-- active index. They replace tickflow_runs_task_idx and
+-- tickflow_runs_schedule_idx, which indexed every run.
+DROP INDEX IF EXISTS tickflow_runs_task_idx;
+DROP INDEX IF EXISTS tickflow_runs_schedule_idx;
+CREATE INDEX IF NOT EXISTS tickflow_runs_task_rest_idx ON tickflow_runs (task, id DESC)
+    WHERE status <> 'running';
+CREATE INDEX IF NOT EXISTS tickflow_runs_schedule_rest_idx ON tickflow_runs (schedule, id DESC)
+    WHERE status <> 'running';
 
 CREATE TABLE IF NOT EXISTS tickflow_ticks (
     id            TEXT    NOT NULL,
