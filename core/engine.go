@@ -317,27 +317,34 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 			}
 		}()
 	}
-	// The recorder counts outcomes and hands full batches to one flusher, so
-	// workers keep running while a batch is written; a partial batch is also
-	// written after a second without new outcomes, so that slow runs show up
+	// The recorder counts outcomes and hands full batches to two flushers, so
+	// workers keep running while a batch is written and the last batches of
+	// a big tick are written side by side; a partial batch is also written
+	// after a second without new outcomes, so that slow runs show up
 	// finished before the tick ends.
 	var recMu sync.Mutex
 	batches := make(chan []Outcome, 1)
 	flushDone := make(chan struct{})
-	go func() {
-		defer close(flushDone)
-		for buf := range batches {
-			// Record even when ctx is done: the work happened.
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			n, err := e.cfg.Store.FinishRuns(fctx, FinishRunsParams{TickID: rep.TickID, Outcomes: buf})
-			cancel()
-			if err != nil {
-				log.Error("record outcomes failed; the runs stay leased and are retried after the lease expires", "runs", len(buf), "error", err)
-				fail("record outcomes", err)
-			} else if n != len(buf) {
-				log.Warn("some outcomes were not recorded: their lease was taken over", "runs", len(buf), "recorded", n)
+	var flushers sync.WaitGroup
+	for range 2 {
+		flushers.Go(func() {
+			for buf := range batches {
+				// Record even when ctx is done: the work happened.
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				n, err := e.cfg.Store.FinishRuns(fctx, FinishRunsParams{TickID: rep.TickID, Outcomes: buf})
+				cancel()
+				if err != nil {
+					log.Error("record outcomes failed; the runs stay leased and are retried after the lease expires", "runs", len(buf), "error", err)
+					fail("record outcomes", err)
+				} else if n != len(buf) {
+					log.Warn("some outcomes were not recorded: their lease was taken over", "runs", len(buf), "recorded", n)
+				}
 			}
-		}
+		})
+	}
+	go func() {
+		flushers.Wait()
+		close(flushDone)
 	}()
 	recDone := make(chan struct{})
 	go func() {
