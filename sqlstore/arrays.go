@@ -25,12 +25,15 @@ func intArray[T int | int64](v []T) string {
 	return string(append(b, '}'))
 }
 
-// timeArray is a timestamptz[] parameter; a zero instant is NULL. Each
-// instant is written by hand as ISO 8601 in UTC to the microsecond
-// (time.Format parses its layout on every call: it was most of the CPU
-// spent building a batch of 10,000 runs).
-func timeArray(v []time.Time) string {
-	b := make([]byte, 0, 2+len(v)*28)
+// microsArray is a bigint[] parameter of instants as unix microseconds; a
+// zero instant is NULL. Statements turn them back into timestamptz with
+//
+//	timestamptz 'epoch' + us / 1000000 * interval '1 second' + us % 1000000 * interval '1 microsecond'
+//
+// (exact): PostgreSQL reads integers several times faster than timestamp
+// text, and Go writes them faster too.
+func microsArray(v []time.Time) string {
+	b := make([]byte, 0, 2+len(v)*17)
 	b = append(b, '{')
 	for i, t := range v {
 		if i > 0 {
@@ -40,48 +43,9 @@ func timeArray(v []time.Time) string {
 			b = append(b, "NULL"...)
 			continue
 		}
-		b = appendInstant(b, t)
+		b = strconv.AppendInt(b, t.UnixMicro(), 10)
 	}
 	return string(append(b, '}'))
-}
-
-// appendInstant appends t as YYYY-MM-DDTHH:MM:SS.ffffffZ (UTC, truncated to
-// the microsecond); years outside 1-9999 fall back to time.Format, which
-// PostgreSQL reads as well.
-func appendInstant(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 1 || year > 9999 {
-		return t.Truncate(time.Microsecond).AppendFormat(b, "2006-01-02T15:04:05.999999Z07:00")
-	}
-	hour, minute, sec := t.Clock()
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, minute, 2)
-	b = append(b, ':')
-	b = appendDigits(b, sec, 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond()/1000, 6)
-	return append(b, 'Z')
-}
-
-// appendDigits appends the non-negative n as exactly width decimal digits.
-func appendDigits(b []byte, n, width int) []byte {
-	start := len(b)
-	for range width {
-		b = append(b, '0')
-	}
-	for i := len(b) - 1; i >= start && n > 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return b
 }
 
 // textArray is a text[] parameter.
@@ -105,7 +69,7 @@ func claimArrays(planned []plannedRunJSON, advance []advanceJSON) []any {
 	for i, a := range advance {
 		advNames[i], advNext[i] = a.Name, a.nextRun
 	}
-	return []any{textArray(schedules), textArray(tasks), textArray(names), timeArray(slots), intArray(covered),
-		textArray(statuses), timeArray(runAt), intArray(maxAttempts), textArray(errs),
-		textArray(advNames), timeArray(advNext)}
+	return []any{textArray(schedules), textArray(tasks), textArray(names), microsArray(slots), intArray(covered),
+		textArray(statuses), microsArray(runAt), intArray(maxAttempts), textArray(errs),
+		textArray(advNames), microsArray(advNext)}
 }

@@ -133,7 +133,7 @@ func finishArrays(p core.FinishRunsParams) []any {
 		started[i], finished[i], runAt[i] = o.StartedAt, o.FinishedAt, o.RunAt
 	}
 	return []any{p.TickID, intArray(ids), intArray(claimed), intArray(attempts), textArray(statuses),
-		textArray(errs), textArray(stacks), timeArray(started), timeArray(finished), timeArray(runAt)}
+		textArray(errs), textArray(stacks), microsArray(started), microsArray(finished), microsArray(runAt)}
 }
 
 // InsertRun creates a pending run, runnable at p.RunAt (default now). With an

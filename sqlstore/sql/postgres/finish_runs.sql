@@ -3,7 +3,8 @@
 -- (fencing). A released run (pending with attempt < claimed_attempt, never
 -- started) keeps its previous error. $1 tick id, then one array per outcome
 -- field, in the same order: $2 id, $3 claimed attempt, $4 attempt, $5 status,
--- $6 error, $7 stack, $8 started at, $9 finished at, $10 run at.
+-- $6 error, $7 stack, $8 started at, $9 finished at, $10 run at (instants as
+-- unix microseconds, NULL for none).
 --
 -- The fencing values ride in the outcome rows (OFFSET 0 keeps the subquery
 -- a plan node of its own), so they are join clauses, not filters on
@@ -22,10 +23,17 @@ SET status = x.status,
     run_at = CASE WHEN x.status = 'pending' THEN COALESCE(x.run_at, r.run_at) ELSE r.run_at END,
     lease_until = NULL
 FROM (
-    SELECT o.*, 'running'::text AS claimed_status, $1::text AS claimed_tick
+    SELECT o.id, o.claimed_attempt, o.attempt, o.status, o.error, o.stack,
+           timestamptz 'epoch' + o.started_us / 1000000 * interval '1 second'
+                               + o.started_us % 1000000 * interval '1 microsecond' AS started_at,
+           timestamptz 'epoch' + o.finished_us / 1000000 * interval '1 second'
+                               + o.finished_us % 1000000 * interval '1 microsecond' AS finished_at,
+           timestamptz 'epoch' + o.run_us / 1000000 * interval '1 second'
+                               + o.run_us % 1000000 * interval '1 microsecond' AS run_at,
+           'running'::text AS claimed_status, $1::text AS claimed_tick
     FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::text[], $6::text[], $7::text[],
-                $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
-         AS o(id, claimed_attempt, attempt, status, error, stack, started_at, finished_at, run_at)
+                $8::bigint[], $9::bigint[], $10::bigint[])
+         AS o(id, claimed_attempt, attempt, status, error, stack, started_us, finished_us, run_us)
     OFFSET 0
 ) AS x
 WHERE r.id = x.id
