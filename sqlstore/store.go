@@ -299,12 +299,28 @@ func openSQLite(ctx context.Context, path string, o options) (*sqlx.DB, error) {
 	db.SetMaxIdleConns(n)
 	// Ping opens a connection (applying the pragmas) and reads the schema, so
 	// a file that is not a database fails here.
+	// While another process turns a new file into WAL mode, the first read
+	// can fail with SQLITE_BUSY at once, without waiting for busy_timeout:
+	// it is retried until that timeout.
 	var count int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&count); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("sqlstore: open SQLite database %s: %w", path, err)
+	deadline := time.Now().Add(o.busyTimeout)
+	for {
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&count)
+		if err == nil {
+			return db, nil
+		}
+		if !sqliteBusy(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlstore: open SQLite database %s: %w", path, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return db, nil
+}
+
+// sqliteBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func sqliteBusy(err error) bool {
+	var se interface{ Code() int }
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 // Dialect returns "postgres" or "sqlite".
