@@ -52,6 +52,7 @@ type Schedule struct {
 	Jitter time.Duration
 
 	cron *CronSchedule
+	hash string // SpecHash, computed once at registration
 }
 
 // Kind is "every" or "cron".
@@ -65,6 +66,13 @@ func (s *Schedule) Kind() string {
 // SpecHash identifies the timing spec: when it changes, the schedule is
 // re-anchored (next_run recomputed) at the next sync.
 func (s *Schedule) SpecHash() string {
+	if s.hash != "" {
+		return s.hash
+	}
+	return s.specHash()
+}
+
+func (s *Schedule) specHash() string {
 	h := sha256.Sum256([]byte(fmt.Sprintf("v1|%s|%d|%s|%s|%t", s.Kind(), s.Every, s.Cron, s.Timezone, s.RunOnStartup)))
 	return hex.EncodeToString(h[:8])
 }
@@ -182,6 +190,7 @@ func (r *Registry) Schedule(name string, fn TaskFunc, opts ...Option) error {
 	if s.Jitter < 0 {
 		return invalid("jitter", s.Jitter.String(), "must not be negative")
 	}
+	s.hash = s.specHash() // the tick compares it for every due schedule
 	return r.add(task, s)
 }
 
