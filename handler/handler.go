@@ -37,7 +37,7 @@ type Config struct {
 	// default) records nothing and answers GET /metrics with a JSON 404.
 	Metrics Metrics
 	// Dashboard, when set (to NewDashboard()), serves the web dashboard at
-	// "/" and under "/ui/" (docs/dashboard.md). Nil (the default) serves the
+	// "/" and under "/ui/" (README, "Dashboard"). Nil (the default) serves the
 	// API alone: any other path is a JSON 404.
 	Dashboard *Dashboard
 }
