@@ -9,7 +9,6 @@ import (
 	"github.com/tickflow/tickflow/core"
 )
 
-
 // Registering tasks: the Go version of fastapi-taskflow's
 // @task_manager.schedule decorator.
 func ExampleRegistry_Schedule() {
