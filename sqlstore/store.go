@@ -202,18 +202,9 @@ func openPostgres(ctx context.Context, dsn string, o options) (*sqlx.DB, error) 
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: connect to postgres %s: %w", redact(dsn), err)
+		return nil, fmt.Errorf("sqlstore: connect to postgres %s: %w", redactURL(dsn), err)
 	}
 	return db, nil
-}
-
-// redact drops the password from a PostgreSQL URL for error messages.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 // sqliteHeader starts every SQLite database file.
