@@ -112,8 +112,18 @@ func TestDatabaseRestart(t *testing.T) {
 	}
 	rec := &suite.Recorder{}
 	reg := core.NewRegistry()
+	// killInTask is armed at the start of every kill-phase minute: the first
+	// task to run then terminates the role's backends itself, so at least one
+	// tick is guaranteed to lose its connections mid-flight however fast the
+	// ticks are (the random killer below alone can miss ticks that finish in
+	// a few milliseconds).
+	var killInTask atomic.Bool
+	var kills atomic.Int64
 	task := func(ctx context.Context, info core.RunInfo) error {
 		rec.Record(info)
+		if killInTask.CompareAndSwap(true, false) {
+			kills.Add(int64(terminate()))
+		}
 		tm := time.NewTimer(time.Duration(rand.IntN(4000)) * time.Microsecond) // some work
 		defer tm.Stop()
 		select {
@@ -153,7 +163,6 @@ func TestDatabaseRestart(t *testing.T) {
 		failed        = map[string]int{}
 		ticks         = map[string]int{}
 		errSamples    = map[string]bool{}
-		kills         atomic.Int64
 		inconsistent  int
 		noReportError int
 	)
@@ -192,6 +201,7 @@ func TestDatabaseRestart(t *testing.T) {
 		stop := make(chan struct{})
 		var killer sync.WaitGroup
 		if ph == "kill" {
+			killInTask.Store(true)
 			killer.Add(1)
 			go func() {
 				defer killer.Done()
