@@ -50,11 +50,11 @@ func benchLambda(ctx context.Context, reps int) (Result, error) {
 	}
 	defer os.RemoveAll(dir)
 	bootstrap := filepath.Join(dir, "bootstrap")
-	if err := buildLambda(ctx, root, "./cmd/lambda", bootstrap); err != nil {
+	if err := buildLambda(ctx, root, "./cmd/lambda", bootstrap, runtime.GOARCH, lambdaTags); err != nil {
 		return res, err
 	}
 	empty := filepath.Join(dir, "empty", "bootstrap")
-	if err := buildLambda(ctx, "", "./internal/emptylambda", empty); err != nil {
+	if err := buildLambda(ctx, "", "./internal/emptylambda", empty, runtime.GOARCH, lambdaTags); err != nil {
 		return res, err
 	}
 	fi, err := os.Stat(bootstrap)
@@ -63,6 +63,27 @@ func benchLambda(ctx context.Context, reps int) (Result, error) {
 	}
 	fig := &LambdaFigures{BootstrapBytes: fi.Size(), Arch: "linux/" + runtime.GOARCH}
 	res.Lambda = fig
+	// The other builds, for size only: template.yaml deploys arm64, and a
+	// function that only ticks can leave the dashboard out.
+	other := "arm64"
+	if runtime.GOARCH == "arm64" {
+		other = "amd64"
+	}
+	for _, b := range []struct{ arch, tags string }{
+		{runtime.GOARCH, lambdaTags + ",tickflow.nodashboard"},
+		{other, lambdaTags},
+		{other, lambdaTags + ",tickflow.nodashboard"},
+	} {
+		out := filepath.Join(dir, "builds", b.arch+"-"+b.tags, "bootstrap")
+		if err := buildLambda(ctx, root, "./cmd/lambda", out, b.arch, b.tags); err != nil {
+			return res, err
+		}
+		fi, err := os.Stat(out)
+		if err != nil {
+			return res, fmt.Errorf("stat %s: %w", out, err)
+		}
+		fig.Builds = append(fig.Builds, BuildSize{Arch: "linux/" + b.arch, Tags: b.tags, Bytes: fi.Size()})
+	}
 	rie, err := findRIE(ctx)
 	if err != nil {
 		return res, err
@@ -139,12 +160,15 @@ func benchLambda(ctx context.Context, reps int) (Result, error) {
 	return res, nil
 }
 
+// lambdaTags are the build tags of the bootstrap, as the issue prescribes.
+const lambdaTags = "lambda.norpc"
+
 // buildLambda builds pkg (in dir, or the bench module when dir is empty)
-// the way the issue prescribes for the bootstrap.
-func buildLambda(ctx context.Context, dir, pkg, out string) error {
-	build := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+// for linux/arch the way the issue prescribes for the bootstrap.
+func buildLambda(ctx context.Context, dir, pkg, out, arch, tags string) error {
+	build := exec.CommandContext(ctx, "go", "build", "-tags", tags, "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	build.Dir = dir
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	if b, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s: %w: %s", pkg, err, b)
 	}

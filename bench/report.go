@@ -188,6 +188,9 @@ func (l lambdaView) lines() []string {
 		fmt.Sprintf("warm invocation (the next tick of the same process): %.1f ms", l.WarmMS),
 		fmt.Sprintf("cold start with TICKFLOW_MIGRATE at its default (the schema applied at every cold start): %.1f ms", l.ColdMigrateMS),
 	}
+	for _, b := range l.Builds {
+		out = append(out, fmt.Sprintf("bootstrap (%s, -tags %s, stripped, size only): %s bytes (%.2f MiB)", b.Arch, b.Tags, thousands(int(b.Bytes)), float64(b.Bytes)/(1<<20)))
+	}
 	if l.counts.RoundTrips() > 0 {
 		out = append(out, fmt.Sprintf("a cold start's first invocation sends %d statements and %d BEGIN/COMMIT; %s", l.counts.Statements, l.counts.TxControl, breakdownText(l.breakdown, 10)))
 	}
@@ -299,7 +302,12 @@ func (r report) targets() []target {
 	l, lOK := r.lambda()
 	t = target{Goal: "bootstrap at most 10 MB (10,000,000 bytes)"}
 	if lOK && l.BootstrapBytes > 0 {
-		t.Got = fmt.Sprintf("%s bytes (%.2f MiB)", thousands(int(l.BootstrapBytes)), float64(l.BootstrapBytes)/(1<<20))
+		t.Got = fmt.Sprintf("%s bytes (%.2f MiB), dashboard included", thousands(int(l.BootstrapBytes)), float64(l.BootstrapBytes)/(1<<20))
+		for _, b := range l.Builds {
+			if b.Arch == l.Arch && strings.Contains(b.Tags, "tickflow.nodashboard") {
+				t.Got += fmt.Sprintf("; the tick-only build (-tags tickflow.nodashboard) %s bytes", thousands(int(b.Bytes)))
+			}
+		}
 		t.Met = boolp(l.BootstrapBytes <= 10_000_000)
 	}
 	ts = append(ts, t)

@@ -39,11 +39,21 @@ type Result struct {
 	Lambda *LambdaFigures `json:"lambda,omitempty"`
 }
 
+// BuildSize is the size of one build of cmd/lambda.
+type BuildSize struct {
+	Arch  string `json:"arch"`
+	Tags  string `json:"tags"`
+	Bytes int64  `json:"bytes"`
+}
+
 // LambdaFigures are the Lambda binary's size and start-up times.
 type LambdaFigures struct {
 	BootstrapBytes int64 `json:"bootstrap_bytes"`
 	// Arch is the GOOS/GOARCH the bootstrap was built for (this machine's).
 	Arch string `json:"arch"`
+	// Builds are the sizes of the other builds of cmd/lambda: the other
+	// architecture and the tick-only build (-tags tickflow.nodashboard).
+	Builds []BuildSize `json:"builds,omitempty"`
 	// ColdMS is the first invocation under the emulator, from request to
 	// response, the process start included (median over fresh emulators).
 	ColdMS float64 `json:"cold_ms"`

@@ -15,7 +15,8 @@
 //	                  (SQLite is not linked into this binary: an instance's /tmp dies with it)
 //	TICKFLOW_MIGRATE  apply the schema at cold start (default true; safe when cold starts race)
 //	TICKFLOW_TOKEN    bearer token for POST /tick and mutating API routes via the Function URL
-//	TICKFLOW_DASHBOARD  serve the dashboard through the Function URL (default true)
+//	TICKFLOW_DASHBOARD  serve the dashboard through the Function URL (default true;
+//	                  false when built with -tags tickflow.nodashboard)
 //	TICKFLOW_MAX_CONNS  connection pool size kept across invocations (default 2)
 //	TICKFLOW_TICK_PERIOD  the trigger's period, for /healthz (default 1m)
 //	LOG_LEVEL         debug, info (default), warn or error; logs are JSON lines
@@ -39,9 +40,13 @@
 // The dashboard is linked and served through the Function URL (issue 5 wants
 // it there). It is the largest piece of the binary after the runtime:
 // executing html/template makes the linker keep the exported methods of every
-// reachable type (about 1.5 MB). With it, bootstrap is about 10.0 MB on arm64
-// (under 10 MiB) and 10.7 MB on amd64 with the build line above; see
-// BENCHMARKS.md.
+// reachable type (about 1.8 MB). With it, bootstrap is about 10.0 MB on arm64
+// and 10.7 MB on amd64 with the build line above. A function that only ticks
+// (no Function URL, or the REST API without the dashboard) can leave it out:
+//
+//	go build -tags lambda.norpc,tickflow.nodashboard -trimpath -ldflags "-s -w" -o bootstrap ./cmd/lambda
+//
+// which gives about 9.0 MB on amd64; BENCHMARKS.md measures both builds.
 //
 // main.go is the file to copy into your own module: replace demo.Register in
 // register with the registrations of your tasks.

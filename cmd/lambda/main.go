@@ -64,7 +64,8 @@ type config struct {
 	databaseURL string
 	migrate     bool
 	// dashboard serves the dashboard through the Function URL
-	// (TICKFLOW_DASHBOARD, default true).
+	// (TICKFLOW_DASHBOARD, default true unless built with -tags
+	// tickflow.nodashboard).
 	dashboard  bool
 	token      string
 	maxConns   int
@@ -107,7 +108,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		cfg.migrate = b
 	}
-	cfg.dashboard = true
+	cfg.dashboard = dashboardLinked
 	if v := getenv("TICKFLOW_DASHBOARD"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -157,8 +158,11 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 	}
 	// No Prometheus: metrics go to CloudWatch (see doc.go).
 	hcfg := handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log}
-	if cfg.dashboard {
-		hcfg.Dashboard = handler.NewDashboard()
+	switch {
+	case cfg.dashboard && dashboardLinked:
+		hcfg.Dashboard = newDashboard()
+	case cfg.dashboard:
+		log.Warn("TICKFLOW_DASHBOARD=true but this bootstrap was built with -tags tickflow.nodashboard: the dashboard is not served (the REST API is)")
 	}
 	if cfg.metricsOut != nil {
 		hcfg.Metrics = newEMFMetrics(cfg.metricsOut, cfg.functionName)

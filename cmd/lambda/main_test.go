@@ -31,7 +31,7 @@ func TestLoadConfig(t *testing.T) {
 		{
 			name: "defaults",
 			env:  map[string]string{"DATABASE_URL": "postgres://u:p@db:5432/app"},
-			want: config{databaseURL: "postgres://u:p@db:5432/app", migrate: true, dashboard: true, maxConns: 2, tickPeriod: time.Minute, logLevel: slog.LevelInfo},
+			want: config{databaseURL: "postgres://u:p@db:5432/app", migrate: true, dashboard: dashboardLinked, maxConns: 2, tickPeriod: time.Minute, logLevel: slog.LevelInfo},
 		},
 		{
 			name: "everything set",
