@@ -149,4 +149,3 @@ func TestSetupEmitsEMF(t *testing.T) {
 		t.Errorf("GET /metrics through the Function URL = %s, %v; want a 404", res, err)
 	}
 }
-
