@@ -230,6 +230,7 @@ func TestDatabaseRestart(t *testing.T) {
 		wg.Wait()
 		close(stop)
 		killer.Wait()
+		killInTask.Store(false) // armed for this minute only, used or not
 		for i, err := range errs {
 			ticks[ph]++
 			if err == nil {
