@@ -62,6 +62,9 @@ func TestRegistryValidation(t *testing.T) {
 		{"negative jitter", func(r *core.Registry) error { return r.Schedule("x", noop, every, core.Jitter(-time.Second)) }, "jitter"},
 		{"empty name", func(r *core.Registry) error { return r.Schedule("", noop, every) }, "name"},
 		{"name with a space", func(r *core.Registry) error { return r.Schedule("a b", noop, every) }, "name"},
+		{"name of 201 characters", func(r *core.Registry) error { return r.Schedule(strings.Repeat("n", 201), noop, every) }, "name"},
+		{"name not ASCII", func(r *core.Registry) error { return r.Register("café", noop) }, "name"},
+		{"name with a slash", func(r *core.Registry) error { return r.Register("a/b", noop) }, "name"},
 		{"display name too long", func(r *core.Registry) error {
 			return r.Schedule("x", noop, every, core.Name(strings.Repeat("n", 201)))
 		}, "name"},
@@ -93,6 +96,16 @@ func TestRegistryValidation(t *testing.T) {
 				t.Errorf("a rejected registration left %d tasks/schedules in the registry", n)
 			}
 		})
+	}
+}
+
+// TestRegistryNameCharacters checks the names that are accepted: every
+// allowed character class and the 200-character limit.
+func TestRegistryNameCharacters(t *testing.T) {
+	for _, name := range []string{"a", "Z", "0", "cleanup_expired-sessions.v2:eu", "_.:-", strings.Repeat("n", 200)} {
+		if err := core.NewRegistry().Register(name, noop); err != nil {
+			t.Errorf("Register(%q) = %v, want nil", name, err)
+		}
 	}
 }
 
