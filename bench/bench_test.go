@@ -137,6 +137,7 @@ func TestSmoke(t *testing.T) {
 	s := sizes{
 		FloorN: []int{40}, TickN: []int{40}, EmptyN: 60, ConcurrentN: 40, Ticks: 2,
 		PeerN: 30, RiverWorkers: []int{10}, GocronConns: []int{0, 8}, Reps: 2, SlowReps: 1,
+		PairN: 40, Pairs: 2,
 	}
 	var results []Result
 	for _, c := range contenders(s) {
@@ -153,14 +154,14 @@ func TestSmoke(t *testing.T) {
 		if res.N > 0 && res.Completed != res.N {
 			t.Errorf("%s: completed %d of %d", c.name, res.Completed, res.N)
 		}
-		if res.Group != "lambda" && res.MedianCounts().RoundTrips() == 0 {
+		if res.Group != "lambda" && res.Group != "pair" && res.MedianCounts().RoundTrips() == 0 { // pair ticks are timed on direct connections, uncounted
 			t.Errorf("%s: no SQL statements counted", c.name)
 		}
 		results = append(results, res)
 	}
 	rep := report{Results: results}
 	md := rep.markdown()
-	for _, want := range []string{"| contender |", "floor: set-based SQL, 40 due schedules", "## Targets", "River", "gocron"} {
+	for _, want := range []string{"| contender |", "floor: set-based SQL, 40 due schedules", "## Targets", "River", "gocron", "alternating"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
@@ -193,6 +194,13 @@ func TestTargets(t *testing.T) {
 		if tg.status() != want[i] {
 			t.Errorf("%s: %s (%s), want %s", tg.Goal, tg.status(), tg.Got, want[i])
 		}
+	}
+	// A paired measurement decides the 2× target over the separate rows.
+	paired := rep
+	paired.Results = append(append([]Result{}, rep.Results...), Result{Name: "pair-10000", Group: "pair", N: 10000,
+		Runs: []float64{0.3, 0.5, 0.4}, Pairs: &PairFigures{Floor: []float64{0.2, 0.2, 0.2}, Ratios: []float64{1.5, 2.5, 1.9}}})
+	if pt := paired.targets()[0]; pt.status() != "met" || !strings.Contains(pt.Got, "1.90×") {
+		t.Errorf("paired 2× target: %s (%s), want met at 1.90×", pt.status(), pt.Got)
 	}
 	if !strings.Contains(ts[2].Got, "gocron-pool50") {
 		t.Errorf("gocron target should compare with the fastest gocron: %s", ts[2].Got)

@@ -62,54 +62,88 @@ WHERE id = ANY($1::bigint[]) AND status = 'running'`
 func benchFloor(ctx context.Context, n, reps int) (Result, error) {
 	res := Result{Name: fmt.Sprintf("floor-%d", n), Group: "floor", N: n,
 		Title: fmt.Sprintf("floor: set-based SQL, %s due schedules", thousands(n))}
-	schema, err := openSchema(ctx, res.Name)
+	f, err := newFloorEnv(ctx, res.Name, n)
 	if err != nil {
 		return res, err
 	}
-	defer schema.Close(ctx)
-	var counter Counter
-	db, err := openCounted(schema.URL, &counter)
-	if err != nil {
-		return res, err
-	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, floorSchemaSQL); err != nil {
-		return res, fmt.Errorf("floor schema: %w", err)
-	}
-	if _, err := db.ExecContext(ctx, floorSeedSQL, n); err != nil {
-		return res, fmt.Errorf("floor seed: %w", err)
-	}
+	defer f.close(ctx)
 	for i := 0; i < reps; i++ {
-		if i > 0 {
-			if _, err := db.ExecContext(ctx, floorResetSQL); err != nil {
-				return res, fmt.Errorf("floor reset: %w", err)
-			}
-		}
-		if _, err := db.ExecContext(ctx, floorVacuumSQL); err != nil {
-			return res, fmt.Errorf("floor vacuum: %w", err)
-		}
-		// Warm the connection outside the timing, as a scheduler's pool is.
-		if err := db.PingContext(ctx); err != nil {
-			return res, fmt.Errorf("floor ping: %w", err)
-		}
-		before := counter.Snapshot()
-		start := time.Now()
-		done, err := floorTick(ctx, db, n)
-		elapsed := time.Since(start)
+		elapsed, counts, done, err := f.timedTick(ctx)
 		if err != nil {
 			return res, err
 		}
-		res.addRun(elapsed, counter.Snapshot().Sub(before), done)
+		res.addRun(elapsed, counts, done)
 	}
 	if res.Completed != n {
 		return res, fmt.Errorf("floor fired %d of %d schedules", res.Completed, n)
 	}
-	res.Notes = append(res.Notes, "floor: lib/pq, two statements per tick: one that claims the due rows (ORDER BY next_run LIMIT N FOR UPDATE SKIP LOCKED), advances their next_run and inserts one run per slot (ON CONFLICT DO NOTHING) returning the run ids, then one UPDATE finishing those runs; the runs table is emptied and VACUUM ANALYZE run between repetitions, outside the timing.")
+	res.Notes = append(res.Notes, floorNote)
 	return res, nil
 }
 
-// floorTick claims up to limit due schedules, "runs" them (no-op) and
-// finishes their runs; it returns how many runs it finished.
+const floorNote = "floor: lib/pq, two statements per tick: one that claims the due rows (ORDER BY next_run LIMIT N FOR UPDATE SKIP LOCKED), advances their next_run and inserts one run per slot (ON CONFLICT DO NOTHING) returning the run ids, then one UPDATE finishing those runs; the runs table is emptied and VACUUM ANALYZE run between repetitions, outside the timing."
+
+// floorEnv is the floor's tables, seeded with n due schedules, in a schema
+// of their own.
+type floorEnv struct {
+	schema  *benchSchema
+	db      *sql.DB
+	counter Counter
+	n       int
+	ticked  bool // the seed left every schedule due: the first tick needs no reset
+}
+
+func newFloorEnv(ctx context.Context, name string, n int) (*floorEnv, error) {
+	schema, err := openSchema(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	f := &floorEnv{schema: schema, n: n}
+	if f.db, err = openCounted(schema.URL, &f.counter); err != nil {
+		schema.Close(ctx)
+		return nil, err
+	}
+	if _, err := f.db.ExecContext(ctx, floorSchemaSQL); err != nil {
+		f.close(ctx)
+		return nil, fmt.Errorf("floor schema: %w", err)
+	}
+	if _, err := f.db.ExecContext(ctx, floorSeedSQL, n); err != nil {
+		f.close(ctx)
+		return nil, fmt.Errorf("floor seed: %w", err)
+	}
+	return f, nil
+}
+
+func (f *floorEnv) close(ctx context.Context) {
+	_ = f.db.Close()
+	f.schema.Close(ctx)
+}
+
+// timedTick makes every schedule due again (untimed), then times one floor
+// tick; it returns its duration, statements and finished runs.
+func (f *floorEnv) timedTick(ctx context.Context) (time.Duration, Counts, int, error) {
+	if f.ticked {
+		if _, err := f.db.ExecContext(ctx, floorResetSQL); err != nil {
+			return 0, Counts{}, 0, fmt.Errorf("floor reset: %w", err)
+		}
+	}
+	f.ticked = true
+	if _, err := f.db.ExecContext(ctx, floorVacuumSQL); err != nil {
+		return 0, Counts{}, 0, fmt.Errorf("floor vacuum: %w", err)
+	}
+	if err := f.db.PingContext(ctx); err != nil {
+		return 0, Counts{}, 0, fmt.Errorf("floor ping: %w", err)
+	}
+	before := f.counter.Snapshot()
+	start := time.Now()
+	done, err := floorTick(ctx, f.db, f.n)
+	elapsed := time.Since(start)
+	if err != nil {
+		return 0, Counts{}, 0, err
+	}
+	return elapsed, f.counter.Snapshot().Sub(before), done, nil
+}
+
 func floorTick(ctx context.Context, db *sql.DB, limit int) (int, error) {
 	rows, err := db.QueryContext(ctx, floorClaimSQL, limit)
 	if err != nil {

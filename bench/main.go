@@ -39,6 +39,10 @@ type sizes struct {
 	GocronConns []int
 	Reps        int
 	SlowReps    int
+	// PairN schedules are ticked by the floor and tickflow alternately,
+	// Pairs times each (0: no paired contender).
+	PairN int
+	Pairs int
 }
 
 func defaultSizes() sizes {
@@ -53,6 +57,8 @@ func defaultSizes() sizes {
 		GocronConns:  []int{0, 50},
 		Reps:         5,
 		SlowReps:     3,
+		PairN:        10000,
+		Pairs:        9,
 	}
 }
 
@@ -70,6 +76,11 @@ func contenders(s sizes) []contender {
 		}})
 	}
 	cs = append(cs, tickflowContenders(s, reps)...)
+	if s.PairN > 0 {
+		cs = append(cs, contender{fmt.Sprintf("pair-%d", s.PairN), func(ctx context.Context) (Result, error) {
+			return benchPair(ctx, s.PairN, s.Pairs)
+		}})
+	}
 	for _, w := range s.RiverWorkers {
 		r := s.SlowReps
 		cs = append(cs, contender{fmt.Sprintf("river-%d", w), func(ctx context.Context) (Result, error) {

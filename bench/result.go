@@ -33,10 +33,22 @@ type Result struct {
 	// client (tickflow only; from the counted pass).
 	Breakdown []StatementTime `json:"breakdown,omitempty"`
 	// CPUSeconds is the process's CPU time (user and system) during each
-	// timed tick, the counted pass last (tickflow only).
+	// timed tick (tickflow only).
 	CPUSeconds []float64 `json:"cpu_seconds,omitempty"`
+	// Pairs holds the alternating floor and tickflow ticks (Group pair
+	// only); Runs are then tickflow's.
+	Pairs *PairFigures `json:"pairs,omitempty"`
 	// Lambda holds the bootstrap figures (Group lambda only).
 	Lambda *LambdaFigures `json:"lambda,omitempty"`
+}
+
+// PairFigures are floor and tickflow ticks of the same N timed alternately
+// in one process, so that both see the same state of a shared machine.
+type PairFigures struct {
+	// Floor are the floor's ticks, in seconds, Floor[i] paired with Runs[i].
+	Floor []float64 `json:"floor"`
+	// Ratios are Runs[i] / Floor[i].
+	Ratios []float64 `json:"ratios"`
 }
 
 // BuildSize is the size of one build of cmd/lambda.

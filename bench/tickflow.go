@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -168,6 +169,143 @@ func (e *tickflowEnv) tick(ctx context.Context) (core.Report, error) {
 	return sum, errors.Join(errs...)
 }
 
+// tickflowHarness is one tickflow case ready to tick: n registered
+// schedules synced into a schema of their own, engines on direct
+// connections, and a counting proxy in front of the same database.
+type tickflowHarness struct {
+	tc      tickflowCase
+	log     *slog.Logger
+	schema  *benchSchema
+	reg     *core.Registry
+	fired   atomic.Int64
+	counter Counter
+	proxy   *countingProxy
+	purl    string
+	// inline: the ticks are timed through the proxy (large ticks), so no
+	// separate counted pass is needed.
+	inline bool
+	env    *tickflowEnv
+	db     *sql.DB
+	// breakdown is the time per statement kind of the latest timed tick.
+	breakdown []StatementTime
+}
+
+func newTickflowHarness(ctx context.Context, tc tickflowCase) (*tickflowHarness, error) {
+	h := &tickflowHarness{tc: tc, log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	var err error
+	if h.schema, err = openSchema(ctx, tc.name); err != nil {
+		return nil, err
+	}
+	h.reg = core.NewRegistry()
+	noop := func(context.Context, core.RunInfo) error { h.fired.Add(1); return nil }
+	for i := 0; i < tc.n; i++ {
+		if err := h.reg.Schedule(fmt.Sprintf("sched_%06d", i), noop, core.Every(time.Minute)); err != nil {
+			h.close(ctx)
+			return nil, fmt.Errorf("register: %w", err)
+		}
+	}
+	// Large ticks are timed through the counting proxy (its overhead, about
+	// 0.1 ms per statement, is far below their run-to-run noise); the others
+	// are timed on direct connections and counted in one extra pass.
+	h.inline = tc.n >= inlineCountN
+	if h.proxy, h.purl, err = startCountingProxy(h.schema.URL, &h.counter); err != nil {
+		h.close(ctx)
+		return nil, err
+	}
+	timedURL := h.schema.URL
+	if h.inline {
+		timedURL = h.purl
+	}
+	if h.env, err = newTickflowEnv(ctx, timedURL, h.reg, tc.engines, tc.batch, h.log); err != nil {
+		h.close(ctx)
+		return nil, err
+	}
+	h.db = h.env.stores[0].DB().DB
+	return h, nil
+}
+
+func (h *tickflowHarness) close(ctx context.Context) {
+	if h.env != nil {
+		h.env.close()
+	}
+	if h.proxy != nil {
+		h.proxy.Close()
+	}
+	h.schema.Close(ctx)
+}
+
+func (h *tickflowHarness) reset(ctx context.Context) error {
+	q := tickflowResetDueSQL
+	if !h.tc.due {
+		q = tickflowResetEmptySQL
+	}
+	if _, err := h.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	if _, err := h.db.ExecContext(ctx, tickflowVacuumSQL); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	return nil
+}
+
+// check verifies a tick's report against the runs table: every due
+// schedule ran exactly once.
+func (h *tickflowHarness) check(ctx context.Context, rep core.Report) error {
+	want := 0
+	if h.tc.due {
+		want = h.tc.n
+	}
+	ran := h.fired.Swap(0)
+	if rep.Succeeded != want || rep.Failed != 0 || ran != int64(want) {
+		return fmt.Errorf("tick fired %d (failed %d, task ran %d times), want %d", rep.Succeeded, rep.Failed, ran, want)
+	}
+	var runs, distinct int
+	if err := h.db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT schedule) FROM tickflow_runs WHERE status = 'success'`).Scan(&runs, &distinct); err != nil {
+		return fmt.Errorf("check runs: %w", err)
+	}
+	if runs != want || distinct != want {
+		return fmt.Errorf("%d successful runs for %d schedules, want %d", runs, distinct, want)
+	}
+	return nil
+}
+
+// timedTick resets the schedules (untimed), times one tick of e's engines
+// and checks it; it returns the wall time, the statements and the process
+// CPU time of the tick.
+func (h *tickflowHarness) timedTick(ctx context.Context, e *tickflowEnv) (time.Duration, Counts, core.Report, time.Duration, error) {
+	if err := h.reset(ctx); err != nil {
+		return 0, Counts{}, core.Report{}, 0, err
+	}
+	before := h.counter.Snapshot()
+	h.proxy.Reset()
+	cpu0 := processCPU()
+	start := time.Now()
+	rep, err := e.tick(ctx)
+	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
+	counts := h.counter.Snapshot().Sub(before)
+	h.breakdown = h.proxy.Spent()
+	if err != nil {
+		return 0, Counts{}, rep, 0, fmt.Errorf("tick: %w", err)
+	}
+	return elapsed, counts, rep, cpu, h.check(ctx, rep)
+}
+
+// countedPass runs the same tick once more through the counting proxy, for
+// the statement counts and the time per statement kind.
+func (h *tickflowHarness) countedPass(ctx context.Context) (Counts, error) {
+	penv, err := newTickflowEnv(ctx, h.purl, h.reg, h.tc.engines, h.tc.batch, h.log)
+	if err != nil {
+		return Counts{}, err
+	}
+	defer penv.close()
+	_, counts, _, _, err := h.timedTick(ctx, penv)
+	if err != nil {
+		return Counts{}, fmt.Errorf("counted tick: %w", err)
+	}
+	return counts, nil
+}
+
 // benchTickflow measures tc: timed ticks on direct connections, then one
 // untimed pass through the counting proxy for the statement counts and the
 // time per statement kind (large ticks are timed through the proxy itself).
@@ -176,91 +314,11 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 	if !tc.due {
 		res.N = 0
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	schema, err := openSchema(ctx, tc.name)
+	h, err := newTickflowHarness(ctx, tc)
 	if err != nil {
 		return res, err
 	}
-	defer schema.Close(ctx)
-	dbURL := schema.URL
-
-	var fired atomic.Int64
-	reg := core.NewRegistry()
-	noop := func(context.Context, core.RunInfo) error { fired.Add(1); return nil }
-	for i := 0; i < tc.n; i++ {
-		if err := reg.Schedule(fmt.Sprintf("sched_%06d", i), noop, core.Every(time.Minute)); err != nil {
-			return res, fmt.Errorf("register: %w", err)
-		}
-	}
-	// Large ticks are timed through the counting proxy (its overhead, about
-	// 0.1 ms per statement, is far below their run-to-run noise); the others
-	// are timed on direct connections and counted in one extra pass.
-	inline := tc.n >= inlineCountN
-	var counter Counter
-	proxy, purl, err := startCountingProxy(dbURL, &counter)
-	if err != nil {
-		return res, err
-	}
-	defer proxy.Close()
-	timedURL := dbURL
-	if inline {
-		timedURL = purl
-	}
-	env, err := newTickflowEnv(ctx, timedURL, reg, tc.engines, tc.batch, log)
-	if err != nil {
-		return res, err
-	}
-	defer env.close()
-	db := env.stores[0].DB().DB
-	reset := func() error {
-		q := tickflowResetDueSQL
-		if !tc.due {
-			q = tickflowResetEmptySQL
-		}
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("reset: %w", err)
-		}
-		if _, err := db.ExecContext(ctx, tickflowVacuumSQL); err != nil {
-			return fmt.Errorf("vacuum: %w", err)
-		}
-		return nil
-	}
-	want := 0
-	if tc.due {
-		want = tc.n
-	}
-	check := func(rep core.Report) error {
-		ran := fired.Swap(0)
-		if rep.Succeeded != want || rep.Failed != 0 || ran != int64(want) {
-			return fmt.Errorf("tick fired %d (failed %d, task ran %d times), want %d", rep.Succeeded, rep.Failed, ran, want)
-		}
-		var runs, distinct int
-		if err := db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT schedule) FROM tickflow_runs WHERE status = 'success'`).Scan(&runs, &distinct); err != nil {
-			return fmt.Errorf("check runs: %w", err)
-		}
-		if runs != want || distinct != want {
-			return fmt.Errorf("%d successful runs for %d schedules, want %d", runs, distinct, want)
-		}
-		return nil
-	}
-	timedTick := func(e *tickflowEnv) (time.Duration, Counts, core.Report, error) {
-		if err := reset(); err != nil {
-			return 0, Counts{}, core.Report{}, err
-		}
-		before := counter.Snapshot()
-		proxy.Reset()
-		cpu0 := processCPU()
-		start := time.Now()
-		rep, err := e.tick(ctx)
-		elapsed := time.Since(start)
-		res.CPUSeconds = append(res.CPUSeconds, (processCPU() - cpu0).Seconds())
-		counts := counter.Snapshot().Sub(before)
-		res.Breakdown = proxy.Spent()
-		if err != nil {
-			return 0, Counts{}, rep, fmt.Errorf("tick: %w", err)
-		}
-		return elapsed, counts, rep, check(rep)
-	}
+	defer h.close(ctx)
 
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
@@ -279,32 +337,29 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 			res.Notes = append(res.Notes, fmt.Sprintf("%s: %d of %d runs, stopped by the %s time budget.", tc.name, i, tc.reps, tickflowBudget))
 			break
 		}
-		elapsed, counts, rep, err := timedTick(env)
+		elapsed, counts, rep, cpu, err := h.timedTick(ctx, h.env)
 		if err != nil {
 			return res, err
 		}
+		res.CPUSeconds = append(res.CPUSeconds, cpu.Seconds())
+		res.Breakdown = h.breakdown
 		res.addRun(elapsed, counts, rep.Succeeded)
 	}
 	pprof.StopCPUProfile()
 
-	if !inline {
-		// The counted pass: the same tick through the counting proxy.
-		penv, err := newTickflowEnv(ctx, purl, reg, tc.engines, tc.batch, log)
+	if !h.inline {
+		counts, err := h.countedPass(ctx)
 		if err != nil {
 			return res, err
 		}
-		defer penv.close()
-		_, counts, _, err := timedTick(penv)
-		if err != nil {
-			return res, fmt.Errorf("counted tick: %w", err)
-		}
+		res.Breakdown = h.breakdown
 		for i := range res.Counts {
 			res.Counts[i] = counts
 		}
 	}
-	if cfg := env.engines[0].Config(); tc.batch == 0 {
+	if cfg := h.env.engines[0].Config(); tc.batch == 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("tickflow: core.Engine with its default Config (BatchSize %d, FlushSize %d, Workers %d, unless the row says otherwise) on sqlstore's PostgreSQL store (lib/pq via sqlx, pool of %d); the N schedules are registered Every(1 minute) and synced before timing, then made due by SQL (next_run one second ago, runs table emptied, VACUUM ANALYZE), like the floor; one Engine.Tick is timed, with the database clock. Statements are counted by a wire-protocol counting proxy (sqlstore has no hook for a custom driver): in a separate untimed pass of the same tick, except at %s schedules, whose ticks are timed through the proxy (it adds about 0.1 ms per statement).",
-			cfg.BatchSize, cfg.FlushSize, cfg.Workers, db.Stats().MaxOpenConnections, thousands(inlineCountN)))
+			cfg.BatchSize, cfg.FlushSize, cfg.Workers, h.db.Stats().MaxOpenConnections, thousands(inlineCountN)))
 	}
 	if tc.engines > 1 {
 		res.Notes = append(res.Notes, fmt.Sprintf("tickflow concurrent: %d engines, each with its own store and pool, tick at once; the runs table is checked for exactly one run per schedule.", tc.engines))
