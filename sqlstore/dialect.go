@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -24,9 +25,11 @@ var sqlFiles embed.FS
 // both dialects take the same parameters in the same order, except the batch
 // statements, which take arrays on PostgreSQL (see arrays).
 type dialect struct {
-	name   string
-	schema string
-	stmts  map[string]string
+	name string
+	// schema and stmts are read from the embedded files on first use, so a
+	// process (a Lambda cold start) pays only for the dialect it opens.
+	schema func() string
+	stmts  func() map[string]string
 	// arg converts an instant to a parameter: zero is NULL.
 	arg func(t time.Time) any
 	// now converts a call's Now to a parameter: on PostgreSQL zero stays NULL
@@ -44,8 +47,8 @@ type dialect struct {
 var dialects = map[string]*dialect{
 	"postgres": {
 		name:   "postgres",
-		schema: tickflow.PostgresSchema,
-		stmts:  loadStatements("postgres"),
+		schema: func() string { return tickflow.PostgresSchema },
+		stmts:  sync.OnceValue(func() map[string]string { return loadStatements("postgres") }),
 		arg: func(t time.Time) any {
 			if t.IsZero() {
 				return nil
@@ -64,8 +67,8 @@ var dialects = map[string]*dialect{
 	},
 	"sqlite": {
 		name:   "sqlite",
-		schema: mustRead("sql/sqlite/schema.sql"),
-		stmts:  loadStatements("sqlite"),
+		schema: sync.OnceValue(func() string { return mustRead("sql/sqlite/schema.sql") }),
+		stmts:  sync.OnceValue(func() map[string]string { return loadStatements("sqlite") }),
 		arg: func(t time.Time) any {
 			if t.IsZero() {
 				return nil
@@ -118,7 +121,7 @@ func loadStatements(dialect string) map[string]string {
 
 // q returns the named statement; a missing one is a programming error.
 func (d *dialect) q(name string) string {
-	s, ok := d.stmts[name]
+	s, ok := d.stmts()[name]
 	if !ok {
 		panic(fmt.Sprintf("sqlstore: no %s statement %q", d.name, name))
 	}

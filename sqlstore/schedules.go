@@ -82,7 +82,7 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 	now := s.d.now(p.Now)
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		existing := -1
-		if q, ok := s.d.stmts["sync_schedules_count"]; ok {
+		if q, ok := s.d.stmts()["sync_schedules_count"]; ok {
 			// SQLite cannot tell an insert from an update in RETURNING; the
 			// write lock is held, so counting first is exact.
 			if err := tx.GetContext(ctx, &existing, q, s.d.strings(names)); err != nil {

@@ -349,7 +349,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: lock: %w", s.d.interpret(err))
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.d.schema); err != nil {
+	if _, err := tx.ExecContext(ctx, s.d.schema()); err != nil {
 		return fmt.Errorf("migrate: apply %s schema: %w", s.d.name, s.d.interpret(err))
 	}
 	if _, err := tx.ExecContext(ctx, s.d.q("migrate_done"), hash); err != nil {
@@ -364,6 +364,6 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // schemaHash identifies the embedded schema of the store's dialect.
 func (s *Store) schemaHash() string {
-	sum := sha256.Sum256([]byte(s.d.schema))
+	sum := sha256.Sum256([]byte(s.d.schema()))
 	return hex.EncodeToString(sum[:8])
 }

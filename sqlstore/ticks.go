@@ -49,7 +49,7 @@ func (s *Store) EndTick(ctx context.Context, p core.EndTickParams) error {
 	if err != nil {
 		return fmt.Errorf("end tick %s: %w", r.TickID, s.d.interpret(err))
 	}
-	if prune, ok := s.d.stmts["end_tick_prune"]; ok && rand.IntN(max(s.pruneOneIn, 1)) == 0 {
+	if prune, ok := s.d.stmts()["end_tick_prune"]; ok && rand.IntN(max(s.pruneOneIn, 1)) == 0 {
 		if _, err := s.db.ExecContext(ctx, prune, r.TickID, now); err != nil {
 			return fmt.Errorf("end tick %s: prune old ticks: %w", r.TickID, s.d.interpret(err))
 		}
