@@ -30,25 +30,27 @@ func benchPair(ctx context.Context, n, pairs int) (Result, error) {
 	for i := 0; i < pairs; i++ {
 		var (
 			floorTime, tfTime time.Duration
-			floorDone         int
+			floorDone, tfDone int
 			tfCounts          Counts
-			tfDone            int
 		)
-		floorFirst := i%2 == 0
-		for _, floorTurn := range []bool{floorFirst, !floorFirst} {
-			if floorTurn {
-				elapsed, _, done, err := f.timedTick(ctx)
-				if err != nil {
-					return res, err
-				}
-				floorTime, floorDone = elapsed, done
-				continue
-			}
+		floor := func() (err error) {
+			floorTime, _, floorDone, err = f.timedTick(ctx)
+			return err
+		}
+		tickflow := func() error {
 			elapsed, counts, rep, _, err := h.timedTick(ctx, h.env)
-			if err != nil {
-				return res, err
-			}
 			tfTime, tfCounts, tfDone = elapsed, counts, rep.Succeeded
+			return err
+		}
+		first, second := floor, tickflow
+		if i%2 == 1 {
+			first, second = tickflow, floor
+		}
+		if err := first(); err != nil {
+			return res, err
+		}
+		if err := second(); err != nil {
+			return res, err
 		}
 		if floorDone != n {
 			return res, fmt.Errorf("pair %d: floor fired %d of %d schedules", i, floorDone, n)
