@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,6 +55,9 @@ type Config struct {
 	AbandonGrace time.Duration
 	// Trigger labels ticks in the store ("lambda", "http", "cli"; default "tick").
 	Trigger string
+	// Observers see every tick and run outcome (metrics, logs); more can be
+	// added with Engine.AddObserver.
+	Observers []Observer
 }
 
 func (c *Config) validate() error {
@@ -130,6 +132,9 @@ type Engine struct {
 
 	syncMu sync.Mutex
 	synced bool
+
+	obsMu     sync.Mutex
+	observers []Observer
 }
 
 // NewEngine validates cfg, applies defaults and returns an Engine.
@@ -137,17 +142,13 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, log: cfg.Logger, instance: newID("proc")}, nil
+	e := &Engine{cfg: cfg, log: cfg.Logger, instance: newID("proc")}
+	e.observers = append(e.observers, cfg.Observers...)
+	return e, nil
 }
-
-// Store returns the engine's store.
-func (e *Engine) Store() Store { return e.cfg.Store }
 
 // Registry returns the engine's registry.
 func (e *Engine) Registry() *Registry { return e.cfg.Registry }
-
-// Config returns the engine's configuration with defaults applied.
-func (e *Engine) Config() Config { return e.cfg }
 
 func newID(prefix string) string {
 	var b [8]byte
@@ -313,7 +314,9 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 		go func() {
 			defer wg.Done()
 			for r := range work {
-				outcomes <- e.execute(ctx, actx, log, r, now, start, deadline)
+				o := e.execute(ctx, actx, log, r, now, start, deadline)
+				e.observeRun(ctx, r, o)
+				outcomes <- o
 			}
 		}()
 	}
@@ -493,6 +496,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 	log.Log(ctx, lvl, "tick done", "now", now, "due", rep.DueSchedules, "claimed", rep.Claimed,
 		"succeeded", rep.Succeeded, "failed", rep.Failed, "retried", rep.Retried, "skipped", rep.Skipped,
 		"interrupted", rep.Interrupted, "released", rep.Released, "duration_ms", rep.DurationMS, "error", rep.Error)
+	e.observeTick(ctx, rep, tickErr, time.Since(start))
 	return rep, tickErr
 }
 
@@ -613,140 +617,4 @@ func timeoutErr(task *Task, actx context.Context, cause error) error {
 		return fmt.Errorf("timeout: attempt cut at the tick deadline: %w", cause)
 	}
 	return fmt.Errorf("cancelled: %w", cause)
-}
-
-// AddTaskParams are the inputs of AddTask.
-type AddTaskParams struct {
-	// Task is a registered task's name (scheduled tasks included).
-	Task string `json:"task"`
-	// Payload is handed to the task as RunInfo.Payload; must be JSON if set.
-	Payload json.RawMessage `json:"payload,omitempty"`
-	// IdempotencyKey, if set, makes the enqueue idempotent: a second AddTask
-	// with the same key returns the first run.
-	IdempotencyKey string `json:"idempotency_key,omitempty"`
-}
-
-// MaxPayloadBytes bounds a manual run's payload.
-const MaxPayloadBytes = 256 << 10
-
-// AddTask enqueues a manual run of any registered task (the seed's
-// add_task). It returns the run and whether it was created (false when the
-// idempotency key already existed). An unknown task wraps ErrNotFound.
-func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error) {
-	task, ok := e.cfg.Registry.Task(p.Task)
-	if !ok {
-		return Run{}, false, fmt.Errorf("add task %q: task %w", p.Task, ErrNotFound)
-	}
-	if len(p.Payload) > 0 && !json.Valid(p.Payload) {
-		return Run{}, false, invalid("payload", "", "must be valid JSON")
-	}
-	if len(p.Payload) > MaxPayloadBytes {
-		return Run{}, false, invalid("payload", "", "must be at most %d bytes", MaxPayloadBytes)
-	}
-	if len(p.IdempotencyKey) > 200 {
-		return Run{}, false, invalid("idempotency_key", "", "must be at most 200 characters")
-	}
-	now, err := e.now(ctx)
-	if err != nil {
-		return Run{}, false, err
-	}
-	r, created, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
-		Now: now, Task: task.Name, DisplayName: task.DisplayName, Source: SourceManual,
-		Payload: p.Payload, IdempotencyKey: p.IdempotencyKey, MaxAttempts: task.Retry.MaxAttempts(),
-	})
-	if err != nil {
-		return Run{}, false, fmt.Errorf("add task %q: %w", p.Task, err)
-	}
-	return r, created, nil
-}
-
-// Trigger enqueues a manual run of a schedule's task now ("run now"),
-// recorded with source manual and the schedule's name. It does not move the
-// schedule's next slot.
-func (e *Engine) Trigger(ctx context.Context, schedule string) (Run, error) {
-	s, ok := e.cfg.Registry.ScheduleByName(schedule)
-	if !ok {
-		return Run{}, fmt.Errorf("trigger %q: schedule %w", schedule, ErrNotFound)
-	}
-	now, err := e.now(ctx)
-	if err != nil {
-		return Run{}, err
-	}
-	r, _, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
-		Now: now, Task: s.Task.Name, DisplayName: s.Task.DisplayName, Schedule: s.Name,
-		Source: SourceManual, MaxAttempts: s.Task.Retry.MaxAttempts(),
-	})
-	if err != nil {
-		return Run{}, fmt.Errorf("trigger %q: %w", schedule, err)
-	}
-	return r, nil
-}
-
-// Schedules returns the stored schedules with their descriptions in words.
-func (e *Engine) Schedules(ctx context.Context) ([]ScheduleRecord, error) {
-	recs, err := e.cfg.Store.ListSchedules(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list schedules: %w", err)
-	}
-	for i := range recs {
-		e.describe(&recs[i])
-	}
-	return recs, nil
-}
-
-// Schedule returns one stored schedule with its description.
-func (e *Engine) Schedule(ctx context.Context, name string) (ScheduleRecord, error) {
-	rec, err := e.cfg.Store.GetSchedule(ctx, name)
-	if err != nil {
-		return rec, fmt.Errorf("get schedule %q: %w", name, err)
-	}
-	e.describe(&rec)
-	return rec, nil
-}
-
-func (e *Engine) describe(rec *ScheduleRecord) {
-	if s, ok := e.cfg.Registry.ScheduleByName(rec.Name); ok && s.SpecHash() == rec.SpecHash {
-		rec.Description = s.Describe()
-		return
-	}
-	if rec.Kind == "cron" {
-		if c, err := ParseCron(rec.Cron, rec.Timezone); err == nil {
-			rec.Description = c.Describe()
-			return
-		}
-		rec.Description = "cron " + rec.Cron
-		return
-	}
-	rec.Description = DescribeEvery(time.Duration(rec.EverySeconds * float64(time.Second)))
-}
-
-// AcquireScheduleLock takes a named lock for ttl on the store, by the
-// database clock (the seed's acquire_schedule_lock; keys are conventionally
-// "schedule:{name}"). It reports whether this engine holds the lock; the
-// lock expires by itself after ttl. The tick does not need it: row claims and
-// the unique slot already make each slot run once.
-func (e *Engine) AcquireScheduleLock(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if key == "" || len(key) > 200 {
-		return false, invalid("key", key, "must be 1-200 characters")
-	}
-	if ttl <= 0 {
-		return false, invalid("ttl", ttl.String(), "must be greater than zero")
-	}
-	now, err := e.now(ctx)
-	if err != nil {
-		return false, err
-	}
-	ok, err := e.cfg.Store.AcquireLock(ctx, LockParams{Key: key, Owner: e.instance, TTL: ttl, Now: now})
-	if err != nil {
-		return false, fmt.Errorf("acquire lock %q: %w", key, err)
-	}
-	return ok, nil
-}
-
-// ReleaseScheduleLock frees a lock this engine holds (no-op otherwise).
-func (e *Engine) ReleaseScheduleLock(ctx context.Context, key string) error {
-	if err := e.cfg.Store.ReleaseLock(ctx, LockParams{Key: key, Owner: e.instance}); err != nil {
-		return fmt.Errorf("release lock %q: %w", key, err)
-	}
-	return nil
 }

@@ -1,0 +1,250 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// The Engine is tickflow's service layer: every operation an adapter
+// (handler, prommetrics, cmd) needs is a method here. Each reads the clock
+// once (the Clock when one is set, else the database clock, read by the
+// store as a zero Now) and passes that instant to every store call it makes.
+// Adapters never hold a Store.
+
+// AddTaskParams are the inputs of AddTask.
+type AddTaskParams struct {
+	// Task is a registered task's name (scheduled tasks included).
+	Task string `json:"task"`
+	// Payload is handed to the task as RunInfo.Payload; must be JSON if set.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// IdempotencyKey, if set, makes the enqueue idempotent: a second AddTask
+	// with the same key returns the first run.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// MaxPayloadBytes bounds a manual run's payload.
+const MaxPayloadBytes = 256 << 10
+
+// AddTask enqueues a manual run of any registered task (the seed's
+// add_task). It returns the run and whether it was created (false when the
+// idempotency key already existed). An unknown task wraps ErrNotFound.
+func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error) {
+	task, ok := e.cfg.Registry.Task(p.Task)
+	if !ok {
+		return Run{}, false, fmt.Errorf("add task %q: task %w", p.Task, ErrNotFound)
+	}
+	if len(p.Payload) > 0 && !json.Valid(p.Payload) {
+		return Run{}, false, invalid("payload", "", "must be valid JSON")
+	}
+	if len(p.Payload) > MaxPayloadBytes {
+		return Run{}, false, invalid("payload", "", "must be at most %d bytes", MaxPayloadBytes)
+	}
+	if len(p.IdempotencyKey) > 200 {
+		return Run{}, false, invalid("idempotency_key", "", "must be at most 200 characters")
+	}
+	now, err := e.now(ctx)
+	if err != nil {
+		return Run{}, false, err
+	}
+	r, created, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
+		Now: now, Task: task.Name, DisplayName: task.DisplayName, Source: SourceManual,
+		Payload: p.Payload, IdempotencyKey: p.IdempotencyKey, MaxAttempts: task.Retry.MaxAttempts(),
+	})
+	if err != nil {
+		return Run{}, false, fmt.Errorf("add task %q: %w", p.Task, err)
+	}
+	return r, created, nil
+}
+
+// Trigger enqueues a manual run of a schedule's task now ("run now"),
+// recorded with source manual and the schedule's name. It does not move the
+// schedule's next slot.
+func (e *Engine) Trigger(ctx context.Context, schedule string) (Run, error) {
+	s, ok := e.cfg.Registry.ScheduleByName(schedule)
+	if !ok {
+		return Run{}, fmt.Errorf("trigger %q: schedule %w", schedule, ErrNotFound)
+	}
+	now, err := e.now(ctx)
+	if err != nil {
+		return Run{}, err
+	}
+	r, _, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
+		Now: now, Task: s.Task.Name, DisplayName: s.Task.DisplayName, Schedule: s.Name,
+		Source: SourceManual, MaxAttempts: s.Task.Retry.MaxAttempts(),
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("trigger %q: %w", schedule, err)
+	}
+	return r, nil
+}
+
+// Schedules returns the stored schedules with their descriptions in words.
+func (e *Engine) Schedules(ctx context.Context) ([]ScheduleRecord, error) {
+	recs, err := e.cfg.Store.ListSchedules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list schedules: %w", err)
+	}
+	for i := range recs {
+		e.describe(&recs[i])
+	}
+	return recs, nil
+}
+
+// Schedule returns one stored schedule with its description.
+func (e *Engine) Schedule(ctx context.Context, name string) (ScheduleRecord, error) {
+	rec, err := e.cfg.Store.GetSchedule(ctx, name)
+	if err != nil {
+		return rec, fmt.Errorf("get schedule %q: %w", name, err)
+	}
+	e.describe(&rec)
+	return rec, nil
+}
+
+func (e *Engine) describe(rec *ScheduleRecord) {
+	if s, ok := e.cfg.Registry.ScheduleByName(rec.Name); ok && s.SpecHash() == rec.SpecHash {
+		rec.Description = s.Describe()
+		return
+	}
+	if rec.Kind == "cron" {
+		if c, err := ParseCron(rec.Cron, rec.Timezone); err == nil {
+			rec.Description = c.Describe()
+			return
+		}
+		rec.Description = "cron " + rec.Cron
+		return
+	}
+	rec.Description = DescribeEvery(time.Duration(rec.EverySeconds * float64(time.Second)))
+}
+
+// AcquireScheduleLock takes a named lock for ttl on the store, by the
+// database clock (the seed's acquire_schedule_lock; keys are conventionally
+// "schedule:{name}"). It reports whether this engine holds the lock; the
+// lock expires by itself after ttl. The tick does not need it: row claims and
+// the unique slot already make each slot run once.
+func (e *Engine) AcquireScheduleLock(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if key == "" || len(key) > 200 {
+		return false, invalid("key", key, "must be 1-200 characters")
+	}
+	if ttl <= 0 {
+		return false, invalid("ttl", ttl.String(), "must be greater than zero")
+	}
+	now, err := e.now(ctx)
+	if err != nil {
+		return false, err
+	}
+	ok, err := e.cfg.Store.AcquireLock(ctx, LockParams{Key: key, Owner: e.instance, TTL: ttl, Now: now})
+	if err != nil {
+		return false, fmt.Errorf("acquire lock %q: %w", key, err)
+	}
+	return ok, nil
+}
+
+// ReleaseScheduleLock frees a lock this engine holds (no-op otherwise).
+func (e *Engine) ReleaseScheduleLock(ctx context.Context, key string) error {
+	if err := e.cfg.Store.ReleaseLock(ctx, LockParams{Key: key, Owner: e.instance}); err != nil {
+		return fmt.Errorf("release lock %q: %w", key, err)
+	}
+	return nil
+}
+
+// SetSchedulePaused pauses or resumes a stored schedule and returns it with
+// its description (ErrNotFound when no schedule has that name).
+func (e *Engine) SetSchedulePaused(ctx context.Context, name string, paused bool) (ScheduleRecord, error) {
+	rec, err := e.cfg.Store.SetSchedulePaused(ctx, name, paused)
+	if err != nil {
+		return rec, fmt.Errorf("set schedule %q paused=%t: %w", name, paused, err)
+	}
+	e.describe(&rec)
+	return rec, nil
+}
+
+// GetRun returns one run (ErrNotFound when absent).
+func (e *Engine) GetRun(ctx context.Context, id int64) (Run, error) {
+	r, err := e.cfg.Store.GetRun(ctx, id)
+	if err != nil {
+		return r, fmt.Errorf("get run %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// ListRuns returns runs newest first, filtered (see ListRunsParams).
+func (e *Engine) ListRuns(ctx context.Context, p ListRunsParams) ([]Run, error) {
+	runs, err := e.cfg.Store.ListRuns(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return runs, nil
+}
+
+// CancelRun cancels a pending or interrupted run (ErrConflict otherwise,
+// ErrNotFound when absent).
+func (e *Engine) CancelRun(ctx context.Context, id int64) (Run, error) {
+	return e.runAction(ctx, "cancel", id, e.cfg.Store.CancelRun)
+}
+
+// RetryRun makes a failed run pending again with one more attempt allowed,
+// runnable by the next tick (ErrConflict if it is not failed).
+func (e *Engine) RetryRun(ctx context.Context, id int64) (Run, error) {
+	return e.runAction(ctx, "retry", id, e.cfg.Store.RetryRun)
+}
+
+func (e *Engine) runAction(ctx context.Context, op string, id int64, act func(context.Context, RunActionParams) (Run, error)) (Run, error) {
+	now, err := e.now(ctx)
+	if err != nil {
+		return Run{}, err
+	}
+	r, err := act(ctx, RunActionParams{ID: id, Now: now})
+	if err != nil {
+		return r, fmt.Errorf("%s run %d: %w", op, id, err)
+	}
+	return r, nil
+}
+
+// ListTicks returns the most recent ticks, newest first.
+func (e *Engine) ListTicks(ctx context.Context, limit int) ([]TickRecord, error) {
+	ticks, err := e.cfg.Store.ListTicks(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list ticks: %w", err)
+	}
+	return ticks, nil
+}
+
+// Stats returns the store's gauges (runs by status, due work, last tick) at
+// the engine's clock.
+func (e *Engine) Stats(ctx context.Context) (Stats, error) {
+	now, err := e.now(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	st, err := e.cfg.Store.Stats(ctx, now)
+	if err != nil {
+		return st, fmt.Errorf("read store stats: %w", err)
+	}
+	return st, nil
+}
+
+// Logger returns the engine's logger, for adapters that log on its behalf.
+func (e *Engine) Logger() *slog.Logger { return e.log }
+
+// Clocked reports whether the engine runs on an injected Clock rather than
+// the database clock, and that clock's reading (tests and simulations).
+func (e *Engine) Clocked(ctx context.Context) (time.Time, bool, error) {
+	if e.cfg.Clock == nil {
+		return time.Time{}, false, nil
+	}
+	t, err := e.now(ctx)
+	return t, err == nil, err
+}
+
+// Store returns the engine's store.
+//
+// Deprecated: adapters call Engine methods; this goes away with the last caller.
+func (e *Engine) Store() Store { return e.cfg.Store }
+
+// Config returns the engine's configuration with defaults applied.
+//
+// Deprecated: adapters call Engine methods; this goes away with the last caller.
+func (e *Engine) Config() Config { return e.cfg }
