@@ -6,27 +6,22 @@ import (
 	"time"
 )
 
-// maxSlotWalk bounds how many cron slots one plan enumerates; past it the
-// remaining missed slots are counted as one block (a minutely schedule after
-// a two-year outage).
+// maxSlotWalk bounds how many slots one plan enumerates for a kind that is
+// walked slot by slot (cron); past it the remaining missed slots are counted
+// as one block (a minutely schedule after a two-year outage).
 const maxSlotWalk = 1_000_000
 
 // dueSlots enumerates the slots of s from first (inclusive) up to now
 // (inclusive). It returns how many there are, the last keep of them (oldest
-// first), and the slot after the last due one.
+// first), and the slot after the last due one. Kinds that can count their
+// slots (a slotCounter, such as Interval) do it in O(keep); others are walked
+// with Next.
 func dueSlots(s *Schedule, first, now time.Time, keep int) (n int, tail []time.Time, next time.Time) {
 	if first.After(now) {
 		return 0, nil, first
 	}
-	if s.cron == nil {
-		n = int(now.Sub(first)/s.Every) + 1
-		last := first.Add(time.Duration(n-1) * s.Every)
-		k := min(keep, n)
-		tail = make([]time.Time, k)
-		for i := 0; i < k; i++ {
-			tail[i] = last.Add(-time.Duration(k-1-i) * s.Every).UTC()
-		}
-		return n, tail, last.Add(s.Every).UTC()
+	if c, ok := s.spec.(slotCounter); ok {
+		return c.dueSlots(first, now, keep)
 	}
 	ring := make([]time.Time, 0, keep)
 	t := first
@@ -41,9 +36,9 @@ func dueSlots(s *Schedule, first, now time.Time, keep int) (n int, tail []time.T
 		}
 		if n >= maxSlotWalk {
 			// Give up walking: jump to the first slot after now.
-			return n, ring, s.cron.Next(now)
+			return n, ring, s.spec.Next(now)
 		}
-		t = s.cron.Next(t)
+		t = s.spec.Next(t)
 	}
 	return n, ring, t
 }

@@ -28,7 +28,8 @@ type Task struct {
 	Timeout time.Duration
 }
 
-// Schedule is a validated periodic schedule: a task plus when it runs.
+// Schedule is a validated periodic schedule: a task plus when it runs (its
+// Spec). Registry.Schedule builds it; a Schedule made otherwise has no Spec.
 type Schedule struct {
 	// Name identifies the schedule (it is also its task's name).
 	Name string
@@ -50,17 +51,15 @@ type Schedule struct {
 	// Jitter delays each slot's run by up to Jitter.
 	Jitter time.Duration
 
-	cron *CronSchedule
+	spec Spec   // the kind: when slots fall
 	hash string // SpecHash, computed once at registration
 }
 
-// Kind is "every" or "cron".
-func (s *Schedule) Kind() string {
-	if s.cron != nil {
-		return "cron"
-	}
-	return "every"
-}
+// Spec returns the schedule's kind: the rule its slots follow.
+func (s *Schedule) Spec() Spec { return s.spec }
+
+// Kind is the stored name of the schedule's kind: "every" or "cron".
+func (s *Schedule) Kind() string { return s.spec.Kind() }
 
 // SpecHash identifies the timing spec: when it changes, the schedule is
 // re-anchored (next_run recomputed) at the next sync.
@@ -71,47 +70,35 @@ func (s *Schedule) SpecHash() string {
 	return s.specHash()
 }
 
+// specHash hashes the spec as version 1 did. Stored rows keep their hash, so
+// its input must never change for an existing kind: a new kind adds its own
+// fields rather than changing these.
 func (s *Schedule) specHash() string {
 	h := sha256.Sum256([]byte(fmt.Sprintf("v1|%s|%d|%s|%s|%t", s.Kind(), s.Every, s.Cron, s.Timezone, s.RunOnStartup)))
 	return hex.EncodeToString(h[:8])
 }
 
 // FirstSlot is the first slot of a schedule stored (or whose spec changed) at
-// storedAt: storedAt itself with RunOnStartup, else the first slot after it.
-// Interval schedules are anchored at storedAt truncated to the second.
+// storedAt: storedAt itself with RunOnStartup, else the kind's first slot
+// after it. The anchor is storedAt truncated to the second.
 func (s *Schedule) FirstSlot(storedAt time.Time) time.Time {
 	storedAt = storedAt.UTC().Truncate(time.Second)
 	if s.RunOnStartup {
 		return storedAt
 	}
-	return s.NextSlot(storedAt)
+	return s.spec.First(storedAt)
 }
 
 // NextSlot returns the slot after slot: slot+Every for intervals (anchored, no
 // drift), the cron rule's next instant otherwise. Zero means never again.
-func (s *Schedule) NextSlot(slot time.Time) time.Time {
-	if s.cron != nil {
-		return s.cron.Next(slot)
-	}
-	return slot.Add(s.Every).UTC()
-}
+func (s *Schedule) NextSlot(slot time.Time) time.Time { return s.spec.Next(slot) }
 
 // Describe says when the schedule runs, in words: "every 5 minutes", "at 09:00
 // every day, America/New_York".
-func (s *Schedule) Describe() string {
-	if s.cron != nil {
-		return s.cron.Describe()
-	}
-	return DescribeEvery(s.Every)
-}
+func (s *Schedule) Describe() string { return s.spec.Describe() }
 
 // Location is the zone slots are displayed in (UTC for interval schedules).
-func (s *Schedule) Location() *time.Location {
-	if s.cron != nil {
-		return s.cron.Location()
-	}
-	return time.UTC
-}
+func (s *Schedule) Location() *time.Location { return s.spec.Location() }
 
 // Registry holds the task functions and schedules of a program. Build it at
 // start-up (or in init with the Must variants); it is safe for concurrent use.
@@ -172,19 +159,17 @@ func (r *Registry) Schedule(name string, fn TaskFunc, opts ...Option) error {
 	case !sp.everySet && !sp.cronSet:
 		return invalid("every/cron", "", "give exactly one of every or cron; neither was given")
 	case sp.everySet:
-		if sp.every <= 0 {
-			return invalid("every", sp.every.String(), "must be greater than zero")
+		iv, err := NewInterval(sp.every)
+		if err != nil {
+			return err
 		}
-		if sp.every%time.Second != 0 && sp.every < time.Second {
-			return invalid("every", sp.every.String(), "must be at least one second")
-		}
-		s.Every = sp.every
+		s.spec, s.Every = iv, sp.every
 	default:
 		c, err := ParseCron(sp.cron, sp.timezone)
 		if err != nil {
 			return err
 		}
-		s.cron, s.Cron = c, sp.cron
+		s.spec, s.Cron = c, sp.cron
 		s.Timezone = c.Location().String()
 	}
 	if s.Misfire == "" {

@@ -108,15 +108,14 @@ func (e *Engine) describe(rec *ScheduleRecord) {
 		rec.Description = s.Describe()
 		return
 	}
-	if rec.Kind == "cron" {
-		if c, err := ParseCron(rec.Cron, rec.Timezone); err == nil {
-			rec.Description = c.Describe()
-			return
-		}
-		rec.Description = "cron " + rec.Cron
+	sp, err := recordSpec(rec)
+	if err != nil {
+		// A spec this build cannot read (a zone its tzdata lacks): say what
+		// is stored.
+		rec.Description = rec.Kind + " " + rec.Cron
 		return
 	}
-	rec.Description = DescribeEvery(time.Duration(rec.EverySeconds * float64(time.Second)))
+	rec.Description = sp.Describe()
 }
 
 // AcquireScheduleLock takes a named lock for ttl on the store, by the
