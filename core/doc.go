@@ -13,4 +13,6 @@
 //
 // core imports no storage driver, transport or SDK; see package sqlstore for
 // the PostgreSQL and SQLite stores and package handler for Lambda and HTTP.
+// Package core/storetest is the conformance suite every Store implementation
+// runs, in whatever package it lives.
 package core

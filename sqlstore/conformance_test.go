@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/core/storetest"
 	"github.com/tickflow/tickflow/sqlstore/sqlstoretest"
-	"github.com/tickflow/tickflow/sqlstore/storetest"
 )
 
 // TestConformance runs the store conformance suite (package storetest) on

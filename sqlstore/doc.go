@@ -54,5 +54,7 @@
 // missing row wraps core.ErrNotFound and a record in the wrong state
 // core.ErrConflict. Everything else is an infrastructure error.
 //
-// Package sqlstoretest opens isolated, migrated stores for tests.
+// Tests: both dialects run the store conformance suite, package
+// core/storetest, on fresh tables per subtest. Package sqlstoretest opens
+// isolated, migrated stores for tests.
 package sqlstore

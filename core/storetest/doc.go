@@ -2,8 +2,11 @@
 // tick engine (core.Engine) and a store exercised end to end under a stub
 // clock, in the manner of river's riverdrivertest.
 //
-// A store package calls Run from a test with a function that opens a fresh,
-// migrated and isolated store per subtest:
+// It lives beside the interface it checks and imports only core and the
+// standard library, so a store in any package (sqlstore's PostgreSQL and
+// SQLite dialects, a MySQL store elsewhere) runs the same suite. A store
+// package calls Run from a test with a function that opens a fresh, migrated
+// and isolated store per subtest:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) core.Store { return openTestStore(t) })
