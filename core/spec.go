@@ -5,7 +5,7 @@ import (
 )
 
 // Spec is a schedule's kind: the rule that says when its slots fall. Each
-// kind is one type (Interval for Every, *CronSchedule for Cron); a schedule
+// kind is one type (*Interval for Every, *CronSchedule for Cron); a schedule
 // holds one and asks it for slots, never which kind it is. A new kind (a
 // one-off instant, say) is a new type implementing Spec, plus the case that
 // reads it back from a stored record.
