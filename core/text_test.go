@@ -213,4 +213,3 @@ func TestAddTaskIdempotencyConflict(t *testing.T) {
 		}
 	}
 }
-
