@@ -147,6 +147,7 @@ func TestServeBadConfig(t *testing.T) {
 		"huge read timeout":   {nil, []string{"--read-timeout", "1000h"}, "bad --read-timeout"},
 		"nanosecond interval": {nil, []string{"--interval", "1ns"}, "bad --interval"},
 		"bad log level":       {nil, []string{"--log-level", "loud"}, "bad --log-level"},
+		"port out of range":   {nil, []string{"--addr", "127.0.0.1:99999"}, "bad --addr"},
 	} {
 		r := cliRun(t, dir, tt.env, append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "hunter2") {

@@ -174,8 +174,11 @@ func checkToken(token string) error {
 // checkListen refuses a non-loopback address without a token: the API can
 // enqueue runs and the tick runs code.
 func checkListen(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
+		return usagef("bad --addr %q: %v", addr, err)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
 		return usagef("bad --addr %q: %v", addr, err)
 	}
 	if token != "" || isLoopback(host) {
