@@ -24,17 +24,19 @@ type Config struct {
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
 	// BatchSize is how many schedules or runs one claim transaction takes
-	// (default 5000). Larger batches mean fewer round trips; each batch holds
-	// its row locks until it commits (milliseconds), and concurrent ticks
-	// skip locked rows rather than wait.
+	// (default 5000, at most MaxBatchSize). Larger batches mean fewer round
+	// trips; each batch holds its row locks until it commits (milliseconds),
+	// and concurrent ticks skip locked rows rather than wait.
 	BatchSize int
-	// Workers bounds how many runs execute at once in one tick (default 32).
+	// Workers bounds how many runs execute at once in one tick (default 32,
+	// at most MaxWorkers).
 	Workers int
 	// FlushSize is how many outcomes are recorded per statement (default
-	// 2000); a partial batch is recorded after a second without outcomes.
+	// 2000, at most MaxFlushSize); a partial batch is recorded after a
+	// second without outcomes.
 	FlushSize int
 	// MaxTickDuration is the tick's deadline when its context has none
-	// (default 5 minutes).
+	// (default 5 minutes, at most MaxMaxTickDuration).
 	MaxTickDuration time.Duration
 	// DeadlineMargin: no claim and no run starts when less than this is left
 	// before the tick's deadline, and attempts are cut this long before it, so
@@ -60,6 +62,16 @@ type Config struct {
 	Observers []Observer
 }
 
+// Upper bounds of Config, checked by NewEngine: beyond them a setting is a
+// mistake (two million goroutines, a claim statement of a million rows, a
+// lease held for days), not a tuning.
+const (
+	MaxWorkers         = 1000
+	MaxBatchSize       = 50000
+	MaxFlushSize       = 50000
+	MaxMaxTickDuration = 24 * time.Hour
+)
+
 func (c *Config) validate() error {
 	switch {
 	case c.Store == nil:
@@ -68,6 +80,14 @@ func (c *Config) validate() error {
 		return invalid("registry", "", "is required")
 	case c.BatchSize < 0, c.Workers < 0, c.FlushSize < 0:
 		return invalid("batch_size/workers/flush_size", "", "must not be negative")
+	case c.Workers > MaxWorkers:
+		return invalid("workers", fmt.Sprint(c.Workers), "must be at most %d", MaxWorkers)
+	case c.BatchSize > MaxBatchSize:
+		return invalid("batch_size", fmt.Sprint(c.BatchSize), "must be at most %d", MaxBatchSize)
+	case c.FlushSize > MaxFlushSize:
+		return invalid("flush_size", fmt.Sprint(c.FlushSize), "must be at most %d", MaxFlushSize)
+	case c.MaxTickDuration > MaxMaxTickDuration:
+		return invalid("max_tick_duration", c.MaxTickDuration.String(), "must be at most %s", MaxMaxTickDuration)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -176,6 +196,9 @@ func (e *Engine) now(ctx context.Context) (time.Time, error) {
 	}
 	t, err := e.cfg.Clock.Now(ctx)
 	if err != nil {
+		return time.Time{}, fmt.Errorf("read clock: %w", err)
+	}
+	if err := CheckTime("clock", t); err != nil {
 		return time.Time{}, fmt.Errorf("read clock: %w", err)
 	}
 	return t.UTC(), nil

@@ -1,10 +1,12 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 )
 
@@ -18,32 +20,43 @@ import (
 type AddTaskParams struct {
 	// Task is a registered task's name (scheduled tasks included).
 	Task string `json:"task"`
-	// Payload is handed to the task as RunInfo.Payload; must be JSON if set.
+	// Payload is handed to the task as RunInfo.Payload; if set it must pass
+	// CheckPayload (JSON, UTF-8, at most MaxPayloadBytes).
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// IdempotencyKey, if set, makes the enqueue idempotent: a second AddTask
-	// with the same key returns the first run.
+	// with the same key and the same request (task and payload) returns the
+	// first run; with another task or payload it fails with ErrConflict.
+	// Valid text of at most MaxIdempotencyKeyBytes bytes.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
-// MaxPayloadBytes bounds a manual run's payload.
+// MaxPayloadBytes bounds a manual run's payload (256 KiB).
 const MaxPayloadBytes = 256 << 10
 
 // AddTask enqueues a manual run of any registered task (the seed's
 // add_task). It returns the run and whether it was created (false when the
-// idempotency key already existed). An unknown task wraps ErrNotFound.
+// idempotency key already existed for the same request). An unknown task
+// wraps ErrNotFound; bad text, a bad payload or key is a ValidationError
+// (nothing is written); a key already used for another task or payload
+// wraps ErrConflict. Payloads are compared as JSON values: white space and
+// the order of object keys do not matter, numbers compare by their text
+// (1 and 1.0 differ).
 func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error) {
+	if err := CheckText("task", p.Task); err != nil {
+		return Run{}, false, err
+	}
+	if err := CheckText("idempotency_key", p.IdempotencyKey); err != nil {
+		return Run{}, false, err
+	}
+	if len(p.IdempotencyKey) > MaxIdempotencyKeyBytes {
+		return Run{}, false, invalid("idempotency_key", "", "must be at most %d bytes", MaxIdempotencyKeyBytes)
+	}
+	if err := CheckPayload(p.Payload); err != nil {
+		return Run{}, false, err
+	}
 	task, ok := e.cfg.Registry.Task(p.Task)
 	if !ok {
 		return Run{}, false, fmt.Errorf("add task %q: task %w", p.Task, ErrNotFound)
-	}
-	if len(p.Payload) > 0 && !json.Valid(p.Payload) {
-		return Run{}, false, invalid("payload", "", "must be valid JSON")
-	}
-	if len(p.Payload) > MaxPayloadBytes {
-		return Run{}, false, invalid("payload", "", "must be at most %d bytes", MaxPayloadBytes)
-	}
-	if len(p.IdempotencyKey) > 200 {
-		return Run{}, false, invalid("idempotency_key", "", "must be at most 200 characters")
 	}
 	now, err := e.now(ctx)
 	if err != nil {
@@ -56,13 +69,42 @@ func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error
 	if err != nil {
 		return Run{}, false, fmt.Errorf("add task %q: %w", p.Task, err)
 	}
+	if !created && (r.Task != task.Name || r.Schedule != "" || !samePayload(r.Payload, p.Payload)) {
+		return Run{}, false, fmt.Errorf("add task %q: idempotency key %q was used for a different request (run %d of task %q with another payload or task): %w",
+			p.Task, p.IdempotencyKey, r.ID, r.Task, ErrConflict)
+	}
 	return r, created, nil
+}
+
+// samePayload reports whether two payloads are the same JSON value (see
+// AddTask); two empty payloads are the same, an empty and a set one differ.
+func samePayload(a, b json.RawMessage) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	if bytes.Equal(a, b) {
+		return true
+	}
+	va, errA := decodeJSON(a)
+	vb, errB := decodeJSON(b)
+	return errA == nil && errB == nil && reflect.DeepEqual(va, vb)
+}
+
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
 }
 
 // Trigger enqueues a manual run of a schedule's task now ("run now"),
 // recorded with source manual and the schedule's name. It does not move the
 // schedule's next slot.
 func (e *Engine) Trigger(ctx context.Context, schedule string) (Run, error) {
+	if err := CheckText("schedule", schedule); err != nil {
+		return Run{}, err
+	}
 	s, ok := e.cfg.Registry.ScheduleByName(schedule)
 	if !ok {
 		return Run{}, fmt.Errorf("trigger %q: schedule %w", schedule, ErrNotFound)
@@ -95,6 +137,9 @@ func (e *Engine) Schedules(ctx context.Context) ([]ScheduleRecord, error) {
 
 // Schedule returns one stored schedule with its description.
 func (e *Engine) Schedule(ctx context.Context, name string) (ScheduleRecord, error) {
+	if err := CheckText("schedule", name); err != nil {
+		return ScheduleRecord{}, err
+	}
 	rec, err := e.cfg.Store.GetSchedule(ctx, name)
 	if err != nil {
 		return rec, fmt.Errorf("get schedule %q: %w", name, err)
@@ -124,8 +169,11 @@ func (e *Engine) describe(rec *ScheduleRecord) {
 // lock expires by itself after ttl. The tick does not need it: row claims and
 // the unique slot already make each slot run once.
 func (e *Engine) AcquireScheduleLock(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if key == "" || len(key) > 200 {
-		return false, invalid("key", key, "must be 1-200 characters")
+	if err := CheckText("key", key); err != nil {
+		return false, err
+	}
+	if key == "" || len(key) > MaxLockKeyBytes {
+		return false, invalid("key", key, "must be 1-%d bytes", MaxLockKeyBytes)
 	}
 	if ttl <= 0 {
 		return false, invalid("ttl", ttl.String(), "must be greater than zero")
@@ -143,6 +191,9 @@ func (e *Engine) AcquireScheduleLock(ctx context.Context, key string, ttl time.D
 
 // ReleaseScheduleLock frees a lock this engine holds (no-op otherwise).
 func (e *Engine) ReleaseScheduleLock(ctx context.Context, key string) error {
+	if err := CheckText("key", key); err != nil {
+		return err
+	}
 	if err := e.cfg.Store.ReleaseLock(ctx, LockParams{Key: key, Owner: e.instance}); err != nil {
 		return fmt.Errorf("release lock %q: %w", key, err)
 	}
@@ -152,6 +203,9 @@ func (e *Engine) ReleaseScheduleLock(ctx context.Context, key string) error {
 // SetSchedulePaused pauses or resumes a stored schedule and returns it with
 // its description (ErrNotFound when no schedule has that name).
 func (e *Engine) SetSchedulePaused(ctx context.Context, name string, paused bool) (ScheduleRecord, error) {
+	if err := CheckText("schedule", name); err != nil {
+		return ScheduleRecord{}, err
+	}
 	rec, err := e.cfg.Store.SetSchedulePaused(ctx, name, paused)
 	if err != nil {
 		return rec, fmt.Errorf("set schedule %q paused=%t: %w", name, paused, err)
@@ -169,8 +223,12 @@ func (e *Engine) GetRun(ctx context.Context, id int64) (Run, error) {
 	return r, nil
 }
 
-// ListRuns returns runs newest first, filtered (see ListRunsParams).
+// ListRuns returns runs newest first, filtered (see ListRunsParams). Bad
+// filters are a ValidationError (see ListRunsParams.Validate).
 func (e *Engine) ListRuns(ctx context.Context, p ListRunsParams) ([]Run, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	runs, err := e.cfg.Store.ListRuns(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)

@@ -226,3 +226,58 @@ func TestBadURLErrorHidesPasswordAndIsInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactURL: every form of password leaves the message: user info,
+// query parameters (password, sslpassword, any case), key=value strings,
+// and unparseable URLs. What is not a secret stays readable.
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ raw, want string }{
+		{"postgres://u:s3cret@db.example/app", "postgres://u:xxxxx@db.example/app"},
+		{"postgres://u@db.example/app?sslmode=disable", "postgres://u@db.example/app?sslmode=disable"},
+		{"postgres://db.example/app?user=u&password=s3cret", "postgres://db.example/app?password=xxxxx&user=u"},
+		{"postgres://db.example/app?sslpassword=s3cret&sslmode=verify-full", "postgres://db.example/app?sslmode=verify-full&sslpassword=xxxxx"},
+		{"postgres://db.example/app?PASSWORD=s3cret", "postgres://db.example/app?PASSWORD=xxxxx"},
+		{"postgres://u:p1@h/db?password=s3cret", "postgres://u:xxxxx@h/db?password=xxxxx"},
+		{"host=db.example user=u password=s3cret dbname=app", "host=db.example user=u password=xxxxx dbname=app"},
+		{"host=db.example password='s3 cr\\'et' sslpassword = s3cret", "host=db.example password=xxxxx sslpassword = xxxxx"},
+		{"postgres://u:s3cret@host:badport/db?password=s3cret", "postgres://xxxxx@host:badport/db?password=xxxxx"},
+		{"sqlite:tickflow.db", "sqlite:tickflow.db"},
+	}
+	for _, tt := range tests {
+		got := sqlstore.RedactURL(tt.raw)
+		if got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.raw, got, tt.want)
+		}
+		if strings.Contains(got, "s3") {
+			t.Errorf("RedactURL(%q) = %q leaks the password", tt.raw, got)
+		}
+	}
+}
+
+// TestCheckURLValidatesPostgresParameters: lib/pq's parameter values are
+// checked before any connection, as bad input (core.ErrInvalid), with the
+// password hidden.
+func TestCheckURLValidatesPostgresParameters(t *testing.T) {
+	for _, raw := range []string{
+		"postgres://u:s3cret@127.0.0.1:1/db?sslmode=bogus",
+		"postgres://127.0.0.1:1/db?password=s3cret&sslnegotiation=sideways",
+		"postgres://127.0.0.1:1/db?password=s3cret&target_session_attrs=any-old",
+	} {
+		err := sqlstore.CheckURL(raw)
+		if !errors.Is(err, core.ErrInvalid) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("CheckURL(%q) = %v; want core.ErrInvalid without the password", raw, err)
+		}
+		if _, err := sqlstore.Open(context.Background(), raw); !errors.Is(err, core.ErrInvalid) {
+			t.Errorf("Open(%q) = %v; want core.ErrInvalid before connecting", raw, err)
+		}
+	}
+	for _, raw := range []string{
+		"postgres://postgres@127.0.0.1:5432/test?sslmode=disable",
+		"postgres://h/db?sslmode=verify-full&search_path=s1",
+		"sqlite:tickflow.db",
+	} {
+		if err := sqlstore.CheckURL(raw); err != nil {
+			t.Errorf("CheckURL(%q) = %v, want nil", raw, err)
+		}
+	}
+}

@@ -13,12 +13,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/lib/pq" // registers the "postgres" driver
 
 	"github.com/tickflow/tickflow/core"
 )
@@ -70,12 +72,48 @@ type target struct {
 	dsn     string // postgres: the URL; sqlite: the file path or ":memory:"
 }
 
-// parseURL validates a store URL and picks the dialect.
-// redactURL hides a password in a store URL, so errors and logs never carry it.
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		return u.Redacted()
+// secretParams are the connection parameters whose values RedactURL hides.
+var secretParams = []string{"password", "sslpassword"}
+
+// secretKV matches a secret parameter in a key=value connection string or a
+// query, with its value (bare, or single-quoted with backslash escapes).
+// Compiled on first use: a Lambda cold start that logs no URL skips it.
+var secretKV = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(ssl)?(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^&\s]*)`)
+})
+
+// redactKV hides the values of secret parameters in s.
+func redactKV(s string) string { return secretKV().ReplaceAllString(s, "${1}${2}xxxxx") }
+
+// RedactURL hides the secrets of a store URL or connection string, so
+// errors and logs never carry them: the password of the user info
+// (postgres://u:xxxxx@host), the password and sslpassword query parameters
+// (?password=xxxxx), and password=… / sslpassword=… in key=value form.
+// Anything else is returned as given.
+func RedactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil && strings.Contains(raw, "://") {
+		changed := false
+		if _, ok := u.User.Password(); ok {
+			u.User, changed = url.UserPassword(u.User.Username(), "xxxxx"), true
+		}
+		if q, err := url.ParseQuery(u.RawQuery); err == nil {
+			for k := range q {
+				for _, name := range secretParams {
+					if strings.EqualFold(k, name) {
+						q[k], changed = []string{"xxxxx"}, true
+					}
+				}
+			}
+			if changed {
+				u.RawQuery = q.Encode()
+			}
+		}
+		if changed {
+			return redactKV(u.String())
+		}
+		return redactKV(raw)
 	}
+	raw = redactKV(raw)
 	// Unparseable: hide whatever sits between "://" and the last "@".
 	if i := strings.Index(raw, "://"); i >= 0 {
 		if j := strings.LastIndex(raw, "@"); j > i {
@@ -85,9 +123,19 @@ func redactURL(raw string) string {
 	return raw
 }
 
+// CheckURL validates a store URL as Open does, without opening anything:
+// the form, and on PostgreSQL every connection parameter lib/pq knows
+// (sslmode, sslnegotiation, port, ...). The error is a ValidationError for
+// the field database_url, with secrets redacted.
+func CheckURL(raw string) error {
+	_, err := parseURL(raw)
+	return err
+}
+
+// parseURL validates a store URL and picks the dialect.
 func parseURL(raw string) (target, error) {
 	bad := func(format string, args ...any) (target, error) {
-		return target{}, &core.ValidationError{Field: "database_url", Value: redactURL(raw),
+		return target{}, &core.ValidationError{Field: "database_url", Value: RedactURL(raw),
 			Reason: fmt.Sprintf(format, args...) + " (accepted forms: " + acceptedForms + ")"}
 	}
 	scheme, rest, ok := strings.Cut(raw, ":")
@@ -109,6 +157,11 @@ func parseURL(raw string) (target, error) {
 		}
 		if u.Host == "" && u.Query().Get("host") == "" {
 			return bad("no host")
+		}
+		// lib/pq checks its parameters only when it connects: check them now,
+		// so a typo is bad input (sslmode=bogus), not a connection failure.
+		if _, err := pq.NewConfig(withBinaryParameters(raw)); err != nil {
+			return bad("%s", RedactURL(err.Error()))
 		}
 		return target{dialect: "postgres", dsn: raw}, nil
 	case "sqlite", "file":
@@ -202,7 +255,7 @@ func openPostgres(ctx context.Context, dsn string, o options) (*sqlx.DB, error) 
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: connect to postgres %s: %w", redactURL(dsn), err)
+		return nil, fmt.Errorf("sqlstore: connect to postgres %s: %w", RedactURL(dsn), err)
 	}
 	return db, nil
 }

@@ -88,7 +88,8 @@ func runEnqueue(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("enqueue", "enqueue TASK [--payload JSON] [--idempotency-key KEY] [flags]",
 		"Enqueues a manual run of a registered task (the seed's add_task) and prints the\n"+
 			"run as JSON. The next tick runs it. With an idempotency key that was used\n"+
-			"before, prints the existing run instead of creating one.")
+			"before for the same task and payload, prints the existing run instead of\n"+
+			"creating one; for another task or payload, fails (exit 2).")
 	sf := c.addStoreFlags(fs, "warn")
 	payload := fs.String("payload", "", "JSON payload handed to the task")
 	key := fs.String("idempotency-key", "", "makes the enqueue idempotent")
@@ -100,8 +101,19 @@ func runEnqueue(ctx context.Context, c *cli, args []string) error {
 		fs.Usage()
 		return usagef("want exactly one TASK, got %d arguments", len(pos))
 	}
+	// The engine checks these too; checking first keeps bad input away from
+	// the store (exit 2, nothing opened).
 	if *payload != "" && !json.Valid([]byte(*payload)) {
 		return usagef("bad --payload: not valid JSON")
+	}
+	if err := core.CheckPayload(json.RawMessage(*payload)); err != nil {
+		return usagef("bad --payload: %v", err)
+	}
+	if err := core.CheckText("task", pos[0]); err != nil {
+		return usageError{err: err}
+	}
+	if err := core.CheckText("idempotency_key", *key); err != nil {
+		return usagef("bad --idempotency-key: %v", err)
 	}
 	a, err := c.open(ctx, sf, core.Config{})
 	if err != nil {
@@ -115,6 +127,9 @@ func runEnqueue(ctx context.Context, c *cli, args []string) error {
 	run, created, err := a.engine.AddTask(ctx, p)
 	if errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrInvalid) {
 		return usagef("%v (registered tasks: %s)", err, strings.Join(a.engine.Registry().TaskNames(), ", "))
+	}
+	if errors.Is(err, core.ErrConflict) {
+		return usageError{err: err}
 	}
 	if err != nil {
 		return err

@@ -34,6 +34,9 @@ func TestCheckListen(t *testing.T) {
 		{"0.0.0.0:8080", "s3cret", true},
 		{":8080", "s3cret", true},
 		{"no-port", "s3cret", false},
+		{"127.0.0.1:99999", "", false},
+		{"127.0.0.1:-1", "", false},
+		{"127.0.0.1:", "", true}, // any free port, as :0
 	}
 	for _, tt := range tests {
 		err := checkListen(tt.addr, tt.token)

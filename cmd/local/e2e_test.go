@@ -137,6 +137,11 @@ func TestNextBadInput(t *testing.T) {
 		"bad after":   {"--every", "5m", "--after", "tomorrow"},
 		"bad n":       {"--every", "5m", "-n", "0"},
 		"bad flag":    {"--when", "now"},
+		// --tz Local is refused with --every as it is with --cron.
+		"local zone with every": {"--every", "5m", "--tz", "Local"},
+		"local zone with cron":  {"--cron", "0 9 * * *", "--tz", "Local"},
+		"after out of range":    {"--every", "5m", "--after", "9999-12-31T23:59:59Z"},
+		"after year 1":          {"--every", "5m", "--after", "0001-01-01T00:00:00Z"},
 	}
 	dir := t.TempDir()
 	for name, args := range tests {
@@ -144,6 +149,16 @@ func TestNextBadInput(t *testing.T) {
 		if r.code != 2 || r.stdout != "" || r.stderr == "" {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and a message", name, r.code, r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestNextStopsAtMaxTime: fire times at or after core.MaxTime are not
+// printed (they used to run into year 10000, which RFC 3339 cannot write).
+func TestNextStopsAtMaxTime(t *testing.T) {
+	r := cliRun(t, t.TempDir(), nil, "next", "--every", "1h", "--after", "2199-12-31T22:30:00Z", "-n", "5")
+	r.ok(t, "next near the end of the range")
+	if want := "2199-12-31T23:30:00Z 2199-12-31T23:30:00Z UTC\n"; r.stdout != want {
+		t.Errorf("next printed %q, want %q", r.stdout, want)
 	}
 }
 

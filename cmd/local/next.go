@@ -35,6 +35,9 @@ func runNext(_ context.Context, c *cli, args []string) error {
 		if err != nil {
 			return usagef("bad --after %q: want RFC 3339 such as 2026-03-07T17:00:00Z", *after)
 		}
+		if err := core.CheckTime("after", t); err != nil {
+			return usagef("bad --after: %v", err)
+		}
 		start = t.UTC()
 	}
 
@@ -64,12 +67,13 @@ func runNext(_ context.Context, c *cli, args []string) error {
 }
 
 // printFireTimes prints up to n instants of next after start; a zero instant
-// means the schedule never fires again.
+// means the schedule never fires again, and so does one at or after
+// core.MaxTime (the end of the range the engine works in).
 func printFireTimes(w io.Writer, next func(time.Time) time.Time, loc *time.Location, start time.Time, n int) error {
 	t := start
 	for range n {
 		t = next(t)
-		if t.IsZero() {
+		if t.IsZero() || !t.Before(core.MaxTime) {
 			return nil
 		}
 		local := t.In(loc)
@@ -80,14 +84,15 @@ func printFireTimes(w io.Writer, next func(time.Time) time.Time, loc *time.Locat
 	return nil
 }
 
-// loadZone loads an IANA zone; "" is UTC.
+// loadZone loads a zone for --every by the rule cron zones follow (see
+// core.ParseCron): "" is UTC, and "Local" (the host's zone) is refused for
+// both, so the same --tz works or fails with either flag.
 func loadZone(tz string) (*time.Location, error) {
+	if _, err := core.ParseCron("* * * * *", tz); err != nil {
+		return nil, usagef("bad --tz: %v", err)
+	}
 	if tz == "" {
 		return time.UTC, nil
 	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return nil, usagef("bad --tz %q: not an IANA time zone", tz)
-	}
-	return loc, nil
+	return time.LoadLocation(tz)
 }

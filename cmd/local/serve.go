@@ -12,10 +12,29 @@ import (
 	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/handler"
 	"github.com/tickflow/tickflow/handler/prommetrics"
+	"github.com/tickflow/tickflow/sqlstore"
 )
 
 // shutdownTimeout bounds how long serve waits for open HTTP requests at exit.
 const shutdownTimeout = 30 * time.Second
+
+// HTTP server limits. A request must arrive whole within --read-timeout
+// (headers within readHeaderTimeout), so a client that announces a body and
+// sends it slowly, or not at all, loses its connection instead of holding it.
+// A response may take serveTickTimeout plus a minute: POST /tick answers
+// after running a tick synchronously. An idle keep-alive connection is
+// closed after idleTimeout.
+const (
+	defaultReadTimeout = time.Minute
+	maxReadTimeout     = time.Hour
+	readHeaderTimeout  = 10 * time.Second
+	serveTickTimeout   = 5 * time.Minute
+	writeTimeout       = serveTickTimeout + time.Minute
+	idleTimeout        = 2 * time.Minute
+	// minInterval and maxInterval bound a non-zero --interval.
+	minInterval = 100 * time.Millisecond
+	maxInterval = 24 * time.Hour
+)
 
 func runServe(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("serve", "serve [flags]",
@@ -28,21 +47,40 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	interval := fs.Duration("interval", 10*time.Second, "built-in trigger period; 0 turns it off (call POST /tick yourself)")
 	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at GET /metrics (false: a JSON 404)")
 	token := fs.String("token", c.getenv("TICKFLOW_TOKEN"), "bearer token required by POST /tick and mutating API routes (env TICKFLOW_TOKEN)")
+	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "longest time to read one request, body included: slower clients are disconnected")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if *interval < 0 {
+	// Every flag is checked before the store is opened: bad input is exit 2
+	// and touches nothing.
+	switch {
+	case *interval < 0:
 		return usagef("bad --interval %s: must not be negative", *interval)
+	case *interval != 0 && (*interval < minInterval || *interval > maxInterval):
+		return usagef("bad --interval %s: must be 0 (no built-in trigger) or %s to %s", *interval, minInterval, maxInterval)
+	case *readTimeout <= 0 || *readTimeout > maxReadTimeout:
+		return usagef("bad --read-timeout %s: must be greater than zero and at most %s", *readTimeout, maxReadTimeout)
+	}
+	if err := checkToken(*token); err != nil {
+		return err
 	}
 	if err := checkListen(*addr, *token); err != nil {
 		return err
 	}
+	if err := sqlstore.CheckURL(sf.databaseURL); err != nil {
+		return usageError{err: fmt.Errorf("bad --database-url: %w", err)}
+	}
 
-	a, err := c.open(ctx, sf, core.Config{Trigger: "timer"})
+	a, err := c.open(ctx, sf, core.Config{Trigger: "timer", MaxTickDuration: serveTickTimeout})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	// Sync before serving, so the API lists the code's schedules from the
+	// first request even when no tick has run yet (--interval 0).
+	if _, err := a.engine.Sync(ctx); err != nil {
+		return err
+	}
 	period := *interval
 	if period == 0 {
 		period = time.Minute // what /healthz expects from an outside trigger
@@ -63,7 +101,13 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(readHeaderTimeout, *readTimeout),
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("serving", "url", "http://"+ln.Addr().String(), "database", redact(sf.databaseURL),
@@ -116,11 +160,25 @@ func tickEvery(ctx context.Context, h *handler.Handler, interval time.Duration, 
 	}
 }
 
+// checkToken refuses a token HTTP clients cannot send as a bearer token: it
+// must be printable ASCII without white space (an empty token means none).
+func checkToken(token string) error {
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; c <= ' ' || c > '~' {
+			return usagef("bad --token (or TICKFLOW_TOKEN): must be printable ASCII without white space")
+		}
+	}
+	return nil
+}
+
 // checkListen refuses a non-loopback address without a token: the API can
 // enqueue runs and the tick runs code.
 func checkListen(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
+		return usagef("bad --addr %q: %v", addr, err)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
 		return usagef("bad --addr %q: %v", addr, err)
 	}
 	if token != "" || isLoopback(host) {

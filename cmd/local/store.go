@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	_ "modernc.org/sqlite" // links the embedded SQLite driver: sqlite:PATH is the local default
-	"net/url"
 	"strings"
 
 	"github.com/tickflow/tickflow/cmd/internal/demo"
@@ -160,14 +159,8 @@ func (c *cli) open(ctx context.Context, f *storeFlags, cfg core.Config) (*app, e
 	return &app{url: f.databaseURL, store: store, engine: engine, log: log}, nil
 }
 
-// redact hides the password of a database URL for logs and messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
-}
+// redact hides the secrets of a database URL for logs and messages.
+func redact(raw string) string { return sqlstore.RedactURL(raw) }
 
 func orDefault(v, def string) string {
 	if v == "" {

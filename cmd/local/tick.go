@@ -15,26 +15,30 @@ func runTick(ctx context.Context, c *cli, args []string) error {
 			"database), with the partial report; a failed task is a recorded run, not a\n"+
 			"failure of the tick. For system cron: * * * * * tickflow tick")
 	sf := c.addStoreFlags(fs, "warn")
-	workers := fs.Int("workers", 0, "runs executed at once (default 32)")
-	batch := fs.Int("batch-size", 0, "schedules or runs claimed per statement (default 1000)")
-	timeout := fs.Duration("timeout", 0, "the tick's deadline (default 5m): no run starts when too little is left")
-	now := fs.String("now", "", "for tests and simulations only: use this RFC 3339 instant as the tick's clock instead of the database's")
+	workers := fs.Int("workers", 0, fmt.Sprintf("runs executed at once (default 32, at most %d)", core.MaxWorkers))
+	batch := fs.Int("batch-size", 0, fmt.Sprintf("schedules or runs claimed per statement (default 5000, at most %d)", core.MaxBatchSize))
+	timeout := fs.Duration("timeout", 0, fmt.Sprintf("the tick's deadline (default 5m, at most %s): no run starts when too little is left", core.MaxMaxTickDuration))
+	now := fs.String("now", "", fmt.Sprintf("for tests and simulations only: use this RFC 3339 instant, from %s to before %s, as the tick's clock instead of the database's",
+		core.MinTime.Format(time.RFC3339), core.MaxTime.Format(time.RFC3339)))
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	cfg := core.Config{Workers: *workers, BatchSize: *batch, MaxTickDuration: *timeout, Trigger: "cli"}
 	switch {
-	case *workers < 0:
-		return usagef("bad --workers %d: must not be negative", *workers)
-	case *batch < 0:
-		return usagef("bad --batch-size %d: must not be negative", *batch)
-	case *timeout < 0:
-		return usagef("bad --timeout %s: must not be negative", *timeout)
+	case *workers < 0 || *workers > core.MaxWorkers:
+		return usagef("bad --workers %d: must be 0 (the default) to %d", *workers, core.MaxWorkers)
+	case *batch < 0 || *batch > core.MaxBatchSize:
+		return usagef("bad --batch-size %d: must be 0 (the default) to %d", *batch, core.MaxBatchSize)
+	case *timeout < 0 || *timeout > core.MaxMaxTickDuration:
+		return usagef("bad --timeout %s: must be 0 (the default) to %s", *timeout, core.MaxMaxTickDuration)
 	}
 	if *now != "" {
 		t, err := time.Parse(time.RFC3339Nano, *now)
 		if err != nil {
 			return usagef("bad --now %q: want RFC 3339 such as 2026-03-08T07:30:00Z", *now)
+		}
+		if err := core.CheckTime("now", t); err != nil {
+			return usagef("bad --now: %v", err)
 		}
 		cfg.Clock = core.NewStubClock(t)
 	}

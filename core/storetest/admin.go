@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -30,10 +31,15 @@ func testAddTask(t *testing.T, h *harness) {
 	}
 
 	keyed := addTask(t, e, core.AddTaskParams{Task: "send_email", IdempotencyKey: "invoice-42", Payload: json.RawMessage(`{"invoice":42}`)})
-	again, created, err := e.AddTask(t.Context(), core.AddTaskParams{Task: "send_email", IdempotencyKey: "invoice-42", Payload: json.RawMessage(`{"invoice":43}`)})
+	again, created, err := e.AddTask(t.Context(), core.AddTaskParams{Task: "send_email", IdempotencyKey: "invoice-42", Payload: json.RawMessage(`{ "invoice": 42 }`)})
 	if err != nil || created || again.ID != keyed.ID || !sameJSON(again.Payload, keyed.Payload) {
-		t.Errorf("second AddTask with the same key: run %d created %v err %v; want run %d with the first payload, not created", again.ID, created, err, keyed.ID)
+		t.Errorf("second AddTask with the same key and payload: run %d created %v err %v; want run %d, not created", again.ID, created, err, keyed.ID)
 	}
+	// The same key for another request is a conflict, not the first run.
+	_, created, err = e.AddTask(t.Context(), core.AddTaskParams{Task: "send_email", IdempotencyKey: "invoice-42", Payload: json.RawMessage(`{"invoice":43}`)})
+	wantErrIs(t, "AddTask reusing a key with another payload", err, core.ErrConflict)
+	_, _, err = e.AddTask(t.Context(), core.AddTaskParams{Task: "report", IdempotencyKey: "invoice-42", Payload: json.RawMessage(`{"invoice":42}`)})
+	wantErrIs(t, "AddTask reusing a key for another task", err, core.ErrConflict)
 
 	_, _, err = e.AddTask(t.Context(), core.AddTaskParams{Task: "no_such_task"})
 	wantErrIs(t, "AddTask of an unknown task", err, core.ErrNotFound)
@@ -369,5 +375,50 @@ func testListRuns(t *testing.T, h *harness) {
 	ticks, err := h.store.ListTicks(t.Context(), 3)
 	if err != nil || len(ticks) != 3 || !ticks[0].StartedAt.Equal(at(minutes(7))) || ticks[0].FinishedAt == nil {
 		t.Errorf("ListTicks(3): %+v, %v; want 3, the newest at +7m and finished", ticks, err)
+	}
+}
+
+// testBadText: text PostgreSQL cannot store (a NUL, invalid UTF-8, a \u0000
+// escape in a JSON payload) is refused by the Engine with a ValidationError
+// on every dialect, and nothing is written; so are such filters and names.
+func testBadText(t *testing.T, h *harness) {
+	reg := core.NewRegistry()
+	mustRegister(t, reg, "send_email", func(context.Context, core.RunInfo) error { return nil })
+	mustSchedule(t, reg, "report", func(context.Context, core.RunInfo) error { return nil }, core.Every(time.Hour))
+	e := h.engine(reg)
+	h.tick(e) // sync
+	bad := map[string]core.AddTaskParams{
+		"NUL in task":            {Task: "send_email\x00"},
+		"bad byte in task":       {Task: "send_email\xff"},
+		"NUL in key":             {Task: "send_email", IdempotencyKey: "k\x00"},
+		"bad byte in key":        {Task: "send_email", IdempotencyKey: "k\xc3"},
+		"escaped NUL in payload": {Task: "send_email", Payload: json.RawMessage(`{"to":"a\u0000b"}`)},
+		"bad byte in payload":    {Task: "send_email", Payload: json.RawMessage("{\"to\":\"\xff\"}")},
+	}
+	for name, p := range bad {
+		_, _, err := e.AddTask(t.Context(), p)
+		var ve *core.ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s: err %v, want a ValidationError", name, err)
+		}
+	}
+	for name, p := range map[string]core.ListRunsParams{
+		"task filter":     {Task: "send_email\x00"},
+		"schedule filter": {Schedule: "report\xff"},
+	} {
+		_, err := e.ListRuns(t.Context(), p)
+		wantErrIs(t, name, err, core.ErrInvalid)
+	}
+	_, err := e.Schedule(t.Context(), "report\x00")
+	wantErrIs(t, "Schedule with a NUL", err, core.ErrInvalid)
+	_, err = e.Trigger(t.Context(), "report\x00")
+	wantErrIs(t, "Trigger with a NUL", err, core.ErrInvalid)
+	if n := len(h.runs(core.ListRunsParams{})); n != 0 {
+		t.Errorf("%d runs stored by refused requests, want none", n)
+	}
+	// Text outside ASCII that is valid is stored and read back unchanged.
+	r := addTask(t, e, core.AddTaskParams{Task: "send_email", IdempotencyKey: "clé-✓", Payload: json.RawMessage(`{"to":"Zoë ✓ 日本"}`)})
+	if got := h.run(r.ID); got.IdempotencyKey != "clé-✓" || !sameJSON(got.Payload, []byte(`{"to":"Zoë ✓ 日本"}`)) {
+		t.Errorf("stored run: key %q payload %s", got.IdempotencyKey, got.Payload)
 	}
 }
