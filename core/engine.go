@@ -135,6 +135,12 @@ type Engine struct {
 
 	obsMu     sync.Mutex
 	observers []Observer
+
+	// started is when the engine was created, on its Clock (zero without
+	// one); startedMono on the process's clock. Health uses them.
+	startMu     sync.Mutex
+	started     time.Time
+	startedMono time.Time
 }
 
 // NewEngine validates cfg, applies defaults and returns an Engine.
@@ -142,8 +148,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, instance: newID("proc")}
+	e := &Engine{cfg: cfg, log: cfg.Logger, instance: newID("proc"), startedMono: time.Now()}
 	e.observers = append(e.observers, cfg.Observers...)
+	if cfg.Clock != nil {
+		e.started, _ = e.now(context.Background()) // on failure, Health counts from its first reading
+	}
 	return e, nil
 }
 

@@ -75,12 +75,7 @@ func (c *Config) validate() error {
 type Handler struct {
 	cfg    Config
 	engine *core.Engine
-	store  core.Store
 	log    *slog.Logger
-	// started is when the handler was created, on the engine's clock when it
-	// has one (see uptime).
-	started     time.Time
-	startedMono time.Time
 
 	// mux holds the API routes and the dashboard; api holds the API routes
 	// alone, so a path of the API's namespace that no route matches gets a
@@ -94,20 +89,7 @@ func New(cfg Config) (*Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{
-		cfg:         cfg,
-		engine:      cfg.Engine,
-		store:       cfg.Engine.Store(),
-		log:         withContextIDs(cfg.Logger),
-		startedMono: time.Now(),
-	}
-	if c := cfg.Engine.Config().Clock; c != nil {
-		t, err := c.Now(context.Background())
-		if err != nil {
-			return nil, fmt.Errorf("handler: read engine clock: %w", err)
-		}
-		h.started = t
-	}
+	h := &Handler{cfg: cfg, engine: cfg.Engine, log: withContextIDs(cfg.Logger)}
 	h.api = http.NewServeMux()
 	h.routes(h.api)
 	h.mux = http.NewServeMux()
