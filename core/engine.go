@@ -252,6 +252,8 @@ func (e *Engine) TickAs(ctx context.Context, trigger string) (Report, error) {
 func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err error) {
 	start := time.Now()
 	rep.TickID = newID("tick")
+	// Every tick is observed, one that failed to start included.
+	defer func() { e.observeTick(ctx, rep, err, time.Since(start)) }()
 	log := e.log.With("tick_id", rep.TickID)
 	override, err := e.now(ctx)
 	if err != nil {
@@ -505,7 +507,6 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 	log.Log(ctx, lvl, "tick done", "now", now, "due", rep.DueSchedules, "claimed", rep.Claimed,
 		"succeeded", rep.Succeeded, "failed", rep.Failed, "retried", rep.Retried, "skipped", rep.Skipped,
 		"interrupted", rep.Interrupted, "released", rep.Released, "duration_ms", rep.DurationMS, "error", rep.Error)
-	e.observeTick(ctx, rep, tickErr, time.Since(start))
 	return rep, tickErr
 }
 

@@ -32,10 +32,13 @@ type Config struct {
 	// Logger receives request and invocation logs (default slog.Default()).
 	// NewLogger builds one that adds the request ids found in the context.
 	Logger *slog.Logger
-	// Metrics records every tick and, when it is an http.Handler, serves
-	// GET /metrics (prommetrics.New builds the Prometheus one). Nil (the
-	// default) records nothing and answers GET /metrics with a JSON 404.
-	Metrics Metrics
+	// Metrics serves GET /metrics. prommetrics.New builds the Prometheus
+	// one, which counts ticks as an observer of the engine (core.Observer),
+	// not through the handler: ticks from the CLI, POST /tick, the timer
+	// and Lambda are counted alike, once. Nil (the default) answers
+	// GET /metrics with a JSON 404. The handler package links no metrics
+	// library, so a binary that sets none (the Lambda function) carries none.
+	Metrics http.Handler
 	// Dashboard, when set (to NewDashboard()), serves the web dashboard at
 	// "/" and under "/ui/" (README, "Dashboard"). Nil (the default) serves the
 	// API alone: any other path is a JSON 404.
