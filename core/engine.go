@@ -12,6 +12,14 @@ import (
 	"time"
 )
 
+// Defaults of the Config fields programs tune most (the others are
+// documented on their fields).
+const (
+	DefaultBatchSize = 5000
+	DefaultWorkers   = 32
+	DefaultFlushSize = 2000
+)
+
 // Config configures an Engine. Zero values take the documented defaults.
 type Config struct {
 	// Store persists everything. Required.
@@ -82,9 +90,9 @@ func (c *Config) validate() error {
 			*v = d
 		}
 	}
-	def(&c.BatchSize, 5000)
-	def(&c.Workers, 32)
-	def(&c.FlushSize, 2000)
+	def(&c.BatchSize, DefaultBatchSize)
+	def(&c.Workers, DefaultWorkers)
+	def(&c.FlushSize, DefaultFlushSize)
 	defd(&c.MaxTickDuration, 5*time.Minute)
 	defd(&c.DeadlineMargin, 2*time.Second)
 	defd(&c.LeaseGrace, 30*time.Second)

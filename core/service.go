@@ -343,13 +343,3 @@ func (e *Engine) Clocked(ctx context.Context) (time.Time, bool, error) {
 	t, err := e.now(ctx)
 	return t, err == nil, err
 }
-
-// Store returns the engine's store.
-//
-// Deprecated: adapters call Engine methods; this goes away with the last caller.
-func (e *Engine) Store() Store { return e.cfg.Store }
-
-// Config returns the engine's configuration with defaults applied.
-//
-// Deprecated: adapters call Engine methods; this goes away with the last caller.
-func (e *Engine) Config() Config { return e.cfg }
