@@ -357,9 +357,9 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 			res.Counts[i] = counts
 		}
 	}
-	if cfg := h.env.engines[0].Config(); tc.batch == 0 {
+	if tc.batch == 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("tickflow: core.Engine with its default Config (BatchSize %d, FlushSize %d, Workers %d, unless the row says otherwise) on sqlstore's PostgreSQL store (lib/pq via sqlx, pool of %d); the N schedules are registered Every(1 minute) and synced before timing, then made due by SQL (next_run one second ago, runs table emptied, VACUUM ANALYZE), like the floor; one Engine.Tick is timed, with the database clock. Statements are counted by a wire-protocol counting proxy (sqlstore has no hook for a custom driver): in a separate untimed pass of the same tick, except at %s schedules, whose ticks are timed through the proxy (it adds about 0.1 ms per statement).",
-			cfg.BatchSize, cfg.FlushSize, cfg.Workers, h.db.Stats().MaxOpenConnections, thousands(inlineCountN)))
+			core.DefaultBatchSize, core.DefaultFlushSize, core.DefaultWorkers, h.db.Stats().MaxOpenConnections, thousands(inlineCountN)))
 	}
 	if tc.engines > 1 {
 		res.Notes = append(res.Notes, fmt.Sprintf("tickflow concurrent: %d engines, each with its own store and pool, tick at once; the runs table is checked for exactly one run per schedule.", tc.engines))

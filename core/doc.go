@@ -11,6 +11,14 @@
 // recorded once (unique (schedule, slot)) and each recorded run executes once
 // per attempt (claims are row locks with leases).
 //
+// The Engine is also the service layer: every operation an adapter needs
+// (list and pause schedules, trigger, add_task, get, list, cancel and retry
+// runs, list ticks, stats, Health) is an Engine method that reads the
+// engine's clock once and passes it to every store call; adapters never hold
+// the Store. Observers (Engine.AddObserver) see every tick and every
+// executed run, whatever invoked the tick: metrics and the Lambda EMF line
+// hook in there.
+//
 // core imports no storage driver, transport or SDK; see package sqlstore for
 // the PostgreSQL and SQLite stores and package handler for Lambda and HTTP.
 // Package core/storetest is the conformance suite every Store implementation

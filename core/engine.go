@@ -12,6 +12,14 @@ import (
 	"time"
 )
 
+// Defaults of the Config fields programs tune most (the others are
+// documented on their fields).
+const (
+	DefaultBatchSize = 5000
+	DefaultWorkers   = 32
+	DefaultFlushSize = 2000
+)
+
 // Config configures an Engine. Zero values take the documented defaults.
 type Config struct {
 	// Store persists everything. Required.
@@ -102,9 +110,9 @@ func (c *Config) validate() error {
 			*v = d
 		}
 	}
-	def(&c.BatchSize, 5000)
-	def(&c.Workers, 32)
-	def(&c.FlushSize, 2000)
+	def(&c.BatchSize, DefaultBatchSize)
+	def(&c.Workers, DefaultWorkers)
+	def(&c.FlushSize, DefaultFlushSize)
 	defd(&c.MaxTickDuration, 5*time.Minute)
 	defd(&c.DeadlineMargin, 2*time.Second)
 	defd(&c.LeaseGrace, 30*time.Second)
@@ -155,6 +163,12 @@ type Engine struct {
 
 	obsMu     sync.Mutex
 	observers []Observer
+
+	// started is when the engine was created, on its Clock (zero without
+	// one); startedMono on the process's clock. Health uses them.
+	startMu     sync.Mutex
+	started     time.Time
+	startedMono time.Time
 }
 
 // NewEngine validates cfg, applies defaults and returns an Engine.
@@ -162,8 +176,11 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, instance: newID("proc")}
+	e := &Engine{cfg: cfg, log: cfg.Logger, instance: newID("proc"), startedMono: time.Now()}
 	e.observers = append(e.observers, cfg.Observers...)
+	if cfg.Clock != nil {
+		e.started, _ = e.now(context.Background()) // on failure, Health counts from its first reading
+	}
 	return e, nil
 }
 
@@ -266,6 +283,8 @@ func (e *Engine) TickAs(ctx context.Context, trigger string) (Report, error) {
 func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err error) {
 	start := time.Now()
 	rep.TickID = newID("tick")
+	// Every tick is observed, one that failed to start included.
+	defer func() { e.observeTick(ctx, rep, err, time.Since(start)) }()
 	log := e.log.With("tick_id", rep.TickID)
 	override, err := e.now(ctx)
 	if err != nil {
@@ -519,7 +538,6 @@ func (e *Engine) tick(ctx context.Context, trigger string) (rep Report, err erro
 	log.Log(ctx, lvl, "tick done", "now", now, "due", rep.DueSchedules, "claimed", rep.Claimed,
 		"succeeded", rep.Succeeded, "failed", rep.Failed, "retried", rep.Retried, "skipped", rep.Skipped,
 		"interrupted", rep.Interrupted, "released", rep.Released, "duration_ms", rep.DurationMS, "error", rep.Error)
-	e.observeTick(ctx, rep, tickErr, time.Since(start))
 	return rep, tickErr
 }
 

@@ -288,7 +288,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := e.Config()
+	c := e.cfg
 	if c.BatchSize != 5000 || c.Workers != 32 || c.FlushSize != 2000 || c.MaxTickDuration != 5*time.Minute ||
 		c.DeadlineMargin != 2*time.Second || c.LeaseGrace != 30*time.Second || c.MisfireGrace != 2*time.Minute ||
 		c.MaxInlineRetryWait != time.Second || c.AbandonGrace != time.Second || c.Trigger != "tick" || c.Logger == nil {

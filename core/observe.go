@@ -11,9 +11,11 @@ import (
 // Observers are called synchronously from the tick's goroutines, possibly
 // from several at once: they must be quick and safe for concurrent use.
 type Observer interface {
-	// ObserveTick is called once per tick after its report was recorded:
-	// err is the tick's infrastructure error (nil when the tick ran, even if
-	// tasks failed), elapsed its wall time. ctx is the tick's context.
+	// ObserveTick is called once per tick after its report was recorded,
+	// or after it failed to start (its clock or BeginTick failed): err is
+	// the tick's infrastructure error (nil when the tick ran, even if tasks
+	// failed; the report is partial otherwise), elapsed its wall time. ctx
+	// is the tick's context (it carries the request ids).
 	ObserveTick(ctx context.Context, rep Report, err error, elapsed time.Duration)
 	// ObserveRun is called once per executed run with its outcome (success,
 	// failed, or pending for a retry or a release), before it is recorded.

@@ -206,7 +206,11 @@ func (e *Engine) SetSchedulePaused(ctx context.Context, name string, paused bool
 	if err := CheckText("schedule", name); err != nil {
 		return ScheduleRecord{}, err
 	}
-	rec, err := e.cfg.Store.SetSchedulePaused(ctx, name, paused)
+	now, err := e.now(ctx)
+	if err != nil {
+		return ScheduleRecord{}, err
+	}
+	rec, err := e.cfg.Store.SetSchedulePaused(ctx, SetSchedulePausedParams{Name: name, Paused: paused, Now: now})
 	if err != nil {
 		return rec, fmt.Errorf("set schedule %q paused=%t: %w", name, paused, err)
 	}
@@ -283,6 +287,107 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
+// HealthStatus is the verdict of Engine.Health.
+type HealthStatus string
+
+// Health statuses.
+const (
+	// HealthOK: the last tick started within the threshold (healthy).
+	HealthOK HealthStatus = "ok"
+	// HealthStarting: no tick has run yet and the engine has existed for at
+	// most the threshold (healthy: the trigger has time to fire).
+	HealthStarting HealthStatus = "starting"
+	// HealthStale: the last tick started more than the threshold ago.
+	HealthStale HealthStatus = "stale"
+	// HealthNoTicks: no tick has ever run and the engine has existed for
+	// longer than the threshold: a trigger that never fired is the same
+	// alarm as one that stopped.
+	HealthNoTicks HealthStatus = "no_ticks"
+	// HealthError: the clock or the store did not answer.
+	HealthError HealthStatus = "error"
+)
+
+// HealthParams are the inputs of Engine.Health.
+type HealthParams struct {
+	// Threshold is how old the last tick may be; also how long an engine
+	// without any recorded tick counts as starting. Must not be negative.
+	Threshold time.Duration
+}
+
+// Health is whether ticks are arriving, by any process.
+type Health struct {
+	Status HealthStatus
+	// Now is the clock reading the check used (the database's, or the
+	// engine's Clock); zero when it could not be read.
+	Now time.Time
+	// LastTickAt is when the most recent tick started (nil if none).
+	LastTickAt *time.Time
+	// Age is Now minus LastTickAt (0 when no tick ran).
+	Age       time.Duration
+	Threshold time.Duration
+	// DueUnclaimed and OldestDueLag: due work not claimed yet (Stats).
+	DueUnclaimed int
+	OldestDueLag time.Duration
+	// Error says what failed, without details (status error): "clock
+	// unavailable" or "store unavailable". The returned error has them.
+	Error string
+}
+
+// Healthy reports whether the status is ok or starting.
+func (h Health) Healthy() bool { return h.Status == HealthOK || h.Status == HealthStarting }
+
+// Health reports whether ticks are arriving: ok while the last tick, by any
+// process, started within p.Threshold of the engine's clock. With no tick
+// ever recorded it is starting for the engine's first p.Threshold (measured
+// on its Clock when set, else on the process's monotonic clock), then
+// no_ticks. Stats is read once, at one clock reading. The error, with status
+// error, is an infrastructure failure.
+func (e *Engine) Health(ctx context.Context, p HealthParams) (Health, error) {
+	if p.Threshold < 0 {
+		return Health{Status: HealthError}, invalid("threshold", p.Threshold.String(), "must not be negative")
+	}
+	hl := Health{Status: HealthError, Threshold: p.Threshold}
+	now, err := e.now(ctx)
+	if err != nil {
+		hl.Error = "clock unavailable"
+		return hl, err
+	}
+	st, err := e.cfg.Store.Stats(ctx, now)
+	if err != nil {
+		hl.Error = "store unavailable"
+		return hl, fmt.Errorf("health: read store stats: %w", err)
+	}
+	hl.Now, hl.LastTickAt = st.Now.UTC(), st.LastTickAt
+	hl.DueUnclaimed, hl.OldestDueLag = st.DueUnclaimed, st.OldestDueLag
+	switch {
+	case st.LastTickAt == nil && e.uptime(hl.Now) > p.Threshold:
+		hl.Status = HealthNoTicks
+	case st.LastTickAt == nil:
+		hl.Status = HealthStarting
+	default:
+		hl.Age = hl.Now.Sub(*st.LastTickAt)
+		hl.Status = HealthOK
+		if hl.Age > p.Threshold {
+			hl.Status = HealthStale
+		}
+	}
+	return hl, nil
+}
+
+// uptime is how long the engine has existed at now: on its Clock when it
+// has one (tests stub it), else on the process's monotonic clock.
+func (e *Engine) uptime(now time.Time) time.Duration {
+	e.startMu.Lock()
+	defer e.startMu.Unlock()
+	if e.cfg.Clock == nil {
+		return time.Since(e.startedMono)
+	}
+	if e.started.IsZero() {
+		e.started = now // the Clock failed in NewEngine: count from here
+	}
+	return now.Sub(e.started)
+}
+
 // Logger returns the engine's logger, for adapters that log on its behalf.
 func (e *Engine) Logger() *slog.Logger { return e.log }
 
@@ -295,13 +400,3 @@ func (e *Engine) Clocked(ctx context.Context) (time.Time, bool, error) {
 	t, err := e.now(ctx)
 	return t, err == nil, err
 }
-
-// Store returns the engine's store.
-//
-// Deprecated: adapters call Engine methods; this goes away with the last caller.
-func (e *Engine) Store() Store { return e.cfg.Store }
-
-// Config returns the engine's configuration with defaults applied.
-//
-// Deprecated: adapters call Engine methods; this goes away with the last caller.
-func (e *Engine) Config() Config { return e.cfg }

@@ -73,8 +73,9 @@ type Store interface {
 	ListSchedules(ctx context.Context) ([]ScheduleRecord, error)
 	// GetSchedule returns one schedule or ErrNotFound.
 	GetSchedule(ctx context.Context, name string) (ScheduleRecord, error)
-	// SetSchedulePaused pauses or resumes a schedule (ErrNotFound if absent).
-	SetSchedulePaused(ctx context.Context, name string, paused bool) (ScheduleRecord, error)
+	// SetSchedulePaused pauses or resumes a schedule, stamping updated_at
+	// with p.Now (ErrNotFound if absent).
+	SetSchedulePaused(ctx context.Context, p SetSchedulePausedParams) (ScheduleRecord, error)
 
 	// ListTicks returns the most recent ticks, newest first.
 	ListTicks(ctx context.Context, limit int) ([]TickRecord, error)
@@ -297,6 +298,14 @@ type ListRunsParams struct {
 type RunActionParams struct {
 	ID int64
 	// Now: zero for the database clock.
+	Now time.Time
+}
+
+// SetSchedulePausedParams are the inputs of Store.SetSchedulePaused.
+type SetSchedulePausedParams struct {
+	Name   string
+	Paused bool
+	// Now stamps updated_at; zero for the database clock.
 	Now time.Time
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/tickflow/tickflow/core"
 )
@@ -19,20 +18,6 @@ const (
 	defaultTicksLimit = 20
 	maxTicksLimit     = 200
 )
-
-// now is the engine's override clock, or zero for "the database clock" (the
-// store reads it), so manual operations use the same clock as ticks.
-func (h *Handler) now(ctx context.Context) (time.Time, error) {
-	c := h.engine.Config().Clock
-	if c == nil {
-		return time.Time{}, nil
-	}
-	t, err := c.Now(ctx)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read clock: %w", err)
-	}
-	return t.UTC(), nil
-}
 
 // postTick is POST /tick: one tick, its report as JSON. An infrastructure
 // failure is a 500 whose body is the partial report with its error. The
@@ -94,14 +79,9 @@ func (h *Handler) setPaused(w http.ResponseWriter, r *http.Request, paused bool)
 	if err := decodeBody(w, r, h.cfg.MaxBodyBytes, &emptyBody{}, false); err != nil {
 		return err
 	}
-	name := r.PathValue("name")
-	rec, err := h.store.SetSchedulePaused(r.Context(), name, paused)
+	rec, err := h.engine.SetSchedulePaused(r.Context(), r.PathValue("name"), paused)
 	if err != nil {
-		return fmt.Errorf("set schedule %q paused=%t: %w", name, paused, err)
-	}
-	// Re-read through the engine for the description in words.
-	if full, err := h.engine.Schedule(r.Context(), name); err == nil {
-		rec = full
+		return err
 	}
 	writeJSON(w, http.StatusOK, rec)
 	return nil
@@ -176,9 +156,9 @@ func (h *Handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	limit := p.Limit
 	p.Limit = limit + 1 // one more tells whether a next page exists
-	runs, err := h.store.ListRuns(r.Context(), p)
+	runs, err := h.engine.ListRuns(r.Context(), p)
 	if err != nil {
-		return fmt.Errorf("list runs: %w", err)
+		return err
 	}
 	out := runList{Runs: runs}
 	if len(runs) > limit {
@@ -208,9 +188,9 @@ func (h *Handler) getRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	run, err := h.store.GetRun(r.Context(), id)
+	run, err := h.engine.GetRun(r.Context(), id)
 	if err != nil {
-		return fmt.Errorf("get run %d: %w", id, err)
+		return err
 	}
 	writeJSON(w, http.StatusOK, run)
 	return nil
@@ -252,15 +232,17 @@ func (h *Handler) addTask(w http.ResponseWriter, r *http.Request) error {
 
 // cancelRun is POST /api/runs/{id}/cancel (409 unless pending or interrupted).
 func (h *Handler) cancelRun(w http.ResponseWriter, r *http.Request) error {
-	return h.runAction(w, r, "cancel", h.store.CancelRun)
+	return h.runAction(w, r, h.engine.CancelRun)
 }
 
 // retryRun is POST /api/runs/{id}/retry (409 unless failed).
 func (h *Handler) retryRun(w http.ResponseWriter, r *http.Request) error {
-	return h.runAction(w, r, "retry", h.store.RetryRun)
+	return h.runAction(w, r, h.engine.RetryRun)
 }
 
-func (h *Handler) runAction(w http.ResponseWriter, r *http.Request, op string, act func(context.Context, core.RunActionParams) (core.Run, error)) error {
+// runAction runs a run action of the engine (its error names the action
+// and the run).
+func (h *Handler) runAction(w http.ResponseWriter, r *http.Request, act func(context.Context, int64) (core.Run, error)) error {
 	id, err := runID(r)
 	if err != nil {
 		return err
@@ -268,13 +250,9 @@ func (h *Handler) runAction(w http.ResponseWriter, r *http.Request, op string, a
 	if err := decodeBody(w, r, h.cfg.MaxBodyBytes, &emptyBody{}, false); err != nil {
 		return err
 	}
-	now, err := h.now(r.Context())
+	run, err := act(r.Context(), id)
 	if err != nil {
 		return err
-	}
-	run, err := act(r.Context(), core.RunActionParams{ID: id, Now: now})
-	if err != nil {
-		return fmt.Errorf("%s run %d: %w", op, id, err)
 	}
 	writeJSON(w, http.StatusOK, run)
 	return nil
@@ -347,9 +325,9 @@ func (h *Handler) listTicks(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	ticks, err := h.store.ListTicks(r.Context(), limit)
+	ticks, err := h.engine.ListTicks(r.Context(), limit)
 	if err != nil {
-		return fmt.Errorf("list ticks: %w", err)
+		return err
 	}
 	if ticks == nil {
 		ticks = []core.TickRecord{}

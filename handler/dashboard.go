@@ -172,9 +172,9 @@ func (h *Handler) viewRuns(r *http.Request) (dashView, error) {
 		return dashView{}, err
 	}
 	p.Limit = dashRunsPage + 1 // one more tells whether an older page exists
-	runs, err := h.store.ListRuns(r.Context(), p)
+	runs, err := h.engine.ListRuns(r.Context(), p)
 	if err != nil {
-		return dashView{}, fmt.Errorf("list runs: %w", err)
+		return dashView{}, err
 	}
 	p.Limit = dashRunsPage
 	d := runsData{
@@ -243,9 +243,9 @@ func (h *Handler) viewRun(r *http.Request) (dashView, error) {
 	if err != nil {
 		return dashView{}, err
 	}
-	run, err := h.store.GetRun(r.Context(), id)
+	run, err := h.engine.GetRun(r.Context(), id)
 	if err != nil {
-		return dashView{}, fmt.Errorf("run %d: %w", id, err)
+		return dashView{}, err
 	}
 	d := runData{Run: run, Zone: "UTC", Payload: prettyJSON(run.Payload)}
 	if s, ok := h.engine.Registry().ScheduleByName(run.Schedule); ok {
@@ -267,9 +267,9 @@ type ticksData struct {
 const dashTicks = 50
 
 func (h *Handler) viewTicks(r *http.Request) (dashView, error) {
-	ticks, err := h.store.ListTicks(r.Context(), dashTicks)
+	ticks, err := h.engine.ListTicks(r.Context(), dashTicks)
 	if err != nil {
-		return dashView{}, fmt.Errorf("list ticks: %w", err)
+		return dashView{}, err
 	}
 	return dashView{page: "ticks", title: "Ticks", nav: "ticks", refresh: 15, data: ticksData{Ticks: ticks}}, nil
 }
@@ -291,9 +291,9 @@ func (h *Handler) actTrigger(r *http.Request) (dashFlash, error) {
 func (h *Handler) actPause(paused bool) actionFunc {
 	return func(r *http.Request) (dashFlash, error) {
 		name := r.PathValue("name")
-		rec, err := h.store.SetSchedulePaused(r.Context(), name, paused)
+		rec, err := h.engine.SetSchedulePaused(r.Context(), name, paused)
 		if err != nil {
-			return dashFlash{}, fmt.Errorf("schedule %q: %w", name, err)
+			return dashFlash{}, err
 		}
 		if paused {
 			return dashFlash{Text: fmt.Sprintf("Paused %s: no slot runs until it is resumed.", rec.DisplayName)}, nil
@@ -304,26 +304,22 @@ func (h *Handler) actPause(paused bool) actionFunc {
 
 // actRetry makes a failed run pending again.
 func (h *Handler) actRetry(r *http.Request) (dashFlash, error) {
-	return h.runAct(r, "retry", h.store.RetryRun, "Run #%d will be retried by the next tick.")
+	return h.runAct(r, "retry", h.engine.RetryRun, "Run #%d will be retried by the next tick.")
 }
 
 // actCancel cancels a pending (or interrupted) run.
 func (h *Handler) actCancel(r *http.Request) (dashFlash, error) {
-	return h.runAct(r, "cancel", h.store.CancelRun, "Run #%d cancelled.")
+	return h.runAct(r, "cancel", h.engine.CancelRun, "Run #%d cancelled.")
 }
 
-func (h *Handler) runAct(r *http.Request, op string, act func(context.Context, core.RunActionParams) (core.Run, error), done string) (dashFlash, error) {
+func (h *Handler) runAct(r *http.Request, op string, act func(context.Context, int64) (core.Run, error), done string) (dashFlash, error) {
 	id, err := runID(r)
 	if err != nil {
 		return dashFlash{}, err
 	}
-	now, err := h.now(r.Context())
+	run, err := act(r.Context(), id) // the engine's error names op and id
 	if err != nil {
 		return dashFlash{}, err
-	}
-	run, err := act(r.Context(), core.RunActionParams{ID: id, Now: now})
-	if err != nil {
-		return dashFlash{}, fmt.Errorf("%s run %d: %w", op, id, err)
 	}
 	return dashFlash{Text: fmt.Sprintf(done, run.ID)}, nil
 }

@@ -8,8 +8,12 @@
 //     Lambda Function URL request is served by the HTTP API instead.
 //   - Handler.ServeHTTP serves the HTTP API below and, when
 //     Config.Dashboard is set, the dashboard at "/".
-//   - Handler.Tick is the one place a tick runs from any of these (and from
-//     cmd/local's built-in timer): it passes every tick to Config.Metrics.
+//   - Handler.Tick runs a tick for any of these (and for cmd/local's
+//     built-in timer). Metrics do not hook in here: they observe the engine
+//     (core.Observer), so a tick is counted once whoever ran it.
+//
+// The handler reaches the store only through the Engine's methods, which
+// read the engine's clock once per operation.
 //
 // # HTTP API
 //
@@ -30,7 +34,7 @@
 //	GET  /api/tasks                      {"tasks": [TaskInfo…]}
 //	GET  /api/ticks?limit=               {"ticks": [core.TickRecord…]}, newest first (limit 1-200, default 20)
 //	GET  /healthz                        Health: 200 while ticks arrive, 503 when stale (see Handler.Check)
-//	GET  /metrics                        served by Config.Metrics when it is an http.Handler (handler/prommetrics: Prometheus text format), else a JSON 404
+//	GET  /metrics                        served by Config.Metrics when set (handler/prommetrics: Prometheus text format), else a JSON 404
 //
 // The web dashboard (at "/" and under "/ui/") is served only when
 // Config.Dashboard is set (NewDashboard); otherwise every path outside the API

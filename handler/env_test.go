@@ -108,7 +108,7 @@ func withToken(tok string) envOption { return func(c *envConfig) { c.hcfg.Token 
 
 func withMaxBody(n int64) envOption { return func(c *envConfig) { c.hcfg.MaxBodyBytes = n } }
 
-func withMetrics(m handler.Metrics) envOption { return func(c *envConfig) { c.hcfg.Metrics = m } }
+func withMetrics(m http.Handler) envOption { return func(c *envConfig) { c.hcfg.Metrics = m } }
 
 // withoutDashboard leaves Config.Dashboard nil (newEnv sets it otherwise).
 func withoutDashboard() envOption { return func(c *envConfig) { c.noDashboard = true } }

@@ -32,10 +32,13 @@ type Config struct {
 	// Logger receives request and invocation logs (default slog.Default()).
 	// NewLogger builds one that adds the request ids found in the context.
 	Logger *slog.Logger
-	// Metrics records every tick and, when it is an http.Handler, serves
-	// GET /metrics (prommetrics.New builds the Prometheus one). Nil (the
-	// default) records nothing and answers GET /metrics with a JSON 404.
-	Metrics Metrics
+	// Metrics serves GET /metrics. prommetrics.New builds the Prometheus
+	// one, which counts ticks as an observer of the engine (core.Observer),
+	// not through the handler: ticks from the CLI, POST /tick, the timer
+	// and Lambda are counted alike, once. Nil (the default) answers
+	// GET /metrics with a JSON 404. The handler package links no metrics
+	// library, so a binary that sets none (the Lambda function) carries none.
+	Metrics http.Handler
 	// Dashboard, when set (to NewDashboard()), serves the web dashboard at
 	// "/" and under "/ui/" (README, "Dashboard"). Nil (the default) serves the
 	// API alone: any other path is a JSON 404.
@@ -75,12 +78,7 @@ func (c *Config) validate() error {
 type Handler struct {
 	cfg    Config
 	engine *core.Engine
-	store  core.Store
 	log    *slog.Logger
-	// started is when the handler was created, on the engine's clock when it
-	// has one (see uptime).
-	started     time.Time
-	startedMono time.Time
 
 	// mux holds the API routes and the dashboard; api holds the API routes
 	// alone, so a path of the API's namespace that no route matches gets a
@@ -94,20 +92,7 @@ func New(cfg Config) (*Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{
-		cfg:         cfg,
-		engine:      cfg.Engine,
-		store:       cfg.Engine.Store(),
-		log:         withContextIDs(cfg.Logger),
-		startedMono: time.Now(),
-	}
-	if c := cfg.Engine.Config().Clock; c != nil {
-		t, err := c.Now(context.Background())
-		if err != nil {
-			return nil, fmt.Errorf("handler: read engine clock: %w", err)
-		}
-		h.started = t
-	}
+	h := &Handler{cfg: cfg, engine: cfg.Engine, log: withContextIDs(cfg.Logger)}
 	h.api = http.NewServeMux()
 	h.routes(h.api)
 	h.mux = http.NewServeMux()

@@ -2,30 +2,15 @@ package handler
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
-)
 
-// Health statuses of GET /healthz.
-const (
-	// healthOK: the last tick started within the threshold (200).
-	healthOK = "ok"
-	// healthStarting: no tick has run yet, and the handler has been up for
-	// less than the threshold (200: give the trigger time to fire).
-	healthStarting = "starting"
-	// healthStale: the last tick is older than the threshold (503).
-	healthStale = "stale"
-	// healthNoTicks: no tick has ever run and the handler has been up for
-	// longer than the threshold (503).
-	healthNoTicks = "no_ticks"
-	// healthError: the store did not answer (503).
-	healthError = "error"
+	"github.com/tickflow/tickflow/core"
 )
 
 // Health is the body of GET /healthz.
 type Health struct {
-	// Status is ok, starting, stale, no_ticks or error.
+	// Status is ok, starting, stale, no_ticks or error (core.HealthStatus).
 	Status string `json:"status"`
 	// Now is the clock reading the check used (the database's, or the
 	// engine's stub clock).
@@ -43,54 +28,28 @@ type Health struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Check reports whether ticks are arriving: healthy (200) while the last
-// tick, by any process, started within StaleAfter × TickPeriod of the
-// store's clock. With no tick ever recorded it is healthy ("starting") for
-// the first StaleAfter × TickPeriod after New, then unhealthy ("no_ticks"):
-// a trigger that never fired is the same alarm as one that stopped. The
-// boolean is false when unhealthy (503).
+// Check reports whether ticks are arriving (core.Engine.Health with
+// StaleAfter × TickPeriod as the threshold): healthy (200) while the last
+// tick, by any process, started within the threshold of the engine's clock.
+// With no tick ever recorded it is healthy ("starting") for the engine's
+// first threshold, then unhealthy ("no_ticks"): a trigger that never fired
+// is the same alarm as one that stopped. The boolean is false when unhealthy
+// (503).
 func (h *Handler) Check(ctx context.Context) (Health, bool, error) {
 	threshold := time.Duration(h.cfg.StaleAfter * float64(h.cfg.TickPeriod))
-	hl := Health{Status: healthError, ThresholdSeconds: threshold.Seconds()}
-	now, err := h.now(ctx)
-	if err != nil {
-		hl.Error = "clock unavailable"
-		return hl, false, err
+	eh, err := h.engine.Health(ctx, core.HealthParams{Threshold: threshold})
+	hl := Health{
+		Status: string(eh.Status), ThresholdSeconds: threshold.Seconds(), Error: eh.Error,
+		LastTickAt: eh.LastTickAt, DueUnclaimed: eh.DueUnclaimed, OldestDueLagSeconds: eh.OldestDueLag.Seconds(),
 	}
-	st, err := h.store.Stats(ctx, now)
-	if err != nil {
-		hl.Error = "store unavailable"
-		return hl, false, fmt.Errorf("health: read store stats: %w", err)
+	if !eh.Now.IsZero() {
+		hl.Now = &eh.Now
 	}
-	now = st.Now.UTC()
-	hl.Now, hl.LastTickAt = &now, st.LastTickAt
-	hl.DueUnclaimed, hl.OldestDueLagSeconds = st.DueUnclaimed, st.OldestDueLag.Seconds()
-	if st.LastTickAt == nil {
-		if h.uptime(now) > threshold {
-			hl.Status = healthNoTicks
-			return hl, false, nil
-		}
-		hl.Status = healthStarting
-		return hl, true, nil
+	if eh.LastTickAt != nil {
+		secs := eh.Age.Seconds()
+		hl.AgeSeconds = &secs
 	}
-	age := now.Sub(*st.LastTickAt)
-	secs := age.Seconds()
-	hl.AgeSeconds = &secs
-	if age > threshold {
-		hl.Status = healthStale
-		return hl, false, nil
-	}
-	hl.Status = healthOK
-	return hl, true, nil
-}
-
-// uptime is how long the handler has existed: on the engine's clock when it
-// has one (tests stub it), else on the process's monotonic clock.
-func (h *Handler) uptime(now time.Time) time.Duration {
-	if !h.started.IsZero() {
-		return now.Sub(h.started)
-	}
-	return time.Since(h.startedMono)
+	return hl, err == nil && eh.Healthy(), err
 }
 
 // getHealth is GET /healthz: 200 or 503 with a Health body.

@@ -19,17 +19,16 @@ import (
 )
 
 // Tick runs one tick labelled with trigger ("lambda", "http", "timer",
-// "cli"), passes it to Config.Metrics and returns its report. The engine
-// logs the tick. A task failure is a recorded run, not an error; the error is an
-// infrastructure failure (the store), with the partial report (its Error
-// set). POST /tick, Lambda and cmd/local's timer all call it.
+// "cli") and returns its report. The engine logs the tick and passes it to
+// its observers (metrics). A task failure is a recorded run, not an error;
+// the error is an infrastructure failure (the store), with the partial
+// report (its Error set). POST /tick, Lambda and cmd/local's timer all call
+// it.
 func (h *Handler) Tick(ctx context.Context, trigger string) (core.Report, error) {
-	start := time.Now()
 	rep, err := h.engine.TickAs(ctx, trigger)
 	if err != nil && rep.Error == "" {
 		rep.Error = err.Error()
 	}
-	h.observeTick(ctx, rep, err, time.Since(start))
 	return rep, err
 }
 

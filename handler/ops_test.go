@@ -108,11 +108,11 @@ func TestDashboardOptIn(t *testing.T) {
 	}
 }
 
-// fakeMetrics records the ticks it observes; served, it also serves
-// GET /metrics.
-type fakeMetrics struct {
+// fakeObserver records the ticks and runs the engine reports to it.
+type fakeObserver struct {
 	mu    sync.Mutex
 	ticks []observedTick
+	runs  []core.Outcome
 }
 
 type observedTick struct {
@@ -121,55 +121,70 @@ type observedTick struct {
 	elapsed time.Duration
 }
 
-func (m *fakeMetrics) ObserveTick(_ context.Context, rep core.Report, err error, elapsed time.Duration) {
+func (m *fakeObserver) ObserveTick(_ context.Context, rep core.Report, err error, elapsed time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.ticks = append(m.ticks, observedTick{rep, err, elapsed})
 }
 
-func (m *fakeMetrics) observed() []observedTick {
+func (m *fakeObserver) ObserveRun(_ context.Context, _ core.Run, o core.Outcome) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return slices.Clone(m.ticks)
+	m.runs = append(m.runs, o)
 }
 
-type servedMetrics struct{ *fakeMetrics }
+func (m *fakeObserver) observed() ([]observedTick, []core.Outcome) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.ticks), slices.Clone(m.runs)
+}
+
+// servedMetrics is a Config.Metrics: it serves GET /metrics.
+type servedMetrics struct{}
 
 func (servedMetrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain")
 	io.WriteString(w, "fake_metric 1\n")
 }
 
-// TestMetricsObserver checks that Config.Metrics sees every tick, failed
-// ones with their error, and serves GET /metrics only when it is an
-// http.Handler.
-func TestMetricsObserver(t *testing.T) {
-	plain := &fakeMetrics{}
-	e := newEnv(t, withMetrics(plain))
+// TestTicksObserved checks that an observer of the engine sees every tick
+// once, whoever ran it (POST /tick, Handler.Tick as the timer and Lambda
+// call it, or the engine directly as the CLI does), failed ones with their
+// error, and every executed run.
+func TestTicksObserved(t *testing.T) {
+	e := newEnv(t)
+	obs := &fakeObserver{}
+	e.engine.AddObserver(obs)
 	e.addTask("send_email", "")
 	e.addTask("flaky", "")
 	rep := e.tick()
+	if _, err := e.h.Tick(t.Context(), "timer"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.TickAs(t.Context(), "cli"); err != nil {
+		t.Fatal(err)
+	}
 	e.store.down.Store(true)
 	expect(t, e.do("POST", "/tick", ""), http.StatusInternalServerError)
-	got := plain.observed()
-	if len(got) != 2 {
-		t.Fatalf("observed %d ticks, want 2", len(got))
+	ticks, runs := obs.observed()
+	if len(ticks) != 4 {
+		t.Fatalf("observed %d ticks, want 4", len(ticks))
 	}
-	if got[0].err != nil || got[0].rep.TickID != rep.TickID || got[0].rep.Succeeded != 1 || got[0].rep.Failed != 1 || got[0].elapsed <= 0 {
-		t.Errorf("first tick observed as %+v, want report %+v without error", got[0], rep)
+	if got := ticks[0]; got.err != nil || got.rep.TickID != rep.TickID || got.rep.Succeeded != 1 || got.rep.Failed != 1 || got.elapsed <= 0 {
+		t.Errorf("first tick observed as %+v, want report %+v without error", got, rep)
 	}
-	if !errors.Is(got[1].err, errDown) || got[1].rep.Error == "" {
-		t.Errorf("failed tick observed as %+v, want the store error", got[1])
+	if !errors.Is(ticks[3].err, errDown) || ticks[3].rep.Error == "" {
+		t.Errorf("failed tick observed as %+v, want the store error", ticks[3])
 	}
-	expect(t, e.do("GET", "/metrics", ""), http.StatusNotFound).errorMessage(t)
+	if len(runs) != 2 {
+		t.Errorf("observed %d runs, want 2 (send_email and flaky): %+v", len(runs), runs)
+	}
+}
 
-	served := servedMetrics{&fakeMetrics{}}
-	e = newEnv(t, withMetrics(served))
+// TestMetricsServed checks that Config.Metrics serves GET /metrics.
+func TestMetricsServed(t *testing.T) {
+	e := newEnv(t, withMetrics(servedMetrics{}))
 	if r := expect(t, e.do("GET", "/metrics", ""), http.StatusOK); string(r.body) != "fake_metric 1\n" {
 		t.Errorf("GET /metrics = %q, want the Metrics' own exposition", r.body)
-	}
-	e.tick()
-	if n := len(served.observed()); n != 1 {
-		t.Errorf("served Metrics observed %d ticks, want 1", n)
 	}
 }

@@ -62,7 +62,7 @@ func runTimeouts(t *testing.T, dialect string) {
 		t.Fatalf("tick: %v", err)
 	}
 	for _, id := range ids {
-		r, err := eng.Store().GetRun(ctx, id)
+		r, err := eng.GetRun(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -341,12 +341,14 @@ func (s *Store) GetSchedule(ctx context.Context, name string) (core.ScheduleReco
 	return recs[0], nil
 }
 
-// SetSchedulePaused pauses or resumes a schedule and returns it (an error
-// wrapping core.ErrNotFound if absent). A paused schedule is not claimed;
-// its next_run stays where it was, so the misfire policy decides what a
-// resumed schedule runs.
-func (s *Store) SetSchedulePaused(ctx context.Context, name string, paused bool) (core.ScheduleRecord, error) {
-	r, err := s.db.ExecContext(ctx, s.d.q("set_schedule_paused"), name, paused, s.d.now(time.Time{}))
+// SetSchedulePaused pauses or resumes p.Name, stamping updated_at with p.Now
+// (the database clock when zero), and returns it (an error wrapping
+// core.ErrNotFound if absent). A paused schedule is not claimed; its
+// next_run stays where it was, so the misfire policy decides what a resumed
+// schedule runs.
+func (s *Store) SetSchedulePaused(ctx context.Context, p core.SetSchedulePausedParams) (core.ScheduleRecord, error) {
+	name := p.Name
+	r, err := s.db.ExecContext(ctx, s.d.q("set_schedule_paused"), name, p.Paused, s.d.now(p.Now))
 	if err != nil {
 		return core.ScheduleRecord{}, fmt.Errorf("set schedule %q paused: %w", name, s.d.interpret(err))
 	}

@@ -120,7 +120,7 @@ func TestBeginTickCountsDueWork(t *testing.T) {
 		mustSync(t, st, t0,
 			sched("a", t0.Add(-2*time.Minute)), sched("b", t0.Add(-time.Minute)),
 			sched("c", t0.Add(time.Minute)), sched("d", t0.Add(-time.Hour)))
-		if _, err := st.SetSchedulePaused(ctx, "d", true); err != nil {
+		if _, err := st.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "d", Paused: true, Now: t0}); err != nil {
 			t.Fatal(err)
 		}
 		mustInsert(t, st, core.InsertRunParams{Now: t0, Task: "t"})
@@ -197,7 +197,7 @@ func TestSyncSchedules(t *testing.T) {
 		if res := mustSync(t, st, t0.Add(time.Second), a, b, c); res != (core.SyncResult{Unchanged: 3}) {
 			t.Fatalf("same sync = %+v", res)
 		}
-		if _, err := st.SetSchedulePaused(ctx, "b", true); err != nil {
+		if _, err := st.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "b", Paused: true, Now: t0.Add(time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 		// a: new spec; b: display change only, with another next_run that must
@@ -652,14 +652,17 @@ func TestSchedulePausedAndLastRun(t *testing.T) {
 		if a, err := st.GetSchedule(ctx, "a"); err != nil || a.LastRunID != nil || a.LastRunStatus != nil || a.LastRunSlot != nil {
 			t.Fatalf("schedule with no runs = %+v, %v", a, err)
 		}
-		p, err := st.SetSchedulePaused(ctx, "a", true)
+		p, err := st.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "a", Paused: true, Now: t0.Add(time.Minute)})
 		if err != nil || !p.Paused {
 			t.Fatalf("pause = %+v, %v", p, err)
+		}
+		if !p.UpdatedAt.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("pause stamped updated_at %v, want the given Now %v", p.UpdatedAt, t0.Add(time.Minute))
 		}
 		if ts, _ := st.BeginTick(ctx, core.BeginTickParams{TickID: "t1", Now: t0}); ts.DueSchedules != 0 {
 			t.Fatalf("a paused schedule counts as due: %+v", ts)
 		}
-		if p, err = st.SetSchedulePaused(ctx, "a", false); err != nil || p.Paused {
+		if p, err = st.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "a", Paused: false, Now: t0}); err != nil || p.Paused {
 			t.Fatalf("resume = %+v, %v", p, err)
 		}
 		var saw []core.DueSchedule
@@ -788,12 +791,13 @@ func TestErrorMapping(t *testing.T) {
 		if _, err := st.SyncSchedules(ctx, core.SyncSchedulesParams{Now: t0, Schedules: []core.ScheduleRecord{bad}}); !errors.Is(err, core.ErrInvalid) {
 			t.Errorf("a schedule with misfire sometimes: %v; want ErrInvalid", err)
 		}
+		pauseNope := core.SetSchedulePausedParams{Name: "nope", Paused: true}
 		for name, err := range map[string]error{
 			"GetRun":            func() error { _, err := st.GetRun(ctx, 424242); return err }(),
 			"CancelRun":         func() error { _, err := st.CancelRun(ctx, core.RunActionParams{ID: 424242}); return err }(),
 			"RetryRun":          func() error { _, err := st.RetryRun(ctx, core.RunActionParams{ID: 424242}); return err }(),
 			"GetSchedule":       func() error { _, err := st.GetSchedule(ctx, "nope"); return err }(),
-			"SetSchedulePaused": func() error { _, err := st.SetSchedulePaused(ctx, "nope", true); return err }(),
+			"SetSchedulePaused": func() error { _, err := st.SetSchedulePaused(ctx, pauseNope); return err }(),
 		} {
 			if !errors.Is(err, core.ErrNotFound) {
 				t.Errorf("%s of a missing record: %v; want ErrNotFound", name, err)

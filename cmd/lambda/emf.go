@@ -10,16 +10,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/tickflow/tickflow/core"
-	"github.com/tickflow/tickflow/handler"
 )
 
 // emfNamespace is the CloudWatch namespace of the tick metrics.
 const emfNamespace = "tickflow"
 
-// emfMetrics is the function's handler.Metrics: it writes each tick's counts
-// as one JSON line in CloudWatch Embedded Metric Format, which CloudWatch
-// Logs turns into metrics of namespace "tickflow" with the dimension
-// function (no agent, no API call, no scrape). It does not serve /metrics.
+// emfMetrics is the function's tick observer (core.Observer, added to the
+// engine by setup): it writes each tick's counts as one JSON line in
+// CloudWatch Embedded Metric Format, which CloudWatch Logs turns into
+// metrics of namespace "tickflow" with the dimension function (no agent, no
+// API call, no scrape). It does not serve /metrics.
 type emfMetrics struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -27,7 +27,7 @@ type emfMetrics struct {
 	now      func() time.Time
 }
 
-var _ handler.Metrics = (*emfMetrics)(nil)
+var _ core.Observer = (*emfMetrics)(nil)
 
 // newEMFMetrics writes to w (the function's stdout) with the dimension
 // function set to name (AWS_LAMBDA_FUNCTION_NAME; "tickflow" when empty).
@@ -80,8 +80,8 @@ type emfLine struct {
 }
 
 // ObserveTick writes the tick's line. tick_errors is 1 for an infrastructure
-// failure (alarm on its sum); duration_ms is the wall time Handler.Tick
-// measured.
+// failure (alarm on its sum); duration_ms is the tick's wall time as the
+// engine measured it.
 func (m *emfMetrics) ObserveTick(ctx context.Context, rep core.Report, err error, elapsed time.Duration) {
 	l := emfLine{
 		Msg: "tick metrics", Function: m.function, TickID: rep.TickID, Error: rep.Error,
@@ -104,3 +104,7 @@ func (m *emfMetrics) ObserveTick(ctx context.Context, rep core.Report, err error
 	defer m.mu.Unlock()
 	_, _ = m.w.Write(append(b, '\n')) // one write per line: lines never interleave
 }
+
+// ObserveRun does nothing: the line carries the tick's counts, and one line
+// per run would cost a log line each.
+func (m *emfMetrics) ObserveRun(context.Context, core.Run, core.Outcome) {}

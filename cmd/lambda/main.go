@@ -156,16 +156,17 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 		store.Close()
 		return nil, nil, fmt.Errorf("engine: %w", err)
 	}
-	// No Prometheus: metrics go to CloudWatch (see doc.go).
+	// No Prometheus: metrics go to CloudWatch (see doc.go), from an observer
+	// of the engine, so every tick it runs is counted once.
+	if cfg.metricsOut != nil {
+		engine.AddObserver(newEMFMetrics(cfg.metricsOut, cfg.functionName))
+	}
 	hcfg := handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log}
 	switch {
 	case cfg.dashboard && dashboardLinked:
 		hcfg.Dashboard = newDashboard()
 	case cfg.dashboard:
 		log.Warn("TICKFLOW_DASHBOARD=true but this bootstrap was built with -tags tickflow.nodashboard: the dashboard is not served (the REST API is)")
-	}
-	if cfg.metricsOut != nil {
-		hcfg.Metrics = newEMFMetrics(cfg.metricsOut, cfg.functionName)
 	}
 	h, err := handler.New(hcfg)
 	if err != nil {

@@ -186,11 +186,11 @@ func testPauseResume(t *testing.T, h *harness) {
 	e := h.engine(registry())
 	h.tick(e)
 	ctx := t.Context()
-	rec, err := h.store.SetSchedulePaused(ctx, "paused", true)
+	rec, err := h.store.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "paused", Paused: true, Now: h.now()})
 	if err != nil || !rec.Paused || rec.Name != "paused" {
 		t.Fatalf("pause: %+v, %v", rec, err)
 	}
-	_, err = h.store.SetSchedulePaused(ctx, "no_such_schedule", true)
+	_, err = h.store.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "no_such_schedule", Paused: true, Now: h.now()})
 	wantErrIs(t, "pause an unknown schedule", err, core.ErrNotFound)
 
 	for m := 1; m <= 3; m++ {
@@ -204,7 +204,7 @@ func testPauseResume(t *testing.T, h *harness) {
 	if n := len(h.scheduleRuns("running")); n != 3 {
 		t.Errorf("the other schedule ran %d times, want 3", n)
 	}
-	if _, err := h.store.SetSchedulePaused(ctx, "paused", false); err != nil {
+	if _, err := h.store.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "paused", Paused: false, Now: h.now()}); err != nil {
 		t.Fatal(err)
 	}
 	h.set(minutes(4))

@@ -2,7 +2,6 @@ package prommetrics
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,17 +14,19 @@ import (
 )
 
 // Metrics are an engine's Prometheus metrics in their own registry (so tests
-// and programs may create many). It implements handler.Metrics and
-// http.Handler (GET /metrics). Create it with New; it is safe for concurrent
-// use.
+// and programs may create many). It is the engine's core.Observer (New
+// registers it, so every tick the engine runs is counted, whoever invoked
+// it) and an http.Handler serving GET /metrics (give it to
+// handler.Config.Metrics). Create it with New; it is safe for concurrent use.
 type Metrics struct {
-	engine   *core.Engine
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	ticks    *prometheus.CounterVec
-	duration prometheus.Histogram
-	finished *prometheus.CounterVec
-	serve    http.Handler
+	engine      *core.Engine
+	log         *slog.Logger
+	reg         *prometheus.Registry
+	ticks       *prometheus.CounterVec
+	duration    prometheus.Histogram
+	finished    *prometheus.CounterVec
+	runDuration *prometheus.HistogramVec
+	serve       http.Handler
 }
 
 // Tick results (tickflow_ticks_total{result}).
@@ -48,12 +49,13 @@ var (
 )
 
 // New returns the metrics of engine's ticks, in a new registry that also
-// holds the Go runtime and process collectors. Scrape problems are logged to
-// the engine's logger.
+// holds the Go runtime and process collectors, and adds them to the engine's
+// observers (Engine.AddObserver): call it once per engine, before its first
+// tick. Scrape problems are logged to the engine's logger.
 func New(engine *core.Engine) *Metrics {
 	m := &Metrics{
 		engine: engine,
-		log:    engine.Config().Logger,
+		log:    engine.Logger(),
 		reg:    prometheus.NewRegistry(),
 		ticks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tickflow_ticks_total",
@@ -68,6 +70,11 @@ func New(engine *core.Engine) *Metrics {
 			Name: "tickflow_runs_finished_total",
 			Help: "Runs that reached a final status in this process's ticks (success, failed, skipped).",
 		}, []string{"status"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tickflow_run_duration_seconds",
+			Help:    "Wall time of the runs this process executed (attempts and inline retry waits), by task and outcome (success, failed, retry).",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 12), // 5 ms .. ~2 min
+		}, []string{"task", "outcome"}),
 	}
 	for _, r := range []string{resultOK, resultError} {
 		m.ticks.WithLabelValues(r)
@@ -77,7 +84,7 @@ func New(engine *core.Engine) *Metrics {
 	}
 	// A fresh registry and distinct names: registration cannot fail.
 	m.reg.MustRegister(
-		m.ticks, m.duration, m.finished, storeCollector{m},
+		m.ticks, m.duration, m.finished, m.runDuration, storeCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -85,6 +92,7 @@ func New(engine *core.Engine) *Metrics {
 		ErrorLog:      slog.NewLogLogger(m.log.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	})
+	engine.AddObserver(m)
 	return m
 }
 
@@ -92,7 +100,9 @@ func New(engine *core.Engine) *Metrics {
 // your own.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// ObserveTick records one tick's outcome (handler.Metrics).
+// ObserveTick records one tick's outcome (core.Observer). The finished
+// counts come from the report: it also counts the runs no ObserveRun sees
+// (skipped slots, runs failed when their lease expired).
 func (m *Metrics) ObserveTick(_ context.Context, rep core.Report, err error, elapsed time.Duration) {
 	result := resultOK
 	if err != nil {
@@ -105,12 +115,29 @@ func (m *Metrics) ObserveTick(_ context.Context, rep core.Report, err error, ela
 	m.finished.WithLabelValues(string(core.StatusSkipped)).Add(float64(rep.Skipped))
 }
 
+// Outcomes of tickflow_run_duration_seconds besides success and failed.
+const outcomeRetry = "retry"
+
+// ObserveRun records the wall time of one executed run (core.Observer). A
+// claimed run given back unstarted (released) is not a run and is not
+// recorded.
+func (m *Metrics) ObserveRun(_ context.Context, r core.Run, o core.Outcome) {
+	outcome := string(o.Status)
+	switch {
+	case o.Status == core.StatusPending && o.Attempt < o.ClaimedAttempt:
+		return // released
+	case o.Status == core.StatusPending:
+		outcome = outcomeRetry
+	}
+	m.runDuration.WithLabelValues(r.Task, outcome).Observe(o.FinishedAt.Sub(o.StartedAt).Seconds())
+}
+
 // ServeHTTP serves the registry in the Prometheus exposition format. A store
 // failure does not fail the scrape: tickflow_store_up is 0 and the store
 // gauges are absent.
 func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.serve.ServeHTTP(w, r) }
 
-// storeCollector reads the gauges from Store.Stats at scrape time.
+// storeCollector reads the gauges from Engine.Stats at scrape time.
 type storeCollector struct{ m *Metrics }
 
 func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -125,7 +152,7 @@ const scrapeTimeout = 5 * time.Second
 func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	st, err := c.m.stats(ctx)
+	st, err := c.m.engine.Stats(ctx) // at the engine's clock
 	if err != nil {
 		c.m.log.WarnContext(ctx, "metrics: read store stats failed", "error", err)
 		ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, 0)
@@ -140,22 +167,4 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if st.LastTickAt != nil {
 		ch <- prometheus.MustNewConstMetric(descLastTick, prometheus.GaugeValue, float64(st.LastTickAt.UnixNano())/1e9)
 	}
-}
-
-// stats reads the store's gauges at the engine's clock (the database's when
-// the engine has no Clock: Stats then takes a zero now).
-func (m *Metrics) stats(ctx context.Context) (core.Stats, error) {
-	var now time.Time
-	if c := m.engine.Config().Clock; c != nil {
-		t, err := c.Now(ctx)
-		if err != nil {
-			return core.Stats{}, fmt.Errorf("read clock: %w", err)
-		}
-		now = t.UTC()
-	}
-	st, err := m.engine.Store().Stats(ctx, now)
-	if err != nil {
-		return core.Stats{}, fmt.Errorf("store stats: %w", err)
-	}
-	return st, nil
 }

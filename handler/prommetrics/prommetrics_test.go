@@ -23,8 +23,8 @@ import (
 )
 
 var (
-	_ handler.Metrics = (*prommetrics.Metrics)(nil)
-	_ http.Handler    = (*prommetrics.Metrics)(nil)
+	_ core.Observer = (*prommetrics.Metrics)(nil)
+	_ http.Handler  = (*prommetrics.Metrics)(nil)
 )
 
 // t0 is the stub clock's start.
@@ -183,6 +183,39 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(text, "tickflow_due_unclaimed") {
 		t.Error("store gauges present while the store is down")
+	}
+}
+
+// TestEngineTicksCounted checks that ticks the handler never sees, such as
+// cmd/local's "tick" command runs (Engine.TickAs), are counted: Metrics
+// observe the engine, not the handler. Each tick is counted once, and each
+// executed run's wall time goes to tickflow_run_duration_seconds.
+func TestEngineTicksCounted(t *testing.T) {
+	s := newServer(t)
+	s.expect(http.StatusCreated, "POST", "/api/runs", `{"task":"ok"}`)
+	s.expect(http.StatusCreated, "POST", "/api/runs", `{"task":"fail"}`)
+	if _, err := s.engine.TickAs(t.Context(), "cli"); err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(5 * time.Minute)
+	if _, err := s.engine.Tick(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.expect(http.StatusOK, "POST", "/tick", "")
+
+	text := s.expect(http.StatusOK, "GET", "/metrics", "")
+	for series, want := range map[string]float64{
+		`tickflow_ticks_total{result="ok"}`:                                     3,
+		`tickflow_tick_duration_seconds_count`:                                  3,
+		`tickflow_runs_finished_total{status="success"}`:                        2,
+		`tickflow_runs_finished_total{status="failed"}`:                         1,
+		`tickflow_run_duration_seconds_count{outcome="success",task="ok"}`:      1,
+		`tickflow_run_duration_seconds_count{outcome="failed",task="fail"}`:     1,
+		`tickflow_run_duration_seconds_count{outcome="success",task="cleanup"}`: 1,
+	} {
+		if got := metricValue(t, text, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
 	}
 }
 
