@@ -1,4 +1,4 @@
-package handler_test
+package dashboard_test
 
 import (
 	"context"
