@@ -3,9 +3,11 @@
 //
 //   - Handler.Lambda is the AWS Lambda function. It accepts every payload a
 //     scheduled trigger sends (the EventBridge rule envelope, the EventBridge
-//     Scheduler envelope, a Scheduler Input payload, an empty payload; see
-//     DecodeTrigger) and runs one tick under the invocation's deadline; a
-//     Lambda Function URL request is served by the HTTP API instead.
+//     Scheduler envelope, a Scheduler Input with a "tick" field, an empty
+//     payload; see DecodeTrigger) and runs one tick under the invocation's
+//     deadline; a Lambda Function URL request is served by the HTTP API
+//     instead. Any other event (SQS, SNS, S3, an unknown object) is the
+//     invocation's error, and no tick runs.
 //   - Handler.ServeHTTP serves the HTTP API below and, when
 //     Config.Dashboard is set, the dashboard at "/".
 //   - Handler.Tick is the one place a tick runs from any of these (and from
