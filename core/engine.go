@@ -82,10 +82,10 @@ func (c *Config) validate() error {
 			*v = d
 		}
 	}
-	def(&c.BatchSize, 5000)
-	def(&c.Workers, 32)
+	def(&c.BatchSize, DefaultBatchSize)
+	def(&c.Workers, DefaultWorkers)
 	def(&c.FlushSize, 2000)
-	defd(&c.MaxTickDuration, 5*time.Minute)
+	defd(&c.MaxTickDuration, DefaultMaxTickDuration)
 	defd(&c.DeadlineMargin, 2*time.Second)
 	defd(&c.LeaseGrace, 30*time.Second)
 	defd(&c.MisfireGrace, 2*time.Minute)

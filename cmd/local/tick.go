@@ -15,9 +15,11 @@ func runTick(ctx context.Context, c *cli, args []string) error {
 			"database), with the partial report; a failed task is a recorded run, not a\n"+
 			"failure of the tick. For system cron: * * * * * tickflow tick")
 	sf := c.addStoreFlags(fs, "warn")
-	workers := fs.Int("workers", 0, "runs executed at once (default 32)")
-	batch := fs.Int("batch-size", 0, "schedules or runs claimed per statement (default 1000)")
-	timeout := fs.Duration("timeout", 0, "the tick's deadline (default 5m): no run starts when too little is left")
+	// The defaults are the engine's own (core.Default…), which the flag
+	// package prints in the help.
+	workers := fs.Int("workers", core.DefaultWorkers, "runs executed at once")
+	batch := fs.Int("batch-size", core.DefaultBatchSize, "schedules or runs claimed per statement")
+	timeout := fs.Duration("timeout", core.DefaultMaxTickDuration, "the tick's deadline: no run starts when too little is left")
 	now := fs.String("now", "", "for tests and simulations only: use this RFC 3339 instant as the tick's clock instead of the database's")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
