@@ -12,14 +12,6 @@ import (
 	"time"
 )
 
-// Defaults of the Config fields programs tune most (the others are
-// documented on their fields).
-const (
-	DefaultBatchSize = 5000
-	DefaultWorkers   = 32
-	DefaultFlushSize = 2000
-)
-
 // Config configures an Engine. Zero values take the documented defaults.
 type Config struct {
 	// Store persists everything. Required.
@@ -113,7 +105,7 @@ func (c *Config) validate() error {
 	def(&c.BatchSize, DefaultBatchSize)
 	def(&c.Workers, DefaultWorkers)
 	def(&c.FlushSize, DefaultFlushSize)
-	defd(&c.MaxTickDuration, 5*time.Minute)
+	defd(&c.MaxTickDuration, DefaultMaxTickDuration)
 	defd(&c.DeadlineMargin, 2*time.Second)
 	defd(&c.LeaseGrace, 30*time.Second)
 	defd(&c.MisfireGrace, 2*time.Minute)

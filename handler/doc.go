@@ -3,11 +3,14 @@
 //
 //   - Handler.Lambda is the AWS Lambda function. It accepts every payload a
 //     scheduled trigger sends (the EventBridge rule envelope, the EventBridge
-//     Scheduler envelope, a Scheduler Input payload, an empty payload; see
-//     DecodeTrigger) and runs one tick under the invocation's deadline; a
-//     Lambda Function URL request is served by the HTTP API instead.
+//     Scheduler envelope, a Scheduler Input with a "tick" field, an empty
+//     payload; see DecodeTrigger) and runs one tick under the invocation's
+//     deadline; a Lambda Function URL request is served by the HTTP API
+//     instead. Any other event (SQS, SNS, S3, an unknown object) is the
+//     invocation's error, and no tick runs.
 //   - Handler.ServeHTTP serves the HTTP API below and, when
-//     Config.Dashboard is set, the dashboard at "/".
+//     Config.Dashboard is set, the dashboard at "/" (package
+//     handler/dashboard, which imports this one, never the reverse).
 //   - Handler.Tick runs a tick for any of these (and for cmd/local's
 //     built-in timer). Metrics do not hook in here: they observe the engine
 //     (core.Observer), so a tick is counted once whoever ran it.
@@ -37,10 +40,14 @@
 //	GET  /metrics                        served by Config.Metrics when set (handler/prommetrics: Prometheus text format), else a JSON 404
 //
 // The web dashboard (at "/" and under "/ui/") is served only when
-// Config.Dashboard is set (NewDashboard); otherwise every path outside the API
-// is a JSON 404. Metrics and the dashboard are opt-in values rather than
-// flags so that a binary without them, the Lambda function, does not link
-// the Prometheus client or html/template's execution.
+// Config.Dashboard is set (to dashboard.New's handler, or any
+// http.Handler); otherwise every path outside the API is a JSON 404. The
+// API's paths stay the API's either way. Metrics and the dashboard are
+// opt-in values, in packages of their own, rather than flags so that a
+// binary without them, the tick-only Lambda function, does not link the
+// Prometheus client or html/template's execution. What the dashboard shares
+// with the API (the error table, the token check, the runs query, the
+// request log line, the serving Handler's Check) is exported in mount.go.
 //
 // An error is {"error": "message"} with a status from one table:
 // core.ErrNotFound 404 (unknown task, run or schedule), core.ErrInvalid 400

@@ -110,7 +110,18 @@ func withMaxBody(n int64) envOption { return func(c *envConfig) { c.hcfg.MaxBody
 
 func withMetrics(m http.Handler) envOption { return func(c *envConfig) { c.hcfg.Metrics = m } }
 
-// withoutDashboard leaves Config.Dashboard nil (newEnv sets it otherwise).
+// stubDashboard stands for the dashboard (package handler/dashboard, tested
+// there): an HTML page at every path, so that the tests see whether a path
+// reaches it or stays the API's.
+type stubDashboard struct{}
+
+func (stubDashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = io.WriteString(w, "<!doctype html><title>dashboard</title>"+r.URL.Path)
+}
+
+// withoutDashboard leaves Config.Dashboard nil (newEnv sets stubDashboard
+// otherwise).
 func withoutDashboard() envOption { return func(c *envConfig) { c.noDashboard = true } }
 
 func newEnv(t *testing.T, opts ...envOption) *env {
@@ -152,7 +163,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	hcfg := cfg.hcfg
 	hcfg.Engine, hcfg.Logger = eng, log
 	if !cfg.noDashboard {
-		hcfg.Dashboard = handler.NewDashboard()
+		hcfg.Dashboard = stubDashboard{}
 	}
 	h, err := handler.New(hcfg)
 	if err != nil {

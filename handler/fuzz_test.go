@@ -39,7 +39,8 @@ var triggerKinds = map[string]bool{
 // not JSON (besides an empty payload) is rejected.
 func FuzzDecodeTrigger(f *testing.F) {
 	for _, name := range []string{"eventbridge-rule.json", "scheduler-envelope.json", "scheduler-input.json",
-		"function-url-add-task.json", "function-url-get-runs.json", "empty.json", "empty-object.json", "null.json"} {
+		"function-url-add-task.json", "function-url-get-runs.json", "empty.json", "empty-object.json", "null.json",
+		"sqs-event.json", "s3-event.json", "sns-event.json", "unknown-object.json"} {
 		if b, err := readTestdata(name); err == nil {
 			f.Add(b)
 		}

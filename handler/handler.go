@@ -39,10 +39,14 @@ type Config struct {
 	// GET /metrics with a JSON 404. The handler package links no metrics
 	// library, so a binary that sets none (the Lambda function) carries none.
 	Metrics http.Handler
-	// Dashboard, when set (to NewDashboard()), serves the web dashboard at
-	// "/" and under "/ui/" (README, "Dashboard"). Nil (the default) serves the
-	// API alone: any other path is a JSON 404.
-	Dashboard *Dashboard
+	// Dashboard, when set, serves every path outside the API: the web
+	// dashboard at "/" and under "/ui/" (dashboard.New in package
+	// handler/dashboard builds it; README, "Dashboard"). The API's namespace
+	// (/api/…, /tick, /healthz, /metrics) stays the API's, with JSON errors.
+	// Nil (the default) serves the API alone: any other path is a JSON 404.
+	// It is a value rather than a flag so that a program without it, the
+	// tick-only Lambda build, does not link it.
+	Dashboard http.Handler
 }
 
 func (c *Config) validate() error {
@@ -98,7 +102,9 @@ func New(cfg Config) (*Handler, error) {
 	h.mux = http.NewServeMux()
 	h.routes(h.mux)
 	if cfg.Dashboard != nil {
-		cfg.Dashboard.mount(h, h.mux)
+		// After the API routes: this catch-all answers every path the API
+		// does not own (ServeHTTP keeps the API's namespace from it).
+		h.mux.Handle("/", cfg.Dashboard)
 	}
 	return h, nil
 }
@@ -152,7 +158,7 @@ func patternPath(pattern string) string {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r)
-	ctx := withRequestID(r.Context(), id)
+	ctx := context.WithValue(withRequestID(r.Context(), id), servingKey{}, h)
 	r = r.WithContext(ctx)
 	rw := &responseWriter{ResponseWriter: w}
 	rw.Header().Set("X-Request-Id", id)

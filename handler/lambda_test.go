@@ -140,6 +140,8 @@ func TestLambdaRejectsUnsupportedPayloads(t *testing.T) {
 		"string":           `"tick"`,
 		"other event":      `{"source":"aws.s3","detail-type":"Object Created","detail":{}}`,
 		"api gateway rest": `{"resource":"/","path":"/","httpMethod":"GET","requestContext":{"resourceId":"x"}}`,
+		"sqs":              string(readFixture(t, "sqs-event.json")),
+		"unknown object":   `{"action":"run"}`,
 	} {
 		if _, err := e.invoke([]byte(payload), 30*time.Second, "req-bad"); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -102,7 +102,7 @@ func TestDashboardOptIn(t *testing.T) {
 	}
 	expect(t, e.do("GET", "/api/schedules", ""), http.StatusOK)
 
-	e = newEnv(t) // with handler.NewDashboard()
+	e = newEnv(t) // with a dashboard (stubDashboard)
 	if r := e.do("GET", "/ui/schedules", ""); r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /ui/schedules with the dashboard: %d %q", r.status, r.header.Get("Content-Type"))
 	}

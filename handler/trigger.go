@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,8 +22,10 @@ const (
 	// KindScheduler: an EventBridge Scheduler schedule without Input; the
 	// envelope's "detail" is a JSON string ("{}").
 	KindScheduler = "scheduler"
-	// KindSchedulerInput: any other JSON object, such as a Scheduler
-	// schedule's Input ({"tick": true}) or a manual `aws lambda invoke`.
+	// KindSchedulerInput: a JSON object of our own with a "tick" or a
+	// "source" field, such as a Scheduler schedule's Input ({"tick": true,
+	// …}, template.yaml's) or a manual `aws lambda invoke` of
+	// {"source": "ops"}.
 	KindSchedulerInput = "scheduler-input"
 	// KindEmpty: no payload, null or {}.
 	KindEmpty = "empty"
@@ -55,6 +61,10 @@ type Trigger struct {
 // scheduledEvent is the only EventBridge detail-type that runs a tick.
 const scheduledEvent = "Scheduled Event"
 
+// inputMarkers are the fields of which a KindSchedulerInput object has at
+// least one: "tick" (template.yaml's Input) or "source" (naming the caller).
+var inputMarkers = []string{"tick", "source"}
+
 // DecodeTrigger classifies a Lambda payload. It is pure and accepts:
 //
 //   - nothing, null or {} (KindEmpty);
@@ -63,11 +73,15 @@ const scheduledEvent = "Scheduled Event"
 //     "aws.scheduler") or a JSON string (KindScheduler);
 //   - a Function URL / HTTP API 2.0 request: requestContext.http and rawPath
 //     or version "2.0" (KindFunctionURL);
-//   - any other JSON object (KindSchedulerInput).
+//   - an object with a "tick" or a "source" field, such as a Scheduler
+//     schedule's Input (KindSchedulerInput).
 //
-// It rejects malformed JSON, JSON that is not an object, EventBridge events
-// of another detail-type, and API Gateway REST (1.0) requests, so a wrongly
-// wired event source fails loudly instead of ticking.
+// It rejects everything else, so that a wrongly wired event source fails
+// loudly instead of ticking: malformed JSON, JSON that is not an object,
+// EventBridge events of another detail-type, API Gateway REST (1.0)
+// requests, events of other AWS services (SQS, SNS, S3, DynamoDB, Kinesis…
+// deliver {"Records": […]}; CloudWatch Logs {"awslogs": …}), and any other
+// object, its fields named in the error.
 func DecodeTrigger(payload []byte) (Trigger, error) {
 	b := bytes.TrimSpace(payload)
 	if len(b) == 0 || string(b) == "null" {
@@ -92,7 +106,58 @@ func DecodeTrigger(payload []byte) (Trigger, error) {
 	if hasDetailType || (hasSource && hasDetail) {
 		return decodeEnvelope(b)
 	}
-	return Trigger{Kind: KindSchedulerInput, Input: json.RawMessage(b)}, nil
+	if err := foreignEvent(fields); err != nil {
+		return Trigger{}, err
+	}
+	for _, k := range inputMarkers {
+		if _, ok := fields[k]; ok {
+			return Trigger{Kind: KindSchedulerInput, Input: json.RawMessage(b)}, nil
+		}
+	}
+	return Trigger{}, fmt.Errorf("unsupported payload: an object with fields %s is no known trigger; "+
+		`a tick takes an EventBridge Scheduler or rule event, nothing, {}, or an Input with a "tick" field such as {"tick": true}`,
+		fieldNames(fields))
+}
+
+// foreignEvent returns an error naming the AWS service whose event fields
+// is, or nil when it is none that DecodeTrigger knows.
+func foreignEvent(fields map[string]json.RawMessage) error {
+	if raw, ok := fields["Records"]; ok {
+		// SQS, S3, DynamoDB and Kinesis say eventSource; SNS EventSource.
+		var records []struct {
+			EventSource    string `json:"eventSource"`
+			EventSourceSNS string `json:"EventSource"`
+		}
+		src := "an AWS service"
+		if json.Unmarshal(raw, &records) == nil && len(records) > 0 {
+			switch {
+			case records[0].EventSource != "":
+				src = fmt.Sprintf("%q", records[0].EventSource)
+			case records[0].EventSourceSNS != "":
+				src = fmt.Sprintf("%q", records[0].EventSourceSNS)
+			}
+		}
+		return fmt.Errorf("unsupported payload: a {\"Records\": […]} event from %s (an SQS, SNS, S3, DynamoDB or Kinesis trigger) does not run a tick; "+
+			"invoke the function with EventBridge Scheduler or an EventBridge rule", src)
+	}
+	if _, ok := fields["awslogs"]; ok {
+		return errors.New("unsupported payload: a CloudWatch Logs subscription event does not run a tick")
+	}
+	return nil
+}
+
+// fieldNames lists an object's field names, sorted and quoted, at most 10.
+func fieldNames(fields map[string]json.RawMessage) string {
+	names := slices.Sorted(maps.Keys(fields))
+	more := ""
+	if len(names) > 10 {
+		names, more = names[:10], fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = strconv.Quote(n)
+	}
+	return strings.Join(quoted, ", ") + more
 }
 
 func decodeHTTPEvent(b []byte, fields map[string]json.RawMessage, rc json.RawMessage) (Trigger, error) {

@@ -45,6 +45,22 @@ func TestDecodeTriggerFixtures(t *testing.T) {
 	}
 }
 
+// TestDecodeTriggerRejectsOtherEvents: the events of a wrongly wired source
+// fail with an error that says what arrived, and never tick.
+func TestDecodeTriggerRejectsOtherEvents(t *testing.T) {
+	for fixture, want := range map[string]string{
+		"sqs-event.json":      `"Records": […]} event from "aws:sqs"`,
+		"s3-event.json":       `"Records": […]} event from "aws:s3"`,
+		"sns-event.json":      `"Records": […]} event from "aws:sns"`,
+		"unknown-object.json": `fields "action", "when" is no known trigger`,
+	} {
+		got, err := handler.DecodeTrigger(readFixture(t, fixture))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: DecodeTrigger = %+v, %v; want an error mentioning %s", fixture, got, err, want)
+		}
+	}
+}
+
 func sameTrigger(a, b handler.Trigger) bool {
 	return a.Kind == b.Kind && a.ID == b.ID && a.Source == b.Source && a.DetailType == b.DetailType &&
 		a.Account == b.Account && a.Region == b.Region && a.Time.Equal(b.Time) &&
@@ -78,6 +94,12 @@ func TestDecodeTrigger(t *testing.T) {
 		{"api gateway rest", `{"httpMethod":"GET","path":"/","requestContext":{}}`, "", "payload format 1.0"},
 		{"requestContext alone", `{"requestContext":{}}`, "", "requestContext"},
 		{"function url without method", `{"version":"2.0","rawPath":"/","requestContext":{"http":{}}}`, "", "method"},
+		{"input with tick and more", `{"tick":true,"schedule_arn":"arn:x","attempt_number":"1"}`, handler.KindSchedulerInput, ""},
+		{"records without a source", `{"Records":[]}`, "", "from an AWS service"},
+		{"records with a tick", `{"Records":[{"eventSource":"aws:kinesis"}],"tick":true}`, "", `"aws:kinesis"`},
+		{"cloudwatch logs", `{"awslogs":{"data":"H4sI"}}`, "", "CloudWatch Logs"},
+		{"unknown fields", `{"foo":1}`, "", `fields "foo"`},
+		{"many unknown fields", `{"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1,"k":1,"l":1}`, "", "and 2 more"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := handler.DecodeTrigger([]byte(c.payload))

@@ -164,7 +164,10 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 	hcfg := handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log}
 	switch {
 	case cfg.dashboard && dashboardLinked:
-		hcfg.Dashboard = newDashboard()
+		if hcfg.Dashboard, err = newDashboard(engine, cfg.token, log); err != nil {
+			store.Close()
+			return nil, nil, fmt.Errorf("dashboard: %w", err)
+		}
 	case cfg.dashboard:
 		log.Warn("TICKFLOW_DASHBOARD=true but this bootstrap was built with -tags tickflow.nodashboard: the dashboard is not served (the REST API is)")
 	}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tickflow/tickflow/core"
 )
 
 // runCLI runs the CLI in process with env and returns the exit code and outputs.
@@ -107,6 +110,26 @@ func TestHelp(t *testing.T) {
 		}
 		if cmd.name != "next" && !strings.Contains(stdout, "postgres://from-env/db") {
 			t.Errorf("%s -h does not show the DATABASE_URL default", cmd.name)
+		}
+	}
+}
+
+// TestTickHelpShowsEngineDefaults: the defaults the tick help prints are the
+// engine's (core.Default…), not a copy that can drift.
+func TestTickHelpShowsEngineDefaults(t *testing.T) {
+	code, help, stderr := runCLI(t, nil, "tick", "-h")
+	if code != 0 {
+		t.Fatalf("tick -h exited %d: %s", code, stderr)
+	}
+	for flag, def := range map[string]string{
+		"-batch-size": fmt.Sprint(core.DefaultBatchSize),
+		"-workers":    fmt.Sprint(core.DefaultWorkers),
+		"-timeout":    core.DefaultMaxTickDuration.String(),
+	} {
+		_, rest, ok := strings.Cut(help, "  "+flag+" ")
+		line, _, _ := strings.Cut(rest, "\n  -")
+		if !ok || !strings.Contains(line, "(default "+def+")") {
+			t.Errorf("tick -h describes %s as %q, want (default %s)", flag, line, def)
 		}
 	}
 }

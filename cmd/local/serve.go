@@ -11,6 +11,7 @@ import (
 
 	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/handler"
+	"github.com/tickflow/tickflow/handler/dashboard"
 	"github.com/tickflow/tickflow/handler/prommetrics"
 	"github.com/tickflow/tickflow/sqlstore"
 )
@@ -85,9 +86,13 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if period == 0 {
 		period = time.Minute // what /healthz expects from an outside trigger
 	}
+	dash, err := dashboard.New(dashboard.Config{Engine: a.engine, Token: *token, Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("build dashboard: %w", err)
+	}
 	hcfg := handler.Config{
 		Engine: a.engine, Token: *token, TickPeriod: period, Logger: a.log,
-		Dashboard: handler.NewDashboard(),
+		Dashboard: dash,
 	}
 	if *metrics {
 		hcfg.Metrics = prommetrics.New(a.engine)

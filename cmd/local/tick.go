@@ -15,9 +15,11 @@ func runTick(ctx context.Context, c *cli, args []string) error {
 			"database), with the partial report; a failed task is a recorded run, not a\n"+
 			"failure of the tick. For system cron: * * * * * tickflow tick")
 	sf := c.addStoreFlags(fs, "warn")
-	workers := fs.Int("workers", 0, fmt.Sprintf("runs executed at once (default 32, at most %d)", core.MaxWorkers))
-	batch := fs.Int("batch-size", 0, fmt.Sprintf("schedules or runs claimed per statement (default 5000, at most %d)", core.MaxBatchSize))
-	timeout := fs.Duration("timeout", 0, fmt.Sprintf("the tick's deadline (default 5m, at most %s): no run starts when too little is left", core.MaxMaxTickDuration))
+	// The defaults are the engine's own (core.Default…), which the flag
+	// package prints in the help; the bounds are core's too.
+	workers := fs.Int("workers", core.DefaultWorkers, fmt.Sprintf("runs executed at once (at most %d)", core.MaxWorkers))
+	batch := fs.Int("batch-size", core.DefaultBatchSize, fmt.Sprintf("schedules or runs claimed per statement (at most %d)", core.MaxBatchSize))
+	timeout := fs.Duration("timeout", core.DefaultMaxTickDuration, fmt.Sprintf("the tick's deadline (at most %s): no run starts when too little is left", core.MaxMaxTickDuration))
 	now := fs.String("now", "", fmt.Sprintf("for tests and simulations only: use this RFC 3339 instant, from %s to before %s, as the tick's clock instead of the database's",
 		core.MinTime.Format(time.RFC3339), core.MaxTime.Format(time.RFC3339)))
 	if err := c.parseNoArgs(fs, args); err != nil {

@@ -1,9 +1,10 @@
-package handler_test
+package dashboard_test
 
 import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/handler/dashboard"
 )
 
 // page is a dashboard answer.
@@ -489,5 +491,32 @@ func TestDashboardStoreFailure(t *testing.T) {
 	p.has(t, "see its log for request").lacks(t, "injected")
 	if !strings.Contains(e.logs.String(), "injected") {
 		t.Error("the store error was not logged")
+	}
+}
+
+// TestDashboardStandalone: New validates its Config, and the dashboard is a
+// plain http.Handler: served without a handler.Handler, its pages render
+// (with no staleness banner, which needs the Handler's Check).
+func TestDashboardStandalone(t *testing.T) {
+	if _, err := dashboard.New(dashboard.Config{}); err == nil {
+		t.Error("New without an Engine: want an error")
+	}
+	e := newEnv(t)
+	if _, err := dashboard.New(dashboard.Config{Engine: e.engine, Token: "a b"}); err == nil {
+		t.Error("New with a token holding white space: want an error")
+	}
+	dash, err := dashboard.New(dashboard.Config{Engine: e.engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour) // stale by the Handler's rule: no banner here
+	rec := httptest.NewRecorder()
+	dash.ServeHTTP(rec, httptest.NewRequest("GET", "/ui/schedules", nil))
+	p := page{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+	p.want(t, http.StatusOK).has(t, "Clean up sessions").lacks(t, "Ticks have stopped arriving")
+	rec = httptest.NewRecorder()
+	dash.ServeHTTP(rec, httptest.NewRequest("GET", "/api/schedules", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("GET /api/schedules on the bare dashboard = %d, want its 404 page", rec.Code)
 	}
 }

@@ -1,4 +1,4 @@
-package handler
+package dashboard
 
 import (
 	"crypto/hmac"
@@ -10,11 +10,14 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/handler"
 )
 
-// The dashboard's token rule is the API's: reading is open, and when
-// Config.Token is set every action (run now, pause, resume, retry, cancel)
-// requires it. A browser cannot attach an Authorization header to a plain
+// The dashboard's token rule is the API's (handler.Config.Token): reading is
+// open, and when Config.Token is set every action (run now, pause, resume,
+// retry, cancel) requires it. A browser cannot attach an Authorization header to a plain
 // form, so the dashboard offers a sign-in form instead: the token typed once
 // is checked like a bearer token and exchanged for a session cookie holding
 // HMAC-SHA256(token, sessionLabel), never the token itself. The cookie is
@@ -30,31 +33,23 @@ const (
 )
 
 // sessionValue is the cookie value that proves knowledge of the token.
-func (h *Handler) sessionValue() string {
-	m := hmac.New(sha256.New, []byte(h.cfg.Token))
+func (dash *Dashboard) sessionValue() string {
+	m := hmac.New(sha256.New, []byte(dash.cfg.Token))
 	m.Write([]byte(sessionLabel))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
 // dashAuthorized reports whether r may run dashboard actions: no token is
 // configured, or r carries the bearer token, or a valid session cookie.
-func (h *Handler) dashAuthorized(r *http.Request) bool {
-	if h.cfg.Token == "" || h.authorized(r) {
+func (dash *Dashboard) dashAuthorized(r *http.Request) bool {
+	if dash.cfg.Token == "" || handler.BearerMatches(r, dash.cfg.Token) {
 		return true
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(h.sessionValue())) == 1
-}
-
-// tokenMatches compares a typed token with the configured one in constant
-// time (both hashed first, as authorized does).
-func (h *Handler) tokenMatches(typed string) bool {
-	got := sha256.Sum256([]byte(strings.TrimSpace(typed)))
-	want := sha256.Sum256([]byte(h.cfg.Token))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(dash.sessionValue())) == 1
 }
 
 // loginData is the sign-in page's data.
@@ -65,11 +60,11 @@ type loginData struct {
 }
 
 // renderLogin shows the sign-in form with status and an optional message.
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, next, msg string) {
+func (dash *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status int, next, msg string) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tickflow"`)
 	}
-	h.render(w, r, dashView{
+	dash.render(w, r, dashView{
 		page: "login", title: "Sign in", status: status,
 		data: loginData{Next: next, Message: msg, Days: sessionDays},
 	})
@@ -77,34 +72,34 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 
 // getLogin is GET /ui/login: the sign-in form (a redirect when no token is
 // configured: there is nothing to sign in to).
-func (h *Handler) getLogin(w http.ResponseWriter, r *http.Request) {
+func (dash *Dashboard) getLogin(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"), "/ui/schedules")
-	if h.cfg.Token == "" {
+	if dash.cfg.Token == "" {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.renderLogin(w, r, http.StatusOK, next, "")
+	dash.renderLogin(w, r, http.StatusOK, next, "")
 }
 
 // postLogin is POST /ui/login: a right token sets the session cookie and
 // redirects to next; a wrong one answers 401 with the form again.
-func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
+func (dash *Dashboard) postLogin(w http.ResponseWriter, r *http.Request) {
 	if err := parseDashForm(w, r); err != nil {
-		h.renderError(w, r, err)
+		dash.renderError(w, r, err)
 		return
 	}
 	next := safeNext(r.PostFormValue("next"), "/ui/schedules")
-	if h.cfg.Token == "" {
+	if dash.cfg.Token == "" {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	if !h.tokenMatches(r.PostFormValue("token")) {
-		h.log.WarnContext(r.Context(), "dashboard sign-in with a wrong token")
-		h.renderLogin(w, r, http.StatusUnauthorized, next, "That token is not right.")
+	if !handler.TokenMatches(r.PostFormValue("token"), dash.cfg.Token) {
+		dash.log.WarnContext(r.Context(), "dashboard sign-in with a wrong token")
+		dash.renderLogin(w, r, http.StatusUnauthorized, next, "That token is not right.")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: h.sessionValue(), Path: "/",
+		Name: sessionCookie, Value: dash.sessionValue(), Path: "/",
 		MaxAge: int((sessionDays * 24 * time.Hour).Seconds()), HttpOnly: true,
 		Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
 	})
@@ -113,9 +108,9 @@ func (h *Handler) postLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // postLogout is POST /ui/logout: it clears the session cookie.
-func (h *Handler) postLogout(w http.ResponseWriter, r *http.Request) {
+func (dash *Dashboard) postLogout(w http.ResponseWriter, r *http.Request) {
 	if err := parseDashForm(w, r); err != nil {
-		h.renderError(w, r, err)
+		dash.renderError(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
@@ -134,7 +129,7 @@ func parseDashForm(w http.ResponseWriter, r *http.Request) error {
 		if errors.As(err, &tooLarge) {
 			return tooLarge
 		}
-		return badRequest("form", "", "could not be read: "+err.Error())
+		return &core.ValidationError{Field: "form", Reason: "could not be read: " + err.Error()}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package handler
+package dashboard
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/handler"
 )
 
 // web holds the dashboard's templates and static assets, compiled into the
@@ -30,8 +31,7 @@ var web embed.FS
 var dashPages = []string{"schedules", "runs", "run", "ticks", "login", "error"}
 
 // dashTemplates maps a page name to its template (layout + page). They are
-// parsed at the first page rendered, so a Handler without the dashboard
-// neither parses nor links them.
+// parsed at the first page rendered, not at start-up.
 var dashTemplates = sync.OnceValue(mustParseDashboard)
 
 // dashAssetVersion is a short hash of the static assets, appended to their
@@ -227,8 +227,8 @@ type dashPage struct {
 	Data          any
 }
 
-// dashHealth is the staleness rule of /healthz (Handler.Check), for the
-// banner and the ticks view.
+// dashHealth is the staleness rule of /healthz (handler.Handler.Check), for
+// the banner and the ticks view.
 type dashHealth struct {
 	Stale      bool
 	LastTickAt *time.Time
@@ -236,44 +236,53 @@ type dashHealth struct {
 	Limit      time.Duration
 }
 
-// health runs Handler.Check; it returns the page's clock reading too.
-func (h *Handler) dashHealth(r *http.Request) (*dashHealth, time.Time) {
-	hl, ok, err := h.Check(r.Context())
+// dashHealth runs the Check of the handler.Handler serving r; it returns
+// the page's clock reading too. Served outside a Handler, there is no
+// banner and the clock is the engine's (or the process's).
+func (dash *Dashboard) dashHealth(r *http.Request) (*dashHealth, time.Time) {
 	now := time.Now().UTC()
+	h := handler.FromContext(r.Context())
+	if h == nil {
+		if t, ok, err := dash.engine.Clocked(r.Context()); ok && err == nil {
+			now = t.UTC()
+		}
+		return nil, now
+	}
+	hl, ok, err := h.Check(r.Context())
 	if hl.Now != nil {
 		now = *hl.Now
 	}
 	if err != nil {
 		// The page's own query reports the failure; no banner guesswork.
-		h.log.WarnContext(r.Context(), "dashboard health check failed", "error", err)
+		dash.log.WarnContext(r.Context(), "dashboard health check failed", "error", err)
 		return nil, now
 	}
 	return &dashHealth{
 		Stale:      !ok,
 		LastTickAt: hl.LastTickAt,
-		Period:     h.cfg.TickPeriod,
-		Limit:      time.Duration(h.cfg.StaleAfter * float64(h.cfg.TickPeriod)),
+		Period:     h.TickPeriod(),
+		Limit:      time.Duration(hl.ThresholdSeconds * float64(time.Second)).Round(time.Millisecond),
 	}, now
 }
 
 // render writes v as a complete HTML page. The page is executed into a
 // buffer first, so a template error is a clean 500, never half a page.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, v dashView) {
+func (dash *Dashboard) render(w http.ResponseWriter, r *http.Request, v dashView) {
 	t, ok := dashTemplates()[v.page]
 	if !ok {
-		h.renderFailure(w, fmt.Errorf("dashboard: no template %q", v.page))
+		dash.renderFailure(w, fmt.Errorf("dashboard: no template %q", v.page))
 		return
 	}
-	health, now := h.dashHealth(r)
+	health, now := dash.dashHealth(r)
 	p := dashPage{
 		Title: v.title, Nav: v.nav, Refresh: v.refresh, AssetVersion: dashAssetVersion(),
 		Now: now, Health: health, Flash: takeFlash(w, r), Self: r.URL.RequestURI(),
-		TokenRequired: h.cfg.Token != "", SignedIn: h.cfg.Token != "" && h.dashAuthorized(r),
+		TokenRequired: dash.cfg.Token != "", SignedIn: dash.cfg.Token != "" && dash.dashAuthorized(r),
 		Data: v.data,
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		h.renderFailure(w, fmt.Errorf("dashboard: render %s: %w", v.page, err))
+		dash.renderFailure(w, fmt.Errorf("dashboard: render %s: %w", v.page, err))
 		return
 	}
 	status := v.status
@@ -286,11 +295,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, v dashView) {
 }
 
 // renderFailure is the last resort when a page cannot be rendered.
-func (h *Handler) renderFailure(w http.ResponseWriter, err error) {
-	if rw, ok := w.(*responseWriter); ok {
-		rw.err = err
-	} else {
-		h.log.Error("dashboard render failed", "error", err)
+func (dash *Dashboard) renderFailure(w http.ResponseWriter, err error) {
+	if !handler.RecordError(w, err) {
+		dash.log.Error("dashboard render failed", "error", err)
 	}
 	setPageHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -317,36 +324,34 @@ type dashErrorData struct {
 	Back       string
 }
 
-// renderError answers err as a friendly page with the status of statusOf
-// (the API's table): 404 for an unknown run or schedule, 409 for an action
+// renderError answers err as a friendly page with the status of
+// handler.StatusOf (the API's table): 404 for an unknown run or schedule, 409 for an action
 // the record's state does not allow, 400 for bad input, 500 otherwise (with
 // a generic message; the error is logged with the request).
-func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	status := statusOf(err)
+func (dash *Dashboard) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	status := handler.StatusOf(err)
 	msg := err.Error()
 	switch {
 	case status >= 500:
 		msg = "Something went wrong on the server; see its log for request " + w.Header().Get("X-Request-Id") + "."
-		if rw, ok := w.(*responseWriter); ok {
-			rw.err = err
-		} else {
-			h.log.ErrorContext(r.Context(), "dashboard request failed", "path", r.URL.Path, "error", err)
+		if !handler.RecordError(w, err) {
+			dash.log.ErrorContext(r.Context(), "dashboard request failed", "path", r.URL.Path, "error", err)
 		}
 	case status == http.StatusRequestEntityTooLarge:
 		msg = "The form was too large."
 	case errors.Is(err, core.ErrConflict):
 		msg = "That action is not possible in the record's current state: " + msg
 	}
-	h.renderStatus(w, r, status, msg)
+	dash.renderStatus(w, r, status, msg)
 }
 
 // renderStatus renders the error page with status and message.
-func (h *Handler) renderStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
+func (dash *Dashboard) renderStatus(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	back := "/ui/schedules"
 	if r.PostForm != nil { // parsed by the action; never parse an unchecked body here
 		back = safeNext(r.PostForm.Get("next"), back)
 	}
-	h.render(w, r, dashView{
+	dash.render(w, r, dashView{
 		page: "error", title: http.StatusText(status), status: status,
 		data: dashErrorData{Status: status, StatusText: http.StatusText(status), Message: msg, Back: back},
 	})

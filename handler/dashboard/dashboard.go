@@ -1,58 +1,82 @@
-package handler
+package dashboard
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/handler"
 )
 
-// The dashboard: server-rendered pages under /ui/ (GET / redirects to the
-// schedules view), embedded in the binary, readable without JavaScript.
-//
-//	GET  /ui/schedules                    schedules, with run now / pause / resume
-//	GET  /ui/runs?status=&source=&task=&schedule=&cursor=
-//	                                      runs, newest first, filtered, paginated
-//	GET  /ui/runs/{id}                    one run: slot, attempts, timings,
-//	                                      payload, error and stack, tick
-//	GET  /ui/ticks                        recent ticks and the staleness banner
-//	POST /ui/schedules/{name}/trigger     run now (source manual)
-//	POST /ui/schedules/{name}/pause       pause
-//	POST /ui/schedules/{name}/resume      resume
-//	POST /ui/runs/{id}/retry              retry a failed run
-//	POST /ui/runs/{id}/cancel             cancel a pending run
-//	GET  /ui/login, POST /ui/login, POST /ui/logout
-//
-// Actions are plain forms answered with a redirect back to the page named by
-// their "next" field (Post/Redirect/Get) and a one-time message; errors are
-// pages with the API's status codes. See dashboard_auth.go for the token
-// rule.
+// Config configures a Dashboard. Zero values take the documented defaults.
+type Config struct {
+	// Engine reads and changes the schedules and runs. Required.
+	Engine *core.Engine
+	// Token, when set, is required by every action (auth.go): give it the
+	// handler's Config.Token, so that the dashboard and the API share one
+	// rule. Empty (the default) means actions are open, like the API's.
+	Token string
+	// Logger receives the dashboard's logs: actions, sign-in failures, and
+	// errors when it is served outside a handler.Handler (default the
+	// Engine's logger). handler.NewLogger's loggers add the request id.
+	Logger *slog.Logger
+}
 
-// Dashboard is the web dashboard, for Config.Dashboard. It is a value to
-// opt in with rather than a flag so that a program that does not serve it
-// does not link it: executing html/template makes the linker keep every
-// exported method of every reachable type, about 1.8 MB of the Lambda
-// function's bootstrap (cmd/lambda's -tags tickflow.nodashboard leaves it
-// out).
+func (c *Config) validate() error {
+	switch {
+	case c.Engine == nil:
+		return errors.New("dashboard config: Engine is required")
+	case strings.ContainsAny(c.Token, " \t\r\n"):
+		return errors.New("dashboard config: Token must not contain white space")
+	}
+	if c.Logger == nil {
+		c.Logger = c.Engine.Logger()
+	}
+	return nil
+}
+
+// Dashboard is the web dashboard, an http.Handler for handler.Config.Dashboard
+// (see doc.go for its pages). Create it with New; it is safe for concurrent
+// use.
 type Dashboard struct {
-	mount func(*Handler, *http.ServeMux)
+	cfg    Config
+	engine *core.Engine
+	log    *slog.Logger
+	mux    *http.ServeMux
 }
 
-// NewDashboard returns the dashboard, to set in Config.Dashboard.
-func NewDashboard() *Dashboard {
-	return &Dashboard{mount: (*Handler).mountDashboard}
+// New validates cfg, applies its defaults and returns the dashboard.
+func New(cfg Config) (*Dashboard, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	dash := &Dashboard{cfg: cfg, engine: cfg.Engine, log: cfg.Logger, mux: http.NewServeMux()}
+	dash.routes(dash.mux)
+	return dash, nil
 }
 
-// mountDashboard registers the dashboard on mux, after the API routes: its
-// "/" catch-all answers every path the API does not own with an HTML page.
-func (h *Handler) mountDashboard(mux *http.ServeMux) {
+// ServeHTTP serves the dashboard's pages; any other path is an HTML 404.
+// Served by a handler.Handler (as its Config.Dashboard), its requests are
+// logged there, with their request id, and its pages carry the staleness
+// banner of the Handler's Check.
+func (dash *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	dash.mux.ServeHTTP(w, r)
+}
+
+// routes registers the dashboard on mux. Its "/" catch-all answers every
+// other path with an HTML page; a handler.Handler keeps the API's paths
+// from it.
+func (dash *Dashboard) routes(mux *http.ServeMux) {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.renderStatus(w, r, http.StatusForbidden, "This form was sent from another site, so it was refused. Open the dashboard and use its buttons.")
+		dash.renderStatus(w, r, http.StatusForbidden, "This form was sent from another site, so it was refused. Open the dashboard and use its buttons.")
 	}))
 	post := func(f http.HandlerFunc) http.Handler { return cop.Handler(f) }
 	home := func(w http.ResponseWriter, r *http.Request) {
@@ -63,23 +87,23 @@ func (h *Handler) mountDashboard(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ui/{$}", home)
 	mux.Handle("GET /ui/static/{file...}", staticHandler())
 
-	mux.HandleFunc("GET /ui/schedules", h.page(h.viewSchedules))
-	mux.HandleFunc("GET /ui/runs", h.page(h.viewRuns))
-	mux.HandleFunc("GET /ui/runs/{id}", h.page(h.viewRun))
-	mux.HandleFunc("GET /ui/ticks", h.page(h.viewTicks))
+	mux.HandleFunc("GET /ui/schedules", dash.page(dash.viewSchedules))
+	mux.HandleFunc("GET /ui/runs", dash.page(dash.viewRuns))
+	mux.HandleFunc("GET /ui/runs/{id}", dash.page(dash.viewRun))
+	mux.HandleFunc("GET /ui/ticks", dash.page(dash.viewTicks))
 
-	mux.Handle("POST /ui/schedules/{name}/trigger", post(h.action(backToSchedules, h.actTrigger)))
-	mux.Handle("POST /ui/schedules/{name}/pause", post(h.action(backToSchedules, h.actPause(true))))
-	mux.Handle("POST /ui/schedules/{name}/resume", post(h.action(backToSchedules, h.actPause(false))))
-	mux.Handle("POST /ui/runs/{id}/retry", post(h.action(backToRun, h.actRetry)))
-	mux.Handle("POST /ui/runs/{id}/cancel", post(h.action(backToRun, h.actCancel)))
+	mux.Handle("POST /ui/schedules/{name}/trigger", post(dash.action(backToSchedules, dash.actTrigger)))
+	mux.Handle("POST /ui/schedules/{name}/pause", post(dash.action(backToSchedules, dash.actPause(true))))
+	mux.Handle("POST /ui/schedules/{name}/resume", post(dash.action(backToSchedules, dash.actPause(false))))
+	mux.Handle("POST /ui/runs/{id}/retry", post(dash.action(backToRun, dash.actRetry)))
+	mux.Handle("POST /ui/runs/{id}/cancel", post(dash.action(backToRun, dash.actCancel)))
 
-	mux.HandleFunc("GET /ui/login", h.getLogin)
-	mux.Handle("POST /ui/login", post(h.postLogin))
-	mux.Handle("POST /ui/logout", post(h.postLogout))
+	mux.HandleFunc("GET /ui/login", dash.getLogin)
+	mux.Handle("POST /ui/login", post(dash.postLogin))
+	mux.Handle("POST /ui/logout", post(dash.postLogout))
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.renderStatus(w, r, http.StatusNotFound, fmt.Sprintf("There is no page at %s.", r.URL.Path))
+		dash.renderStatus(w, r, http.StatusNotFound, fmt.Sprintf("There is no page at %s.", r.URL.Path))
 	})
 }
 
@@ -88,14 +112,14 @@ func (h *Handler) mountDashboard(mux *http.ServeMux) {
 type viewFunc func(r *http.Request) (dashView, error)
 
 // page adapts a viewFunc.
-func (h *Handler) page(f viewFunc) http.HandlerFunc {
+func (dash *Dashboard) page(f viewFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := f(r)
 		if err != nil {
-			h.renderError(w, r, err)
+			dash.renderError(w, r, err)
 			return
 		}
-		h.render(w, r, v)
+		dash.render(w, r, v)
 	}
 }
 
@@ -109,23 +133,23 @@ func backToRun(r *http.Request) string { return "/ui/runs/" + url.PathEscape(r.P
 // action adapts an actionFunc: it reads the form, enforces the token rule
 // (401 with the sign-in form), runs f, and redirects (303) to the form's
 // "next" page, or to back(r), with f's message.
-func (h *Handler) action(back func(*http.Request) string, f actionFunc) http.HandlerFunc {
+func (dash *Dashboard) action(back func(*http.Request) string, f actionFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := parseDashForm(w, r); err != nil {
-			h.renderError(w, r, err)
+			dash.renderError(w, r, err)
 			return
 		}
 		next := safeNext(r.PostForm.Get("next"), back(r))
-		if !h.dashAuthorized(r) {
-			h.renderLogin(w, r, http.StatusUnauthorized, next, "This server has an API token: sign in to run actions.")
+		if !dash.dashAuthorized(r) {
+			dash.renderLogin(w, r, http.StatusUnauthorized, next, "This server has an API token: sign in to run actions.")
 			return
 		}
 		fl, err := f(r)
 		if err != nil {
-			h.renderError(w, r, err)
+			dash.renderError(w, r, err)
 			return
 		}
-		h.log.InfoContext(r.Context(), "dashboard action", "path", r.URL.Path, "result", fl.Text)
+		dash.log.InfoContext(r.Context(), "dashboard action", "path", r.URL.Path, "result", fl.Text)
 		setFlash(w, r, fl)
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	}
@@ -136,8 +160,8 @@ type schedulesData struct {
 	Schedules []core.ScheduleRecord
 }
 
-func (h *Handler) viewSchedules(r *http.Request) (dashView, error) {
-	recs, err := h.engine.Schedules(r.Context())
+func (dash *Dashboard) viewSchedules(r *http.Request) (dashView, error) {
+	recs, err := dash.engine.Schedules(r.Context())
 	if err != nil {
 		return dashView{}, err
 	}
@@ -164,15 +188,15 @@ type filterSelect struct {
 // dashRunsPage is how many runs one page of the runs view shows.
 const dashRunsPage = 50
 
-func (h *Handler) viewRuns(r *http.Request) (dashView, error) {
+func (dash *Dashboard) viewRuns(r *http.Request) (dashView, error) {
 	q := r.URL.Query()
 	q.Del("limit") // the page size is the dashboard's
-	p, err := parseListRuns(q)
+	p, err := handler.ParseListRuns(q)
 	if err != nil {
 		return dashView{}, err
 	}
 	p.Limit = dashRunsPage + 1 // one more tells whether an older page exists
-	runs, err := h.engine.ListRuns(r.Context(), p)
+	runs, err := dash.engine.ListRuns(r.Context(), p)
 	if err != nil {
 		return dashView{}, err
 	}
@@ -188,7 +212,7 @@ func (h *Handler) viewRuns(r *http.Request) (dashView, error) {
 	for _, s := range core.Statuses {
 		statuses = append(statuses, string(s))
 	}
-	reg := h.engine.Registry()
+	reg := dash.engine.Registry()
 	for _, s := range reg.Schedules() {
 		schedules = append(schedules, s.Name)
 	}
@@ -238,17 +262,17 @@ type runData struct {
 	Payload string
 }
 
-func (h *Handler) viewRun(r *http.Request) (dashView, error) {
-	id, err := runID(r)
+func (dash *Dashboard) viewRun(r *http.Request) (dashView, error) {
+	id, err := handler.RunID(r)
 	if err != nil {
 		return dashView{}, err
 	}
-	run, err := h.engine.GetRun(r.Context(), id)
+	run, err := dash.engine.GetRun(r.Context(), id)
 	if err != nil {
 		return dashView{}, err
 	}
 	d := runData{Run: run, Zone: "UTC", Payload: prettyJSON(run.Payload)}
-	if s, ok := h.engine.Registry().ScheduleByName(run.Schedule); ok {
+	if s, ok := dash.engine.Registry().ScheduleByName(run.Schedule); ok {
 		d.Zone = s.Location().String()
 	}
 	refresh := 0
@@ -266,8 +290,8 @@ type ticksData struct {
 // dashTicks is how many recent ticks the ticks view lists.
 const dashTicks = 50
 
-func (h *Handler) viewTicks(r *http.Request) (dashView, error) {
-	ticks, err := h.engine.ListTicks(r.Context(), dashTicks)
+func (dash *Dashboard) viewTicks(r *http.Request) (dashView, error) {
+	ticks, err := dash.engine.ListTicks(r.Context(), dashTicks)
 	if err != nil {
 		return dashView{}, err
 	}
@@ -276,8 +300,8 @@ func (h *Handler) viewTicks(r *http.Request) (dashView, error) {
 
 // actTrigger is "run now": a manual run of the schedule's task, started by
 // the next tick.
-func (h *Handler) actTrigger(r *http.Request) (dashFlash, error) {
-	run, err := h.engine.Trigger(r.Context(), r.PathValue("name"))
+func (dash *Dashboard) actTrigger(r *http.Request) (dashFlash, error) {
+	run, err := dash.engine.Trigger(r.Context(), r.PathValue("name"))
 	if err != nil {
 		return dashFlash{}, err
 	}
@@ -288,10 +312,10 @@ func (h *Handler) actTrigger(r *http.Request) (dashFlash, error) {
 }
 
 // actPause pauses (or resumes) a schedule.
-func (h *Handler) actPause(paused bool) actionFunc {
+func (dash *Dashboard) actPause(paused bool) actionFunc {
 	return func(r *http.Request) (dashFlash, error) {
 		name := r.PathValue("name")
-		rec, err := h.engine.SetSchedulePaused(r.Context(), name, paused)
+		rec, err := dash.engine.SetSchedulePaused(r.Context(), name, paused)
 		if err != nil {
 			return dashFlash{}, err
 		}
@@ -303,21 +327,23 @@ func (h *Handler) actPause(paused bool) actionFunc {
 }
 
 // actRetry makes a failed run pending again.
-func (h *Handler) actRetry(r *http.Request) (dashFlash, error) {
-	return h.runAct(r, "retry", h.engine.RetryRun, "Run #%d will be retried by the next tick.")
+func (dash *Dashboard) actRetry(r *http.Request) (dashFlash, error) {
+	return runAct(r, dash.engine.RetryRun, "Run #%d will be retried by the next tick.")
 }
 
 // actCancel cancels a pending (or interrupted) run.
-func (h *Handler) actCancel(r *http.Request) (dashFlash, error) {
-	return h.runAct(r, "cancel", h.engine.CancelRun, "Run #%d cancelled.")
+func (dash *Dashboard) actCancel(r *http.Request) (dashFlash, error) {
+	return runAct(r, dash.engine.CancelRun, "Run #%d cancelled.")
 }
 
-func (h *Handler) runAct(r *http.Request, op string, act func(context.Context, int64) (core.Run, error), done string) (dashFlash, error) {
-	id, err := runID(r)
+// runAct applies act (an Engine run action) to the run of the {id} path
+// value and says done.
+func runAct(r *http.Request, act func(context.Context, int64) (core.Run, error), done string) (dashFlash, error) {
+	id, err := handler.RunID(r)
 	if err != nil {
 		return dashFlash{}, err
 	}
-	run, err := act(r.Context(), id) // the engine's error names op and id
+	run, err := act(r.Context(), id)
 	if err != nil {
 		return dashFlash{}, err
 	}

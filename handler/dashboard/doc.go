@@ -1,0 +1,43 @@
+// Package dashboard is tickflow's web dashboard: server-rendered pages under
+// /ui/ (GET / redirects to the schedules view), embedded in the binary,
+// readable without JavaScript. It is an http.Handler built by New over a
+// *core.Engine, whose methods are all it calls; a command mounts it as
+// handler.Config.Dashboard, which keeps the API's paths for the API:
+//
+//	eng, _ := core.NewEngine(core.Config{Store: store, Registry: reg})
+//	dash, err := dashboard.New(dashboard.Config{Engine: eng, Token: token})
+//	h, err := handler.New(handler.Config{Engine: eng, Token: token, Dashboard: dash})
+//
+// Its pages:
+//
+//	GET  /ui/schedules                    schedules, with run now / pause / resume
+//	GET  /ui/runs?status=&source=&task=&schedule=&cursor=
+//	                                      runs, newest first, filtered, paginated
+//	GET  /ui/runs/{id}                    one run: slot, attempts, timings,
+//	                                      payload, error and stack, tick
+//	GET  /ui/ticks                        recent ticks and the staleness banner
+//	POST /ui/schedules/{name}/trigger     run now (source manual)
+//	POST /ui/schedules/{name}/pause       pause
+//	POST /ui/schedules/{name}/resume      resume
+//	POST /ui/runs/{id}/retry              retry a failed run
+//	POST /ui/runs/{id}/cancel             cancel a pending run
+//	GET  /ui/login, POST /ui/login, POST /ui/logout
+//
+// Actions are plain forms answered with a redirect back to the page named by
+// their "next" field (Post/Redirect/Get) and a one-time message; errors are
+// pages with the API's status codes (handler.StatusOf). The token rule, the
+// sign-in session cookie and the cross-site (CSRF) protection are in
+// auth.go; the page headers (Content-Security-Policy and others) in
+// render.go.
+//
+// Served by a handler.Handler, each request is logged once there, with its
+// request id, and every page shows the "ticks have stopped" banner by the
+// rule of GET /healthz (handler.Handler.Check, found with
+// handler.FromContext).
+//
+// It is a package of its own so that a program that does not serve it does
+// not link it: executing html/template makes the linker keep every exported
+// method of every reachable type, about 1.8 MB of the Lambda function's
+// bootstrap (cmd/lambda's -tags tickflow.nodashboard leaves this package
+// out).
+package dashboard
