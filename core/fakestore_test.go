@@ -27,7 +27,8 @@ type fakeStore struct {
 	endTicks []EndTickParams
 	// now is the database clock, for ticks without a Clock.
 	now time.Time
-	// hook, when set, is called first by every implemented method with the
+	// hook, when set, is called first by every implemented method (after
+	// a check that ctx is not done) with the
 	// method's name and its call number (1-based); an error it returns is
 	// the method's. It runs without the store's lock held.
 	hook func(method string, call int) error
@@ -41,7 +42,10 @@ func newFakeStore() *fakeStore {
 	return &fakeStore{scheds: map[string]*fakeSchedule{}, calls: map[string]int{}}
 }
 
-func (f *fakeStore) enter(method string) error {
+func (f *fakeStore) enter(ctx context.Context, method string) error {
+	if err := ctx.Err(); err != nil {
+		return err // as a driver does
+	}
 	f.mu.Lock()
 	f.calls[method]++
 	n, hook := f.calls[method], f.hook
@@ -82,8 +86,8 @@ func (f *fakeStore) run(id int64) Run {
 	return *f.runs[id-1]
 }
 
-func (f *fakeStore) BeginTick(_ context.Context, p BeginTickParams) (TickStart, error) {
-	if err := f.enter("BeginTick"); err != nil {
+func (f *fakeStore) BeginTick(ctx context.Context, p BeginTickParams) (TickStart, error) {
+	if err := f.enter(ctx, "BeginTick"); err != nil {
 		return TickStart{}, err
 	}
 	f.mu.Lock()
@@ -109,8 +113,8 @@ func (f *fakeStore) BeginTick(_ context.Context, p BeginTickParams) (TickStart, 
 	return ts, nil
 }
 
-func (f *fakeStore) EndTick(_ context.Context, p EndTickParams) error {
-	if err := f.enter("EndTick"); err != nil {
+func (f *fakeStore) EndTick(ctx context.Context, p EndTickParams) error {
+	if err := f.enter(ctx, "EndTick"); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -119,8 +123,8 @@ func (f *fakeStore) EndTick(_ context.Context, p EndTickParams) error {
 	return nil
 }
 
-func (f *fakeStore) SyncSchedules(_ context.Context, p SyncSchedulesParams) (SyncResult, error) {
-	if err := f.enter("SyncSchedules"); err != nil {
+func (f *fakeStore) SyncSchedules(ctx context.Context, p SyncSchedulesParams) (SyncResult, error) {
+	if err := f.enter(ctx, "SyncSchedules"); err != nil {
 		return SyncResult{}, err
 	}
 	f.mu.Lock()
@@ -141,8 +145,8 @@ func (f *fakeStore) SyncSchedules(_ context.Context, p SyncSchedulesParams) (Syn
 	return res, nil
 }
 
-func (f *fakeStore) ClaimDue(_ context.Context, p ClaimDueParams) (ClaimDueResult, error) {
-	if err := f.enter("ClaimDue"); err != nil {
+func (f *fakeStore) ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueResult, error) {
+	if err := f.enter(ctx, "ClaimDue"); err != nil {
 		return ClaimDueResult{}, err
 	}
 	f.mu.Lock()
@@ -200,8 +204,8 @@ func (f *fakeStore) expired(r *Run, now time.Time) bool {
 	return r.Status == StatusRunning && r.LeaseUntil != nil && r.LeaseUntil.Before(now)
 }
 
-func (f *fakeStore) ClaimRuns(_ context.Context, p ClaimRunsParams) (ClaimRunsResult, error) {
-	if err := f.enter("ClaimRuns"); err != nil {
+func (f *fakeStore) ClaimRuns(ctx context.Context, p ClaimRunsParams) (ClaimRunsResult, error) {
+	if err := f.enter(ctx, "ClaimRuns"); err != nil {
 		return ClaimRunsResult{}, err
 	}
 	f.mu.Lock()
@@ -229,8 +233,8 @@ func (f *fakeStore) ClaimRuns(_ context.Context, p ClaimRunsParams) (ClaimRunsRe
 	return res, nil
 }
 
-func (f *fakeStore) FinishRuns(_ context.Context, p FinishRunsParams) (int, error) {
-	if err := f.enter("FinishRuns"); err != nil {
+func (f *fakeStore) FinishRuns(ctx context.Context, p FinishRunsParams) (int, error) {
+	if err := f.enter(ctx, "FinishRuns"); err != nil {
 		return 0, err
 	}
 	f.mu.Lock()
