@@ -95,14 +95,15 @@ func TestExecutorDefersLongRetry(t *testing.T) {
 	reg := NewRegistry()
 	var calls atomic.Int32
 	fail := func(context.Context, RunInfo) error { calls.Add(1); return errors.New("down") }
-	reg.MustRegister("long", fail, Retries(1), Delay(time.Hour))
+	reg.MustRegister("long", fail, Retries(1), Delay(100*time.Millisecond))
 	reg.MustRegister("late", fail, Retries(1), Delay(500*time.Millisecond))
 
-	// A wait beyond MaxInlineRetryWait is left to a later tick.
+	// A wait beyond MaxInlineRetryWait (50 ms here) is left to a later
+	// tick, although it would fit before the deadline.
 	x, _ := testExecutor(reg, time.Minute, time.Second)
 	o := runOne(x, claimedRun("long", 1, 2))
-	if o.Status != StatusPending || o.Attempt != 1 || o.Error != "down" || !o.RunAt.Equal(o.FinishedAt.Add(time.Hour)) {
-		t.Errorf("outcome %+v, want pending at finished+1h", o)
+	if o.Status != StatusPending || o.Attempt != 1 || o.Error != "down" || !o.RunAt.Equal(o.FinishedAt.Add(100*time.Millisecond)) {
+		t.Errorf("outcome %+v, want pending at finished+100ms", o)
 	}
 	// A short wait that does not fit before the deadline less the margin too.
 	x, _ = testExecutor(reg, time.Second+250*time.Millisecond, time.Second)

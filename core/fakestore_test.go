@@ -27,10 +27,10 @@ type fakeStore struct {
 	endTicks []EndTickParams
 	// now is the database clock, for ticks without a Clock.
 	now time.Time
-	// hook, when set, is called first by every implemented method (after
-	// a check that ctx is not done) with the
-	// method's name and its call number (1-based); an error it returns is
-	// the method's. It runs without the store's lock held.
+	// hook, when set, is called first by every implemented method (once
+	// ctx is checked) with the method's name and its call number
+	// (1-based); an error it returns is the method's. It runs without the
+	// store's lock held.
 	hook func(method string, call int) error
 }
 
