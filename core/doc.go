@@ -19,6 +19,15 @@
 // executed run, whatever invoked the tick: metrics and the Lambda EMF line
 // hook in there.
 //
+// A tick is three parts, each with its own tests against an in-memory store:
+// the claimer claims due schedules (planning their slots inside the claim)
+// and runnable runs in batches while the tick has time; the executor runs
+// one claimed run's attempts under the tick's deadline and the task's
+// timeout, captures panics and decides whether a retry runs inline or in a
+// later tick; the recorder counts the outcomes and records them in batches,
+// fenced by tick and attempt. Engine.Execute exposes the executor, so a
+// claimed run can be executed outside the tick that claimed it.
+//
 // core imports no storage driver, transport or SDK; see package sqlstore for
 // the PostgreSQL and SQLite stores and package handler for Lambda and HTTP.
 // Package core/storetest is the conformance suite every Store implementation

@@ -1,0 +1,101 @@
+package core
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// claimer is a tick's claiming part: it claims due schedules (planning their
+// slots inside the claim) and then runnable runs, batch by batch while the
+// tick has time, and hands every run it claimed as running to start. It
+// stops at the first store error, which it keeps in the tally.
+type claimer struct {
+	store Store
+	reg   *Registry
+	log   *slog.Logger
+	tally *tally
+	time  tickTime
+
+	tickID     string
+	limit      int // rows per claim transaction (Config.BatchSize)
+	leaseUntil time.Time
+	// plan is ClaimDueParams.Plan.
+	plan func(due []DueSchedule) []SchedulePlan
+	// start hands a claimed running run to the workers; it may block.
+	start func(Run)
+}
+
+// claim claims what BeginTick counted: due schedules when some were due or
+// the sync changed them, then runnable runs when some were runnable or a
+// claimed slot's run is pending and already runnable.
+func (c *claimer) claim(ctx context.Context, ts TickStart, resynced bool) {
+	pendingDue := false
+	if !c.tally.failed() && (ts.DueSchedules > 0 || resynced) {
+		pendingDue = c.claimDue(ctx)
+	}
+	if !c.tally.failed() && (ts.RunnableRuns > 0 || pendingDue) {
+		c.claimRuns(ctx)
+	}
+}
+
+// claimDue claims due schedules in batches until a batch is short or empty,
+// the tick runs out of time or the store fails. It reports whether a run it
+// recorded as pending is runnable now.
+func (c *claimer) claimDue(ctx context.Context) (pendingDue bool) {
+	for c.time.enough() {
+		res, err := c.store.ClaimDue(ctx, ClaimDueParams{
+			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan,
+		})
+		if err != nil {
+			c.log.Error("claim due schedules failed", "error", err)
+			c.tally.fail("claim due", err)
+			break
+		}
+		if c.tally.claimedDue(res, c.time.now) {
+			pendingDue = true
+		}
+		c.dispatch(res.Runs)
+		if res.Claimed < c.limit || len(res.Runs) == 0 {
+			break
+		}
+	}
+	return pendingDue
+}
+
+// claimRuns claims runnable runs (manual runs, retries, expired leases) of
+// the registered tasks in batches until a batch is short, the tick runs out
+// of time or the store fails.
+func (c *claimer) claimRuns(ctx context.Context) {
+	tasks := c.reg.TaskNames()
+	for c.time.enough() {
+		res, err := c.store.ClaimRuns(ctx, ClaimRunsParams{
+			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Tasks: tasks,
+		})
+		if err != nil {
+			c.log.Error("claim runs failed", "error", err)
+			c.tally.fail("claim runs", err)
+			break
+		}
+		c.tally.recovered(res)
+		if res.Interrupted > 0 || res.Failed > 0 {
+			c.log.Warn("runs whose lease expired were recovered", "retried", res.Interrupted, "failed", res.Failed)
+		}
+		c.dispatch(res.Runs)
+		if len(res.Runs) < c.limit {
+			break
+		}
+	}
+}
+
+// dispatch counts and starts the running runs of a batch; skipped and
+// pending (jittered) runs were only recorded.
+func (c *claimer) dispatch(runs []Run) {
+	for _, r := range runs {
+		if r.Status != StatusRunning {
+			continue
+		}
+		c.tally.claimed()
+		c.start(r)
+	}
+}

@@ -1,0 +1,229 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+var tickT0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// testClaimer returns a claimer over f claiming limit rows per batch, with
+// a minute left before its deadline, a plan that runs each due schedule's
+// slot (skips it for names starting with "skip", defers it to now for names
+// starting with "jitter") and a start that collects the runs.
+func testClaimer(t *testing.T, f *fakeStore, limit int) (*claimer, *[]Run, *logBuffer) {
+	t.Helper()
+	reg := NewRegistry()
+	reg.MustRegister("t", func(context.Context, RunInfo) error { return nil })
+	log, buf := testLogger()
+	started := &[]Run{}
+	c := &claimer{
+		store: f, reg: reg, log: log, tally: &tally{},
+		time:   tickTime{now: tickT0, start: time.Now(), deadline: time.Now().Add(time.Minute), margin: time.Second},
+		tickID: "tick_1", limit: limit, leaseUntil: tickT0.Add(time.Minute),
+		start: func(r Run) { *started = append(*started, r) },
+	}
+	c.plan = func(due []DueSchedule) []SchedulePlan {
+		out := make([]SchedulePlan, len(due))
+		for i, d := range due {
+			pr := PlannedRun{Schedule: d.Name, Task: d.Task, Slot: d.NextRun, SlotsCovered: 1, Status: StatusRunning, RunAt: tickT0, MaxAttempts: 1}
+			switch {
+			case strings.HasPrefix(d.Name, "skip"):
+				pr.Status, pr.Error = StatusSkipped, "overlap"
+			case strings.HasPrefix(d.Name, "jitter"):
+				pr.Status = StatusPending
+			}
+			out[i] = SchedulePlan{Schedule: d.Name, NextRun: d.NextRun.Add(time.Minute), Runs: []PlannedRun{pr}}
+		}
+		return out
+	}
+	return c, started, buf
+}
+
+func addDue(f *fakeStore, n int) {
+	for i := range n {
+		f.addSchedule(fmt.Sprintf("s%02d", i), "t", "h", tickT0)
+	}
+}
+
+func TestClaimerDueBatchesUntilShort(t *testing.T) {
+	for _, tc := range []struct {
+		due, limit, calls int
+	}{
+		{due: 5, limit: 2, calls: 3}, // 2, 2, 1 (short)
+		{due: 4, limit: 2, calls: 3}, // 2, 2, 0 (empty)
+		{due: 1, limit: 10, calls: 1},
+	} {
+		t.Run(fmt.Sprintf("%d by %d", tc.due, tc.limit), func(t *testing.T) {
+			f := newFakeStore()
+			addDue(f, tc.due)
+			c, started, _ := testClaimer(t, f, tc.limit)
+			c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: tc.due}, false)
+			if got := f.count("ClaimDue"); got != tc.calls {
+				t.Errorf("ClaimDue calls %d, want %d", got, tc.calls)
+			}
+			if got := f.count("ClaimRuns"); got != 0 {
+				t.Errorf("ClaimRuns calls %d, want 0 (nothing runnable)", got)
+			}
+			rep, err := c.tally.result()
+			if len(*started) != tc.due || rep.Claimed != tc.due || err != nil {
+				t.Errorf("started %d, claimed %d, err %v; want %d, %d, nil", len(*started), rep.Claimed, err, tc.due, tc.due)
+			}
+		})
+	}
+}
+
+func TestClaimerRunsBatchesUntilShort(t *testing.T) {
+	f := newFakeStore()
+	for range 5 {
+		f.addRun(Run{Task: "t", Status: StatusPending, RunAt: tickT0, MaxAttempts: 1})
+	}
+	f.addRun(Run{Task: "other", Status: StatusPending, RunAt: tickT0, MaxAttempts: 1}) // not registered here
+	f.addRun(Run{Task: "t", Status: StatusPending, RunAt: tickT0.Add(time.Second), MaxAttempts: 1})
+	c, started, _ := testClaimer(t, f, 2)
+	c.claim(context.Background(), TickStart{Now: tickT0, RunnableRuns: 6}, false)
+	if got := f.count("ClaimRuns"); got != 3 {
+		t.Errorf("ClaimRuns calls %d, want 3 (2, 2, 1)", got)
+	}
+	if got := f.count("ClaimDue"); got != 0 {
+		t.Errorf("ClaimDue calls %d, want 0 (nothing due)", got)
+	}
+	if len(*started) != 5 {
+		t.Fatalf("started %d runs, want 5", len(*started))
+	}
+	for i, r := range *started {
+		if r.ID != int64(i+1) || r.Status != StatusRunning || r.Attempt != 1 || r.TickID != "tick_1" {
+			t.Errorf("started[%d] = %+v", i, r)
+		}
+	}
+}
+
+func TestClaimerCountsRecoveredRuns(t *testing.T) {
+	f := newFakeStore()
+	past := tickT0.Add(-time.Minute)
+	f.addRun(Run{Task: "t", Status: StatusRunning, Attempt: 1, MaxAttempts: 2, LeaseUntil: &past})
+	f.addRun(Run{Task: "t", Status: StatusRunning, Attempt: 1, MaxAttempts: 1, LeaseUntil: &past})
+	c, started, logs := testClaimer(t, f, 10)
+	c.claim(context.Background(), TickStart{Now: tickT0, RunnableRuns: 2}, false)
+	rep, _ := c.tally.result()
+	if rep.Interrupted != 1 || rep.Failed != 1 || rep.Claimed != 1 || len(*started) != 1 {
+		t.Errorf("interrupted %d failed %d claimed %d started %d; want 1 1 1 1", rep.Interrupted, rep.Failed, rep.Claimed, len(*started))
+	}
+	if !strings.Contains(logs.String(), `level=WARN msg="runs whose lease expired were recovered" retried=1 failed=1`) {
+		t.Errorf("no recovery warning in %q", logs.String())
+	}
+}
+
+func TestClaimerCountsSkippedDeferredConflicts(t *testing.T) {
+	f := newFakeStore()
+	f.addSchedule("a", "t", "h", tickT0)
+	f.addSchedule("jitter", "t", "h", tickT0)
+	f.addSchedule("skip", "t", "h", tickT0)
+	slot := tickT0
+	f.addRun(Run{Task: "t", Schedule: "a", Slot: &slot, Status: StatusSuccess}) // "a"'s slot is taken
+	c, started, _ := testClaimer(t, f, 10)
+	c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 3}, false)
+	rep, err := c.tally.result()
+	if err != nil || rep.Conflicts != 1 || rep.Skipped != 1 || rep.Deferred != 1 {
+		t.Errorf("conflicts %d skipped %d deferred %d err %v; want 1 1 1 nil", rep.Conflicts, rep.Skipped, rep.Deferred, err)
+	}
+	// The deferred run is runnable now: ClaimRuns takes it in this tick
+	// although BeginTick counted nothing runnable.
+	if f.count("ClaimRuns") != 1 || len(*started) != 1 || (*started)[0].Schedule != "jitter" || rep.Claimed != 1 {
+		t.Errorf("ClaimRuns calls %d, started %+v, claimed %d; want the jittered run started", f.count("ClaimRuns"), *started, rep.Claimed)
+	}
+}
+
+func TestClaimerResyncedClaimsDue(t *testing.T) {
+	f := newFakeStore()
+	addDue(f, 1)
+	c, started, _ := testClaimer(t, f, 10)
+	c.claim(context.Background(), TickStart{Now: tickT0}, false)
+	if f.count("ClaimDue") != 0 {
+		t.Fatalf("claimed with nothing due and no resync")
+	}
+	c.claim(context.Background(), TickStart{Now: tickT0}, true)
+	if f.count("ClaimDue") != 1 || len(*started) != 1 {
+		t.Errorf("after a resync: ClaimDue calls %d, started %d; want 1, 1", f.count("ClaimDue"), len(*started))
+	}
+}
+
+func TestClaimerStopsOnError(t *testing.T) {
+	for _, method := range []string{"ClaimDue", "ClaimRuns"} {
+		t.Run(method, func(t *testing.T) {
+			f := newFakeStore()
+			addDue(f, 5)
+			for range 5 {
+				f.addRun(Run{Task: "t", Status: StatusPending, RunAt: tickT0, MaxAttempts: 1})
+			}
+			f.hook = failOn(method, 2)
+			c, started, logs := testClaimer(t, f, 2)
+			c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 5, RunnableRuns: 5}, false)
+			if got := f.count(method); got != 2 {
+				t.Errorf("%s calls %d, want 2 (stop at the failing one)", method, got)
+			}
+			_, err := c.tally.result()
+			wantErr, wantLog, ran := "claim due: boom", "claim due schedules failed", 2
+			if method == "ClaimRuns" {
+				wantErr, wantLog, ran = "claim runs: boom", "claim runs failed", 5+2
+			} else if f.count("ClaimRuns") != 0 {
+				t.Errorf("ClaimRuns called after ClaimDue failed")
+			}
+			if err == nil || err.Error() != wantErr || !errors.Is(err, errBoom) {
+				t.Errorf("tick error %v, want %q wrapping errBoom", err, wantErr)
+			}
+			if !strings.Contains(logs.String(), "level=ERROR msg=\""+wantLog+"\"") {
+				t.Errorf("no %q error logged: %q", wantLog, logs.String())
+			}
+			if len(*started) != ran {
+				t.Errorf("started %d runs, want %d", len(*started), ran)
+			}
+		})
+	}
+}
+
+func TestClaimerStopsAtDeadline(t *testing.T) {
+	f := newFakeStore()
+	addDue(f, 6)
+	for range 6 {
+		f.addRun(Run{Task: "t", Status: StatusPending, RunAt: tickT0, MaxAttempts: 1})
+	}
+	c, started, _ := testClaimer(t, f, 2)
+	// The first claim uses up the tick's time: no further batch starts.
+	f.hook = func(method string, call int) error {
+		c.time.deadline = time.Now().Add(c.time.margin / 2)
+		return nil
+	}
+	c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 6, RunnableRuns: 6}, false)
+	if f.count("ClaimDue") != 1 || f.count("ClaimRuns") != 0 || len(*started) != 2 {
+		t.Errorf("ClaimDue %d, ClaimRuns %d, started %d; want 1, 0, 2", f.count("ClaimDue"), f.count("ClaimRuns"), len(*started))
+	}
+	if _, err := c.tally.result(); err != nil {
+		t.Errorf("running out of time is no error: %v", err)
+	}
+
+	// No time at all: nothing is claimed.
+	f2 := newFakeStore()
+	addDue(f2, 1)
+	c2, _, _ := testClaimer(t, f2, 2)
+	c2.time.deadline = time.Now()
+	c2.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 1}, false)
+	if f2.count("ClaimDue") != 0 {
+		t.Errorf("claimed past the deadline")
+	}
+}
+
+func TestClaimerSkipsClaimsAfterEarlierFailure(t *testing.T) {
+	f := newFakeStore()
+	addDue(f, 1)
+	c, _, _ := testClaimer(t, f, 2)
+	c.tally.fail("tick", errBoom) // the sync failed
+	c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 1, RunnableRuns: 1}, false)
+	if f.count("ClaimDue")+f.count("ClaimRuns") != 0 {
+		t.Errorf("claimed after the tick failed")
+	}
+}

@@ -1,0 +1,211 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Execute runs the attempts of r, a run a tick claimed (Status running,
+// leased to r.TickID with r.Attempt), exactly as a tick's worker does, so
+// claimed runs can be executed outside the tick that claimed them. Attempts
+// run under ctx's deadline (else MaxTickDuration from the call) less
+// DeadlineMargin and the task's Timeout; a panic fails the attempt with its
+// stack; a retry that fits is made inline, else the outcome is pending at
+// its RunAt. now is the clock reading the outcome's times start from (they
+// are now plus the time elapsed since the call). Observers see the outcome;
+// Execute does not record it: pass it to Store.FinishRuns with r.TickID.
+func (e *Engine) Execute(ctx context.Context, r Run, now time.Time) Outcome {
+	tt := e.tickTime(ctx, now.UTC(), time.Now())
+	actx, cancel := context.WithDeadline(ctx, tt.attemptDeadline())
+	defer cancel()
+	o := e.newExecutor(e.log.With("tick_id", r.TickID), tt).execute(ctx, actx, r)
+	e.observeRun(ctx, r, o)
+	return o
+}
+
+// executor is a tick's executing part: it runs one claimed run's attempts
+// and decides its outcome.
+type executor struct {
+	reg  *Registry
+	log  *slog.Logger
+	time tickTime
+	// maxInlineWait and abandonGrace are Config.MaxInlineRetryWait and
+	// Config.AbandonGrace.
+	maxInlineWait time.Duration
+	abandonGrace  time.Duration
+}
+
+func (e *Engine) newExecutor(log *slog.Logger, tt tickTime) *executor {
+	return &executor{
+		reg: e.cfg.Registry, log: log, time: tt,
+		maxInlineWait: e.cfg.MaxInlineRetryWait, abandonGrace: e.cfg.AbandonGrace,
+	}
+}
+
+// execute runs one claimed run's attempts and returns its outcome; actx is
+// the tick's attempt context (ctx cut at the deadline less the margin). A
+// run whose task is not registered here, or that cannot start in time, is
+// released: pending again, its attempt given back.
+func (x *executor) execute(ctx, actx context.Context, r Run) Outcome {
+	o := Outcome{RunID: r.ID, ClaimedAttempt: r.Attempt, Attempt: r.Attempt}
+	task, ok := x.reg.Task(r.Task)
+	if !ok || !x.time.enough() || ctx.Err() != nil {
+		// Not started: give the attempt back.
+		o.Status, o.Attempt, o.RunAt = StatusPending, r.Attempt-1, x.time.at()
+		o.StartedAt, o.FinishedAt = o.RunAt, o.RunAt
+		return o
+	}
+	info := runInfo(r)
+	o.StartedAt = x.time.at()
+	for attempt := r.Attempt; ; attempt++ {
+		info.Attempt = attempt
+		o.Attempt = attempt
+		err, stack := x.attempt(actx, task, info)
+		o.FinishedAt = x.time.at()
+		if err == nil {
+			o.Status, o.Error, o.Stack = StatusSuccess, "", ""
+			return o
+		}
+		o.Error, o.Stack = err.Error(), stack
+		x.log.Warn("task attempt failed", "run_id", r.ID, "task", r.Task, "schedule", r.Schedule,
+			"attempt", attempt, "max_attempts", r.MaxAttempts, "error", err)
+		if attempt >= r.MaxAttempts {
+			o.Status = StatusFailed
+			return o
+		}
+		wait := task.Retry.Wait(attempt)
+		if !x.retryInline(ctx, wait) {
+			o.Status, o.RunAt = StatusPending, o.FinishedAt.Add(wait)
+			return o
+		}
+	}
+}
+
+// retryInline decides whether the next attempt runs within this tick: when
+// the retry's wait is at most maxInlineWait and leaves more than the margin
+// before the deadline. It waits out the wait and reports whether the attempt
+// may start; false leaves the retry to a later tick.
+func (x *executor) retryInline(ctx context.Context, wait time.Duration) bool {
+	if wait > x.maxInlineWait || time.Until(x.time.deadline)-wait <= x.time.margin || ctx.Err() != nil {
+		return false
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	return ctx.Err() == nil && x.time.enough()
+}
+
+// runInfo is what the task function gets to know about r.
+func runInfo(r Run) RunInfo {
+	info := RunInfo{ID: r.ID, Task: r.Task, Schedule: r.Schedule, Source: r.Source, MaxAttempts: r.MaxAttempts, TickID: r.TickID, Payload: r.Payload}
+	if r.Slot != nil {
+		info.Slot = r.Slot.UTC()
+	}
+	return info
+}
+
+// attempt runs the task once under actx (the tick's attempt context) and
+// the task's timeout, turning a panic into an error with its stack. A task
+// that has not returned abandonGrace after its context ended is abandoned.
+func (x *executor) attempt(actx context.Context, task *Task, info RunInfo) (err error, stack string) {
+	if task.Timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(actx, task.Timeout)
+		defer cancel()
+	}
+	type result struct {
+		err   error
+		stack string
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{fmt.Errorf("panic: %v", p), string(debug.Stack())}
+			}
+		}()
+		done <- result{err: task.Fn(actx, info)}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-actx.Done():
+		t := time.NewTimer(x.abandonGrace)
+		select {
+		case res = <-done:
+			t.Stop()
+		case <-t.C:
+			return timeoutErr(task, actx, errors.New("the task did not return after its context ended; abandoned")), ""
+		}
+	}
+	if res.err != nil && actx.Err() != nil {
+		return timeoutErr(task, actx, res.err), res.stack
+	}
+	return res.err, res.stack
+}
+
+// timeoutErr says why actx ended: a timeout (the task's or the tick's) or a
+// cancellation, wrapping cause.
+func timeoutErr(task *Task, actx context.Context, cause error) error {
+	if errors.Is(actx.Err(), context.DeadlineExceeded) {
+		if task.Timeout > 0 {
+			return fmt.Errorf("timeout: attempt exceeded its %s timeout or the tick deadline: %w", task.Timeout, cause)
+		}
+		return fmt.Errorf("timeout: attempt cut at the tick deadline: %w", cause)
+	}
+	return fmt.Errorf("cancelled: %w", cause)
+}
+
+// pool is a tick's bounded set of workers: each runs fn on the runs
+// submitted to it, one at a time.
+type pool struct {
+	work    chan Run
+	wg      sync.WaitGroup
+	fn      func(Run)
+	max     int
+	started int // workers started so far (only submit touches it)
+}
+
+// startPool returns a pool of at most n workers running fn; none is started
+// before there is a run for it.
+func startPool(n int, fn func(Run)) *pool {
+	return &pool{work: make(chan Run), max: n, fn: fn}
+}
+
+// submit hands r to a free worker. Workers start on demand, one per run
+// that finds none free, up to max: a tick with three runs starts three
+// goroutines, not Config.Workers. Only the claimer calls submit.
+func (p *pool) submit(r Run) {
+	select {
+	case p.work <- r:
+		return
+	default:
+	}
+	if p.started < p.max {
+		p.started++
+		p.wg.Go(func() {
+			p.fn(r)
+			for r := range p.work {
+				p.fn(r)
+			}
+		})
+		return
+	}
+	p.work <- r
+}
+
+// wait closes the pool to new runs and waits for the workers to finish.
+func (p *pool) wait() {
+	close(p.work)
+	p.wg.Wait()
+}
