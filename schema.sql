@@ -238,3 +238,21 @@ CREATE TABLE IF NOT EXISTS tickflow_meta (
 COMMENT ON TABLE tickflow_meta IS 'Store metadata. schema_hash names the schema last applied, so Migrate on an up-to-date database is one read that takes no table lock.';
 COMMENT ON COLUMN tickflow_meta.key IS 'Metadata name.';
 COMMENT ON COLUMN tickflow_meta.value IS 'Metadata value.';
+
+CREATE TABLE IF NOT EXISTS tickflow_sessions (
+    id_hash           text        NOT NULL,
+    token_fingerprint text        NOT NULL,
+    created_at        timestamptz NOT NULL,
+    expires_at        timestamptz NOT NULL,
+    CONSTRAINT tickflow_sessions_pkey PRIMARY KEY (id_hash),
+    CONSTRAINT tickflow_sessions_expiry_check CHECK (expires_at > created_at)
+);
+
+COMMENT ON TABLE tickflow_sessions IS 'Dashboard sign-ins: valid until expires_at or sign-out, for the token they were opened with; expired rows are pruned as sessions are created.';
+COMMENT ON COLUMN tickflow_sessions.id_hash IS 'Hex SHA-256 of the random session id the browser holds; the id itself is never stored.';
+COMMENT ON COLUMN tickflow_sessions.token_fingerprint IS 'Keyed hash of the token the session was opened with: a new token ends every session.';
+COMMENT ON COLUMN tickflow_sessions.created_at IS 'When the session was opened.';
+COMMENT ON COLUMN tickflow_sessions.expires_at IS 'The session is refused from this instant on.';
+
+-- Pruning expired sessions.
+CREATE INDEX IF NOT EXISTS tickflow_sessions_expires_idx ON tickflow_sessions (expires_at);

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Store persists schedules, runs, ticks and locks. The domain owns this
+// Store persists schedules, runs, ticks, locks and dashboard sessions. The domain owns this
 // interface; sqlstore implements it for PostgreSQL and SQLite.
 //
 // Error contract: methods wrap ErrNotFound when the named record does not
@@ -87,6 +87,44 @@ type Store interface {
 	AcquireLock(ctx context.Context, p LockParams) (bool, error)
 	// ReleaseLock frees key if owner holds it.
 	ReleaseLock(ctx context.Context, p LockParams) error
+
+	// CreateSession records a dashboard session that expires p.TTL after
+	// p.Now, and returns that expiry. It also deletes a bounded batch of
+	// expired sessions, so the table cannot grow without end. A clash of
+	// IDHash wraps ErrDuplicate (never expected: ids are random).
+	CreateSession(ctx context.Context, p CreateSessionParams) (expires time.Time, err error)
+	// CheckSession reports whether the session p.IDHash exists, has not
+	// expired at p.Now (expires_at > Now) and was issued for p.Fingerprint.
+	CheckSession(ctx context.Context, p CheckSessionParams) (bool, error)
+	// DeleteSession ends the session p.IDHash; an absent one is no error.
+	DeleteSession(ctx context.Context, p DeleteSessionParams) error
+}
+
+// CreateSessionParams are the inputs of Store.CreateSession.
+type CreateSessionParams struct {
+	// IDHash is the hex SHA-256 of the session's random id: the store never
+	// sees the id itself, so a leaked table grants nothing.
+	IDHash string
+	// Fingerprint names the credential the session was opened with; a
+	// check with another fingerprint fails.
+	Fingerprint string
+	// TTL is the session's lifetime, > 0.
+	TTL time.Duration
+	// Now: zero for the database clock.
+	Now time.Time
+}
+
+// CheckSessionParams are the inputs of Store.CheckSession.
+type CheckSessionParams struct {
+	IDHash      string
+	Fingerprint string
+	// Now: zero for the database clock.
+	Now time.Time
+}
+
+// DeleteSessionParams are the inputs of Store.DeleteSession.
+type DeleteSessionParams struct {
+	IDHash string
 }
 
 // BeginTickParams are the inputs of Store.BeginTick.

@@ -136,3 +136,39 @@ func TestMigrateFastPathTakesNoTableLock(t *testing.T) {
 		t.Fatalf("Migrate on a current schema waited for table locks: %v", err)
 	}
 }
+
+// TestMigrateAddsSessions: a database migrated before tickflow_sessions
+// existed (no table, an older schema hash) gains the table on the next
+// Migrate, keeping its data, and sessions work.
+func TestMigrateAddsSessions(t *testing.T) {
+	for _, dialect := range sqlstoretest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlstoretest.Open(t, dialect)
+			r, _, err := st.InsertRun(ctx, core.InsertRunParams{Task: "keep", MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{
+				`DROP TABLE tickflow_sessions`,
+				`UPDATE tickflow_meta SET value = 'before-sessions' WHERE key = 'schema_hash'`,
+			} {
+				if _, err := st.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			if _, err := st.CreateSession(ctx, core.CreateSessionParams{IDHash: "h", Fingerprint: "fp", TTL: time.Hour}); err != nil {
+				t.Fatalf("create session after migrating forward: %v", err)
+			}
+			if ok, err := st.CheckSession(ctx, core.CheckSessionParams{IDHash: "h", Fingerprint: "fp"}); !ok || err != nil {
+				t.Fatalf("check session after migrating forward: %v, %v", ok, err)
+			}
+			if _, err := st.GetRun(ctx, r.ID); err != nil {
+				t.Fatalf("run lost by Migrate: %v", err)
+			}
+		})
+	}
+}

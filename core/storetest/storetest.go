@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"AddTaskAndTrigger", testAddTask},
 		{"BadText", testBadText},
 		{"ScheduleLock", testScheduleLock},
+		{"Sessions", testSessions},
 		{"PauseResume", testPauseResume},
 		{"CancelAndRetryRun", testCancelAndRetry},
 		{"ListRuns", testListRuns},

@@ -2,6 +2,9 @@ package dashboard_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -518,5 +521,139 @@ func TestDashboardStandalone(t *testing.T) {
 	dash.ServeHTTP(rec, httptest.NewRequest("GET", "/api/schedules", nil))
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("GET /api/schedules on the bare dashboard = %d, want its 404 page", rec.Code)
+	}
+}
+
+// sessionCookie returns c's session cookie, or nil.
+func (c *dashClient) sessionCookie() *http.Cookie {
+	for _, ck := range c.cookies {
+		if ck.Name == "tickflow_session" {
+			return ck
+		}
+	}
+	return nil
+}
+
+// signIn signs c in with token and returns its session cookie.
+func (c *dashClient) signIn(token string) *http.Cookie {
+	c.t.Helper()
+	c.post("/ui/login", url.Values{"token": {token}, "next": {"/ui/runs"}}).redirect(c.t, "/ui/runs")
+	ck := c.sessionCookie()
+	if ck == nil {
+		c.t.Fatal("sign-in set no session cookie")
+	}
+	return ck
+}
+
+// withCookie is a new client of e's server that sends only the session
+// cookie value.
+func withCookie(e *env, value string) *dashClient {
+	c := newDashClient(e)
+	c.cookies = []*http.Cookie{{Name: "tickflow_session", Value: value}}
+	return c
+}
+
+// TestDashboardSessions: a sign-in opens a server-side session that the
+// server checks on every action. It ends on sign-out (a replayed cookie is
+// refused), at its expiry seven days later by the engine's clock, and when
+// the token changes; each sign-in gets its own random id, and the old
+// cookie, an HMAC of a constant under the token that anyone holding the
+// token could compute offline, is refused. A store failure during the check
+// counts as signed out. On both dialects: sessions live in the database, so
+// every serverless instance sees them.
+func TestDashboardSessions(t *testing.T) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { testDashboardSessions(t, dialect) })
+	}
+}
+
+func testDashboardSessions(t *testing.T, dialect string) {
+	const token = "s3cret-token"
+	e := newEnv(t, withToken(token), withDialect(dialect))
+	pause := func(c *dashClient) page { return c.post("/ui/schedules/cleanup/pause", nil) }
+	resume := func(c *dashClient) page { return c.post("/ui/schedules/cleanup/resume", nil) }
+
+	// Signed in, actions work; the cookie lives as long as the session.
+	a := newDashClient(e)
+	ckA := a.signIn(token)
+	if ckA.MaxAge != 7*24*60*60 || !ckA.HttpOnly || ckA.SameSite != http.SameSiteLaxMode || strings.Contains(ckA.Value, token) {
+		t.Fatalf("session cookie %+v", ckA)
+	}
+	pause(a).redirect(t, "/ui/schedules")
+	if !e.schedule("cleanup").Paused {
+		t.Fatal("signed-in pause did not apply")
+	}
+
+	// Each sign-in is its own session.
+	b := newDashClient(e)
+	ckB := b.signIn(token)
+	if ckB.Value == ckA.Value {
+		t.Fatalf("two sign-ins got the same session id %q", ckA.Value)
+	}
+
+	// The old cookie value, computable offline from the token, is refused.
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("tickflow dashboard session v1"))
+	resume(withCookie(e, hex.EncodeToString(m.Sum(nil)))).want(t, http.StatusUnauthorized)
+	// So are garbage values, without a server error.
+	for _, v := range []string{"x", strings.Repeat("A", 4000), ckA.Value + "A", ckA.Value[:42] + "~"} {
+		resume(withCookie(e, v)).want(t, http.StatusUnauthorized)
+	}
+	raw := newDashClient(e)
+	raw.header.Set("Cookie", "tickflow_session=été"+ckA.Value[5:])
+	resume(raw).want(t, http.StatusUnauthorized)
+	if !e.schedule("cleanup").Paused {
+		t.Fatal("a refused cookie resumed the schedule")
+	}
+
+	// Sign-out ends the session on the server: replaying the cookie fails,
+	// and the other session lives on.
+	a.post("/ui/logout", nil).redirect(t, "/ui/schedules")
+	if a.sessionCookie() != nil {
+		t.Error("sign-out did not clear the cookie")
+	}
+	resume(withCookie(e, ckA.Value)).want(t, http.StatusUnauthorized)
+	withCookie(e, ckA.Value).get("/ui/schedules").want(t, http.StatusOK).has(t, `id="signin-link"`)
+	resume(withCookie(e, ckB.Value)).redirect(t, "/ui/schedules")
+	pause(b).redirect(t, "/ui/schedules")
+
+	// A new token (another dashboard over the same database) ends every
+	// session opened with the old one.
+	other := *e
+	other.token = "n3w-token"
+	dash, err := dashboard.New(dashboard.Config{Engine: e.engine, Token: other.token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.srv = httptest.NewServer(dash)
+	t.Cleanup(other.srv.Close)
+	resume(withCookie(&other, ckB.Value)).want(t, http.StatusUnauthorized)
+	c := newDashClient(&other)
+	c.signIn(other.token)
+	resume(c).redirect(t, "/ui/schedules")
+	pause(c).redirect(t, "/ui/schedules")
+
+	// The server enforces the expiry: seven days by the engine's clock.
+	e.clock.Advance(7*24*time.Hour - time.Second)
+	resume(b).redirect(t, "/ui/schedules")
+	e.clock.Advance(2 * time.Second)
+	pause(b).want(t, http.StatusUnauthorized)
+	if e.schedule("cleanup").Paused {
+		t.Fatal("an expired session paused the schedule")
+	}
+
+	// A store failure during the check is "not signed in", and is logged;
+	// a failed sign-out says so instead of pretending.
+	d := newDashClient(e)
+	d.signIn(token)
+	e.store.down.Store(true)
+	pause(d).want(t, http.StatusUnauthorized)
+	if !strings.Contains(e.logs.String(), "injected") {
+		t.Error("the session check's store error was not logged")
+	}
+	d.post("/ui/logout", nil).want(t, http.StatusInternalServerError).lacks(t, "Signed out", "injected")
+	e.store.down.Store(false)
+	if e.schedule("cleanup").Paused {
+		t.Fatal("an action applied while the session could not be checked")
 	}
 }

@@ -26,8 +26,8 @@
 // Actions are plain forms answered with a redirect back to the page named by
 // their "next" field (Post/Redirect/Get) and a one-time message; errors are
 // pages with the API's status codes (handler.StatusOf). The token rule, the
-// sign-in session cookie and the cross-site (CSRF) protection are in
-// auth.go; the page headers (Content-Security-Policy and others) in
+// sign-in sessions (server-side, core.Engine.CreateSession) and the
+// cross-site (CSRF) protection are in auth.go; the page headers (Content-Security-Policy and others) in
 // render.go.
 //
 // Served by a handler.Handler, each request is logged once there, with its

@@ -28,8 +28,8 @@ var t0 = time.Date(2026, 3, 9, 12, 0, 0, 0, time.UTC)
 // errDown is the infrastructure failure faultyStore injects.
 var errDown = errors.New("connection refused (injected)")
 
-// faultyStore fails the reads the dashboard's pages make with errDown while
-// down is set.
+// faultyStore fails the reads the dashboard's pages make, and the session
+// check and sign-out, with errDown while down is set.
 type faultyStore struct {
 	core.Store
 	down atomic.Bool
@@ -40,6 +40,20 @@ func (s *faultyStore) ListRuns(ctx context.Context, p core.ListRunsParams) ([]co
 		return nil, errDown
 	}
 	return s.Store.ListRuns(ctx, p)
+}
+
+func (s *faultyStore) CheckSession(ctx context.Context, p core.CheckSessionParams) (bool, error) {
+	if s.down.Load() {
+		return false, errDown
+	}
+	return s.Store.CheckSession(ctx, p)
+}
+
+func (s *faultyStore) DeleteSession(ctx context.Context, p core.DeleteSessionParams) error {
+	if s.down.Load() {
+		return errDown
+	}
+	return s.Store.DeleteSession(ctx, p)
 }
 
 func (s *faultyStore) Stats(ctx context.Context, now time.Time) (core.Stats, error) {
@@ -82,18 +96,25 @@ type env struct {
 	srv    *httptest.Server
 	logs   *syncBuffer
 	token  string
+	// dialect is the store's: "sqlite" (the default) or "postgres".
+	dialect string
 }
 
 type envOption func(*env)
 
 func withToken(tok string) envOption { return func(e *env) { e.token = tok } }
 
+// withDialect opens the store on dialect ("postgres" needs
+// TEST_DATABASE_URL, else the test is skipped).
+func withDialect(d string) envOption { return func(e *env) { e.dialect = d } }
+
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, store: &faultyStore{Store: sqlstoretest.OpenSQLite(t)}, clock: core.NewStubClock(t0), logs: &syncBuffer{}}
+	e := &env{t: t, clock: core.NewStubClock(t0), logs: &syncBuffer{}, dialect: "sqlite"}
 	for _, o := range opts {
 		o(e)
 	}
+	e.store = &faultyStore{Store: sqlstoretest.Open(t, e.dialect)}
 	log := handler.NewLogger(e.logs, true, slog.LevelDebug)
 
 	reg := core.NewRegistry()

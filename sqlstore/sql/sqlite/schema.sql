@@ -154,3 +154,15 @@ CREATE TABLE IF NOT EXISTS tickflow_meta (
     value TEXT NOT NULL,
     CONSTRAINT tickflow_meta_pkey PRIMARY KEY (key)
 );
+
+CREATE TABLE IF NOT EXISTS tickflow_sessions (
+    id_hash           TEXT    NOT NULL,
+    token_fingerprint TEXT    NOT NULL,
+    created_at        INTEGER NOT NULL,
+    expires_at        INTEGER NOT NULL,
+    CONSTRAINT tickflow_sessions_pkey PRIMARY KEY (id_hash),
+    CONSTRAINT tickflow_sessions_expiry_check CHECK (expires_at > created_at)
+);
+
+-- Pruning expired sessions.
+CREATE INDEX IF NOT EXISTS tickflow_sessions_expires_idx ON tickflow_sessions (expires_at);

@@ -1,0 +1,4 @@
+-- CheckSession: a row comes back only for a live session of this credential.
+-- $1 id_hash, $2 token_fingerprint, $3 now (unix µs).
+SELECT 1 FROM tickflow_sessions
+WHERE id_hash = $1 AND token_fingerprint = $2 AND expires_at > $3
