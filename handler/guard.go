@@ -68,8 +68,7 @@ func checkAllowedHost(e string) error {
 	if e == "*" {
 		return nil
 	}
-	h := normalizeHost(e)
-	if h == "" || strings.ContainsAny(h, "/\\@?#* \t\r\n") {
+	if h := normalizeHost(e); h == "" || strings.ContainsAny(e, "/\\@?#* \t\r\n") {
 		return fmt.Errorf("allowed host %q: want a host name or IP address (optionally with a port), or *", e)
 	}
 	return nil
