@@ -11,13 +11,47 @@ import (
 	"github.com/tickflow/tickflow/core"
 )
 
-// Limits of the list routes.
+// Limits of the list routes (the README's API table states them; a test
+// checks that it does).
 const (
-	defaultRunsLimit  = 50
-	maxRunsLimit      = 200
-	defaultTicksLimit = 20
-	maxTicksLimit     = 200
+	// DefaultRunsLimit and MaxRunsLimit: GET /api/runs's limit=.
+	DefaultRunsLimit = 50
+	MaxRunsLimit     = 200
+	// DefaultTicksLimit and MaxTicksLimit: GET /api/ticks's limit=.
+	DefaultTicksLimit = 20
+	MaxTicksLimit     = 200
 )
+
+// queryValue returns the query parameter name: "" when absent, a 400 when
+// given more than once (which one was meant is ambiguous) or when it is
+// not valid text.
+func queryValue(q url.Values, name string) (string, error) {
+	vs := q[name]
+	switch {
+	case len(vs) == 0:
+		return "", nil
+	case len(vs) > 1:
+		return "", badRequest(name, "", "must be given at most once")
+	}
+	if err := core.CheckText(name, vs[0]); err != nil {
+		return "", err
+	}
+	return vs[0], nil
+}
+
+// parseLimit reads a limit= parameter: def when absent, else an integer
+// from 1 to max (400 otherwise).
+func parseLimit(q url.Values, def, max int) (int, error) {
+	v, err := queryValue(q, "limit")
+	if err != nil || v == "" {
+		return def, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, badRequest("limit", v, fmt.Sprintf("must be an integer from 1 to %d", max))
+	}
+	return n, nil
+}
 
 // postTick is POST /tick: one tick, its report as JSON. An infrastructure
 // failure is a 500 whose body is the partial report with its error. The
@@ -111,40 +145,45 @@ type runList struct {
 // parseListRuns reads GET /api/runs's query: status, source, task,
 // schedule, cursor, limit.
 func parseListRuns(q url.Values) (core.ListRunsParams, error) {
-	p := core.ListRunsParams{Limit: defaultRunsLimit}
-	if v := q.Get("status"); v != "" {
-		if !core.Status(v).Valid() {
-			return p, badRequest("status", v, fmt.Sprintf("must be one of %v", core.Statuses))
+	p := core.ListRunsParams{Limit: DefaultRunsLimit}
+	var v [5]string
+	for i, name := range []string{"status", "source", "task", "schedule", "cursor"} {
+		var err error
+		if v[i], err = queryValue(q, name); err != nil {
+			return p, err
 		}
-		p.Status = core.Status(v)
 	}
-	if v := q.Get("source"); v != "" {
-		if !core.Source(v).Valid() {
-			return p, badRequest("source", v, "must be manual or scheduled")
+	status, source, task, schedule, cursor := v[0], v[1], v[2], v[3], v[4]
+	if status != "" {
+		if !core.Status(status).Valid() {
+			return p, badRequest("status", status, fmt.Sprintf("must be one of %v", core.Statuses))
 		}
-		p.Source = core.Source(v)
+		p.Status = core.Status(status)
 	}
-	for field, dst := range map[string]*string{"task": &p.Task, "schedule": &p.Schedule} {
-		v := q.Get(field)
-		if len(v) > 200 {
+	if source != "" {
+		if !core.Source(source).Valid() {
+			return p, badRequest("source", source, "must be manual or scheduled")
+		}
+		p.Source = core.Source(source)
+	}
+	for field, val := range map[string]string{"task": task, "schedule": schedule} {
+		if len(val) > 200 {
 			return p, badRequest(field, "", "must be at most 200 characters")
 		}
-		*dst = v
 	}
-	if v := q.Get("cursor"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
+	p.Task, p.Schedule = task, schedule
+	if cursor != "" {
+		id, err := strconv.ParseInt(cursor, 10, 64)
 		if err != nil || id <= 0 {
-			return p, badRequest("cursor", v, "must be a next_cursor value from a previous page")
+			return p, badRequest("cursor", cursor, "must be a next_cursor value from a previous page")
 		}
 		p.BeforeID = id
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxRunsLimit {
-			return p, badRequest("limit", v, fmt.Sprintf("must be an integer from 1 to %d", maxRunsLimit))
-		}
-		p.Limit = n
+	n, err := parseLimit(q, DefaultRunsLimit, MaxRunsLimit)
+	if err != nil {
+		return p, err
 	}
+	p.Limit = n
 	return p, nil
 }
 
@@ -177,7 +216,7 @@ func runID(r *http.Request) (int64, error) {
 	v := r.PathValue("id")
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, badRequest("id", v, "must be a positive integer run id")
+		return 0, badRequest("id", core.CleanText(v), "must be a positive integer run id")
 	}
 	return id, nil
 }
@@ -317,13 +356,9 @@ func (h *Handler) listTasks(w http.ResponseWriter, _ *http.Request) error {
 
 // listTicks is GET /api/ticks?limit=: the most recent ticks, newest first.
 func (h *Handler) listTicks(w http.ResponseWriter, r *http.Request) error {
-	limit := defaultTicksLimit
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxTicksLimit {
-			return badRequest("limit", v, fmt.Sprintf("must be an integer from 1 to %d", maxTicksLimit))
-		}
-		limit = n
+	limit, err := parseLimit(r.URL.Query(), DefaultTicksLimit, MaxTicksLimit)
+	if err != nil {
+		return err
 	}
 	ticks, err := h.engine.ListTicks(r.Context(), limit)
 	if err != nil {

@@ -410,7 +410,9 @@ var mutatingRoutes = []struct{ path, body string }{
 }
 
 func TestTokenRequired(t *testing.T) {
-	e := newEnv(t, withToken("s3cret-token"))
+	// A limiter loose enough for every wrong token below (TestAuthLimit
+	// tests the default one).
+	e := newEnv(t, withToken("s3cret-token"), withAuthLimiter(handler.NewAuthLimiter(handler.AuthLimit{Failures: 1000})))
 	e.addTask("send_email", "")
 	e.addTask("flaky", "")
 	before, ticksBefore := e.runs(), len(e.ticks())

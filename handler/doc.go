@@ -53,7 +53,8 @@
 // core.ErrNotFound 404 (unknown task, run or schedule), core.ErrInvalid 400
 // (malformed JSON, unknown fields, bad query values), core.ErrConflict and
 // core.ErrDuplicate 409, a body over Config.MaxBodyBytes 413, a missing or
-// wrong token 401, a wrong method 405 (with Allow), anything else 500 with a
+// wrong token 401, a JSON body not sent as application/json 415, a wrong
+// method 405 (with Allow), anything else 500 with a
 // generic message that names the request id (the full error is logged).
 // Bad input is rejected before anything is written. Every response carries
 // X-Request-Id (the client's, when well-formed), and each request is logged
@@ -63,4 +64,13 @@
 // trusted network or put it behind an authenticating proxy. Behind a
 // Function URL with AuthType AWS_IAM the Authorization header carries the
 // SigV4 signature, so leave Token empty there and let IAM authenticate.
+//
+// Before any route, ServeHTTP applies guard.go's rules against hostile
+// browsers and clients: without a token, a Host other than a loopback name
+// or Config.AllowedHosts is a 421 (DNS rebinding; a Function URL request is
+// addressed to the function's own domain and passes); an unsafe method on
+// the API from another site's page is a 403 (http.CrossOriginProtection;
+// the dashboard guards its own forms); a client over its limit of failed
+// authentications is a 429 with Retry-After (AuthLimiter, shared with the
+// dashboard's sign-in through AuthFailed).
 package handler

@@ -110,6 +110,14 @@ func withMaxBody(n int64) envOption { return func(c *envConfig) { c.hcfg.MaxBody
 
 func withMetrics(m http.Handler) envOption { return func(c *envConfig) { c.hcfg.Metrics = m } }
 
+func withAllowedHosts(hosts ...string) envOption {
+	return func(c *envConfig) { c.hcfg.AllowedHosts = hosts }
+}
+
+func withAuthLimiter(l *handler.AuthLimiter) envOption {
+	return func(c *envConfig) { c.hcfg.AuthLimiter = l }
+}
+
 // stubDashboard stands for the dashboard (package handler/dashboard, tested
 // there): an HTML page at every path, so that the tests see whether a path
 // reaches it or stays the API's.
@@ -206,7 +214,8 @@ func (r response) errorMessage(t *testing.T) string {
 	return msg
 }
 
-// call sends a request; auth adds the env's token when it has one.
+// call sends a request, a body as application/json; auth adds the env's
+// token when it has one.
 func (e *env) call(method, path, body string, auth bool) response {
 	e.t.Helper()
 	var rd io.Reader
@@ -216,6 +225,9 @@ func (e *env) call(method, path, body string, auth bool) response {
 	req, err := http.NewRequest(method, e.srv.URL+path, rd)
 	if err != nil {
 		e.t.Fatalf("new request: %v", err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if auth && e.token != "" {
 		req.Header.Set("Authorization", "Bearer "+e.token)

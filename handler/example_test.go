@@ -54,6 +54,7 @@ func ExampleNew() {
 
 	post := func(path, body string) {
 		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer s3cret")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

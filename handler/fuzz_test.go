@@ -157,6 +157,7 @@ func (e *fuzzEnv) serve(t *testing.T, method, target string, body []byte) (int, 
 	} else {
 		req.URL.Path = target
 	}
+	req.Host = "localhost" // no token: only loopback names are served
 	req.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, req)

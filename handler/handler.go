@@ -47,6 +47,19 @@ type Config struct {
 	// It is a value rather than a flag so that a program without it, the
 	// tick-only Lambda build, does not link it.
 	Dashboard http.Handler
+	// AllowedHosts are the host names (a port is ignored; "*" means any)
+	// served when no Token is set, besides the loopback names (localhost,
+	// *.localhost, 127.0.0.0/8, [::1]): a request addressed to another host
+	// is answered 421, so that a web page cannot reach a token-less server
+	// through DNS rebinding. Unused when a Token is set. A Lambda Function
+	// URL request is addressed to the function's own domain and always
+	// served. ParseAllowedHosts reads the comma-separated form. Empty by
+	// default.
+	AllowedHosts []string
+	// AuthLimiter counts failed authentications per client and refuses a
+	// client over its limit with 429 (default NewAuthLimiter(AuthLimit{}):
+	// 10 failures a minute per address). Pass one instance to share it.
+	AuthLimiter *AuthLimiter
 }
 
 func (c *Config) validate() error {
@@ -61,6 +74,14 @@ func (c *Config) validate() error {
 		return fmt.Errorf("handler config: MaxBodyBytes %d must not be negative", c.MaxBodyBytes)
 	case strings.ContainsAny(c.Token, " \t\r\n"):
 		return errors.New("handler config: Token must not contain white space")
+	}
+	for _, a := range c.AllowedHosts {
+		if err := checkAllowedHost(a); err != nil {
+			return fmt.Errorf("handler config: %w", err)
+		}
+	}
+	if c.AuthLimiter == nil {
+		c.AuthLimiter = NewAuthLimiter(AuthLimit{})
 	}
 	if c.TickPeriod == 0 {
 		c.TickPeriod = time.Minute
@@ -89,6 +110,13 @@ type Handler struct {
 	// JSON 404/405 instead of the dashboard's catch-all.
 	mux *http.ServeMux
 	api *http.ServeMux
+
+	// allowedHosts is Config.AllowedHosts normalized; cop guards the API's
+	// unsafe methods against cross-origin requests; limiter is
+	// Config.AuthLimiter (guard.go).
+	allowedHosts map[string]struct{}
+	cop          *http.CrossOriginProtection
+	limiter      *AuthLimiter
 }
 
 // New validates cfg, applies its defaults and returns a Handler.
@@ -96,7 +124,17 @@ func New(cfg Config) (*Handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, engine: cfg.Engine, log: withContextIDs(cfg.Logger)}
+	h := &Handler{
+		cfg: cfg, engine: cfg.Engine, log: withContextIDs(cfg.Logger),
+		allowedHosts: map[string]struct{}{}, cop: http.NewCrossOriginProtection(), limiter: cfg.AuthLimiter,
+	}
+	for _, a := range cfg.AllowedHosts {
+		if a == "*" {
+			h.allowedHosts["*"] = struct{}{}
+			continue
+		}
+		h.allowedHosts[normalizeHost(a)] = struct{}{}
+	}
 	h.api = http.NewServeMux()
 	h.routes(h.api)
 	h.mux = http.NewServeMux()
@@ -154,7 +192,9 @@ func patternPath(pattern string) string {
 
 // ServeHTTP serves the API, /tick, /healthz, /metrics and (when configured)
 // the dashboard, logging each request (method, path, status, duration_ms,
-// request_id).
+// request_id). Before any route it applies guard.go's rules: the Host
+// check without a token (421), the failed-authentication limit (429) and,
+// on the API's unsafe methods, cross-origin protection (403).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r)
@@ -176,6 +216,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logRequest(ctx, r, rw, time.Since(start))
 	}()
 
+	if !h.guard(rw, r) {
+		return
+	}
 	target := h.mux
 	_, pattern := h.mux.Handler(r)
 	if inAPINamespace(r.URL.Path) && !inAPINamespace(patternPath(pattern)) {

@@ -105,6 +105,9 @@ func (h *Handler) serveFunctionURL(ctx context.Context, req *events.LambdaFuncti
 	if id != "" {
 		ctx = withRequestID(ctx, id)
 	}
+	// The request's host is the domain AWS routed to this function, not a
+	// header a browser chose: it passes the Host check (hostAllowed).
+	ctx = withFunctionURL(ctx)
 	var body io.Reader = strings.NewReader(req.Body)
 	if req.IsBase64Encoded {
 		body = base64.NewDecoder(base64.StdEncoding, body)

@@ -34,7 +34,8 @@ func (h *Handler) TickPeriod() time.Duration { return h.cfg.TickPeriod }
 
 // StatusOf is the API's one table from errors to HTTP statuses:
 // core.ErrNotFound 404, core.ErrInvalid 400, core.ErrConflict and
-// core.ErrDuplicate 409, a body over its limit 413, anything else 500.
+// core.ErrDuplicate 409, a body over its limit 413, a body that is not
+// application/json 415, anything else 500.
 func StatusOf(err error) int { return statusOf(err) }
 
 // RecordError attaches err to the request's log line (one line per request,
@@ -51,16 +52,22 @@ func RecordError(w http.ResponseWriter, err error) bool {
 
 // BearerMatches reports whether r carries "Authorization: Bearer <token>"
 // (always true when token is empty). Both sides are hashed first so the
-// comparison takes the same time whatever the lengths.
+// comparison takes the same time whatever the lengths. A request that
+// carries an Authorization header that does not match counts as a failed
+// authentication of its client (AuthFailed).
 func BearerMatches(r *http.Request, token string) bool {
 	if token == "" {
 		return true
 	}
-	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
+	auth := r.Header.Get("Authorization")
+	scheme, got, ok := strings.Cut(auth, " ")
+	if ok && strings.EqualFold(scheme, "Bearer") && TokenMatches(got, token) {
+		return true
 	}
-	return TokenMatches(got, token)
+	if auth != "" {
+		AuthFailed(r)
+	}
+	return false
 }
 
 // TokenMatches compares a token given by a client (surrounding white space

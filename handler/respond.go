@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tickflow/tickflow/core"
 )
@@ -24,9 +25,12 @@ type errorBody struct {
 // are answered with a generic message (see writeError).
 func statusOf(err error) int {
 	var tooLarge *http.MaxBytesError
+	var mediaType *mediaTypeError
 	switch {
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.As(err, &mediaType):
+		return http.StatusUnsupportedMediaType
 	case errors.Is(err, core.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, core.ErrInvalid):
@@ -83,8 +87,11 @@ func badRequest(field, value, reason string) error {
 }
 
 // decodeBody reads a JSON object into v: the body is bounded by max (413
-// above it), unknown fields and trailing data are rejected (400). An empty
-// body is a 400 when required, else leaves v unchanged.
+// above it), must be sent as application/json (415 otherwise: a form of
+// another site can send text/plain) and valid UTF-8 (400: the decoder
+// would silently replace bad bytes), unknown fields and trailing data are
+// rejected (400). An empty body is a 400 when required, else leaves v
+// unchanged, whatever its Content-Type.
 func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any, required bool) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
 	if err != nil {
@@ -93,6 +100,12 @@ func decodeBody(w http.ResponseWriter, r *http.Request, max int64, v any, requir
 			return err
 		}
 		return badRequest("body", "", "could not be read: "+err.Error())
+	}
+	if len(body) > 0 && !isJSONContentType(r.Header.Get("Content-Type")) {
+		return &mediaTypeError{got: r.Header.Get("Content-Type")}
+	}
+	if !utf8.Valid(body) {
+		return badRequest("body", "", "must be valid UTF-8")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		if required {

@@ -66,11 +66,15 @@ type config struct {
 	// dashboard serves the dashboard through the Function URL
 	// (TICKFLOW_DASHBOARD, default true unless built with -tags
 	// tickflow.nodashboard).
-	dashboard  bool
-	token      string
-	maxConns   int
-	tickPeriod time.Duration
-	logLevel   slog.Level
+	dashboard bool
+	token     string
+	// allowedHosts (TICKFLOW_ALLOWED_HOSTS) are served without a token
+	// besides loopback names (handler.Config.AllowedHosts); a Function
+	// URL request, addressed to the function's own domain, always is.
+	allowedHosts []string
+	maxConns     int
+	tickPeriod   time.Duration
+	logLevel     slog.Level
 	// functionName (AWS_LAMBDA_FUNCTION_NAME, set by Lambda) is the
 	// dimension of the tick metrics.
 	functionName string
@@ -115,6 +119,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return cfg, fmt.Errorf("TICKFLOW_DASHBOARD %q: want true or false", v)
 		}
 		cfg.dashboard = b
+	}
+	if v := getenv("TICKFLOW_ALLOWED_HOSTS"); v != "" {
+		hosts, err := handler.ParseAllowedHosts(v)
+		if err != nil {
+			return cfg, fmt.Errorf("TICKFLOW_ALLOWED_HOSTS %q: %w", v, err)
+		}
+		cfg.allowedHosts = hosts
 	}
 	if v := getenv("TICKFLOW_MAX_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -161,7 +172,7 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 	if cfg.metricsOut != nil {
 		engine.AddObserver(newEMFMetrics(cfg.metricsOut, cfg.functionName))
 	}
-	hcfg := handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log}
+	hcfg := handler.Config{Engine: engine, Token: cfg.token, TickPeriod: cfg.tickPeriod, Logger: log, AllowedHosts: cfg.allowedHosts}
 	switch {
 	case cfg.dashboard && dashboardLinked:
 		if hcfg.Dashboard, err = newDashboard(engine, cfg.token, log); err != nil {

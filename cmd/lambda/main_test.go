@@ -8,6 +8,7 @@ import (
 	_ "modernc.org/sqlite" // the in-process fixture test runs on SQLite; the binary itself links PostgreSQL only
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -36,13 +37,16 @@ func TestLoadConfig(t *testing.T) {
 		{
 			name: "everything set",
 			env: map[string]string{"DATABASE_URL": " postgres://db/app ", "TICKFLOW_MIGRATE": "false", "TICKFLOW_TOKEN": "s3cret",
-				"TICKFLOW_MAX_CONNS": "4", "TICKFLOW_TICK_PERIOD": "5m", "LOG_LEVEL": "debug", "TICKFLOW_DASHBOARD": "false"},
-			want: config{databaseURL: "postgres://db/app", migrate: false, dashboard: false, token: "s3cret", maxConns: 4, tickPeriod: 5 * time.Minute, logLevel: slog.LevelDebug},
+				"TICKFLOW_MAX_CONNS": "4", "TICKFLOW_TICK_PERIOD": "5m", "LOG_LEVEL": "debug", "TICKFLOW_DASHBOARD": "false",
+				"TICKFLOW_ALLOWED_HOSTS": "tickflow.internal, 10.0.0.5:8080"},
+			want: config{databaseURL: "postgres://db/app", migrate: false, dashboard: false, token: "s3cret", maxConns: 4, tickPeriod: 5 * time.Minute, logLevel: slog.LevelDebug,
+				allowedHosts: []string{"tickflow.internal", "10.0.0.5:8080"}},
 		},
 		{name: "no database", env: map[string]string{}, wantErr: "DATABASE_URL is required"},
 		{name: "bad migrate", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_MIGRATE": "maybe"}, wantErr: "TICKFLOW_MIGRATE"},
 		{name: "bad pool", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_MAX_CONNS": "0"}, wantErr: "TICKFLOW_MAX_CONNS"},
 		{name: "bad period", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_TICK_PERIOD": "-1m"}, wantErr: "TICKFLOW_TICK_PERIOD"},
+		{name: "bad allowed hosts", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALLOWED_HOSTS": "https://x.example/"}, wantErr: "TICKFLOW_ALLOWED_HOSTS"},
 		{name: "bad level", env: map[string]string{"DATABASE_URL": "postgres://db", "LOG_LEVEL": "loud"}, wantErr: "LOG_LEVEL"},
 	}
 	for _, tt := range tests {
@@ -57,7 +61,7 @@ func TestLoadConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("loadConfig: %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("loadConfig = %+v, want %+v", got, tt.want)
 			}
 		})

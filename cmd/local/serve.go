@@ -48,6 +48,8 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	interval := fs.Duration("interval", 10*time.Second, "built-in trigger period; 0 turns it off (call POST /tick yourself)")
 	metrics := fs.Bool("metrics", true, "serve Prometheus metrics at GET /metrics (false: a JSON 404)")
 	token := fs.String("token", c.getenv("TICKFLOW_TOKEN"), "bearer token required by POST /tick and mutating API routes (env TICKFLOW_TOKEN)")
+	allowedHosts := fs.String("allowed-hosts", c.getenv("TICKFLOW_ALLOWED_HOSTS"),
+		"without a token, host names served besides loopback ones, comma-separated (* for any): other Host headers get 421, against DNS rebinding (env TICKFLOW_ALLOWED_HOSTS)")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "longest time to read one request, body included: slower clients are disconnected")
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
@@ -67,6 +69,10 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	if err := checkListen(*addr, *token); err != nil {
 		return err
+	}
+	hosts, err := handler.ParseAllowedHosts(*allowedHosts)
+	if err != nil {
+		return usagef("bad --allowed-hosts (or TICKFLOW_ALLOWED_HOSTS): %v", err)
 	}
 	if err := sqlstore.CheckURL(sf.databaseURL); err != nil {
 		return usageError{err: fmt.Errorf("bad --database-url: %w", err)}
@@ -92,7 +98,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	hcfg := handler.Config{
 		Engine: a.engine, Token: *token, TickPeriod: period, Logger: a.log,
-		Dashboard: dash,
+		Dashboard: dash, AllowedHosts: hosts,
 	}
 	if *metrics {
 		hcfg.Metrics = prommetrics.New(a.engine)

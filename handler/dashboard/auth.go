@@ -112,6 +112,7 @@ func (dash *Dashboard) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !handler.TokenMatches(r.PostFormValue("token"), dash.cfg.Token) {
+		handler.AuthFailed(r) // counted with the API's wrong tokens: 429 after too many
 		dash.log.WarnContext(r.Context(), "dashboard sign-in with a wrong token")
 		dash.renderLogin(w, r, http.StatusUnauthorized, next, "That token is not right.")
 		return

@@ -153,6 +153,7 @@ func (e *env) api(method, path, body string, want int, out any) {
 	if err != nil {
 		e.t.Fatalf("new request: %v", err)
 	}
+	req.Header.Set("Content-Type", "application/json") // the API's JSON bodies need it (415)
 	if e.token != "" {
 		req.Header.Set("Authorization", "Bearer "+e.token)
 	}

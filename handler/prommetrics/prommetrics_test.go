@@ -101,6 +101,7 @@ func (s *server) do(method, path, body string) (int, string) {
 	if err != nil {
 		s.t.Fatalf("new request: %v", err)
 	}
+	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
