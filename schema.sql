@@ -139,27 +139,30 @@ CREATE UNIQUE INDEX IF NOT EXISTS tickflow_runs_idempotency_key
 CREATE INDEX IF NOT EXISTS tickflow_runs_runnable_idx
     ON tickflow_runs (run_at)
     WHERE status IN ('pending', 'interrupted');
--- Running runs by lease: expired leases are recovered.
-CREATE INDEX IF NOT EXISTS tickflow_runs_lease_idx
-    ON tickflow_runs (lease_until)
-    WHERE status = 'running';
--- Overlap check of the claim: live runs of a schedule.
-CREATE INDEX IF NOT EXISTS tickflow_runs_active_idx
-    ON tickflow_runs (schedule, status)
+-- Live runs (running or pending), by schedule and lease: one index for the
+-- claim's overlap check (a schedule's live runs) and for lease recovery
+-- (running runs whose lease expired: a scan of the live runs, as many as
+-- the work in flight, that reads lease_until in the index). A tick's inserts
+-- (every run starts running) write one index here, not two: it replaces
+-- tickflow_runs_lease_idx (lease_until WHERE running) and
+-- tickflow_runs_active_idx (schedule, status WHERE running or pending).
+DROP INDEX IF EXISTS tickflow_runs_lease_idx;
+DROP INDEX IF EXISTS tickflow_runs_active_idx;
+CREATE INDEX IF NOT EXISTS tickflow_runs_live_idx
+    ON tickflow_runs (schedule, lease_until)
     WHERE status IN ('running', 'pending');
 -- List filters, newest first; the schedule index also finds a schedule's last run.
 -- The status index leaves out successes, most runs, and running runs, which
--- the lease index finds: a tick's runs enter it only if they fail or wait,
+-- the live index finds: a tick's runs enter it only if they fail or wait,
 -- listing successes walks the primary key backwards (nearly every row
--- matches) and listing running runs reads the lease index. It replaces
+-- matches) and listing running runs reads the live index. It replaces
 -- tickflow_runs_status_idx, which indexed every run.
 DROP INDEX IF EXISTS tickflow_runs_status_idx;
 CREATE INDEX IF NOT EXISTS tickflow_runs_status_rest_idx ON tickflow_runs (status, id DESC)
     WHERE status NOT IN ('success', 'running');
 -- The task and schedule indexes leave running runs out as well, so a tick's
 -- inserts (every run starts running) skip them; the list reads running runs
--- through the lease index, a schedule's latest running run through the
--- active index. They replace tickflow_runs_task_idx and
+-- and a schedule's latest running run through the live index. They replace tickflow_runs_task_idx and
 -- tickflow_runs_schedule_idx, which indexed every run.
 DROP INDEX IF EXISTS tickflow_runs_task_idx;
 DROP INDEX IF EXISTS tickflow_runs_schedule_idx;

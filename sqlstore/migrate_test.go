@@ -172,3 +172,71 @@ func TestMigrateAddsSessions(t *testing.T) {
 		})
 	}
 }
+
+// indexNames lists the tickflow_runs indexes of a store's schema.
+func indexNames(t *testing.T, st *sqlstore.Store) map[string]bool {
+	t.Helper()
+	q := `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickflow_runs'`
+	if st.Dialect() == "postgres" {
+		q = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'tickflow_runs'`
+	}
+	var names []string
+	if err := st.DB().Select(&names, q); err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}
+
+// TestMigrateMergesLiveIndexes: a database migrated when tickflow_runs had a
+// lease index and an active index (an older schema hash) gets the one live
+// index that replaced them on the next Migrate; its runs stay, a running run
+// whose lease expired is still recovered and a pending run still claimed.
+func TestMigrateMergesLiveIndexes(t *testing.T) {
+	for _, dialect := range sqlstoretest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlstoretest.Open(t, dialect)
+			now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			pending, _, err := st.InsertRun(ctx, core.InsertRunParams{Now: now, Task: "keep", MaxAttempts: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			claimed, err := st.ClaimRuns(ctx, core.ClaimRunsParams{Now: now, TickID: "tick_old", Limit: 10,
+				LeaseUntil: now.Add(time.Minute), Tasks: []string{"keep"}})
+			if err != nil || len(claimed.Runs) != 1 {
+				t.Fatalf("claim before migrating: %+v, %v", claimed, err)
+			}
+			for _, q := range []string{
+				`DROP INDEX tickflow_runs_live_idx`,
+				`CREATE INDEX tickflow_runs_lease_idx ON tickflow_runs (lease_until) WHERE status = 'running'`,
+				`CREATE INDEX tickflow_runs_active_idx ON tickflow_runs (schedule, status) WHERE status IN ('running', 'pending')`,
+				`UPDATE tickflow_meta SET value = 'before-live-index' WHERE key = 'schema_hash'`,
+			} {
+				if _, err := st.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			idx := indexNames(t, st)
+			if !idx["tickflow_runs_live_idx"] || idx["tickflow_runs_lease_idx"] || idx["tickflow_runs_active_idx"] {
+				t.Fatalf("indexes after migrating forward: %v", idx)
+			}
+			// The lease expired: the run is recovered (interrupted) and claimed again.
+			later := now.Add(2 * time.Minute)
+			again, err := st.ClaimRuns(ctx, core.ClaimRunsParams{Now: later, TickID: "tick_new", Limit: 10,
+				LeaseUntil: later.Add(time.Minute), Tasks: []string{"keep"}})
+			if err != nil {
+				t.Fatalf("claim after migrating forward: %v", err)
+			}
+			if len(again.Runs) != 1 || again.Runs[0].ID != pending.ID || again.Runs[0].Attempt != 2 {
+				t.Fatalf("run after migrating forward: %+v", again)
+			}
+		})
+	}
+}

@@ -4,7 +4,7 @@
 -- Two branches, merged by id: runs that are not running, through the task,
 -- schedule and status indexes (which leave running runs out, so that a
 -- tick's inserts skip them) or the primary key; and running runs, through
--- the lease index (as many as the work in flight). A status filter turns the
+-- the live index (as many as the work in flight). A status filter turns the
 -- branch it excludes off before it reads anything.
 SELECT * FROM (
     (SELECT * FROM tickflow_runs
