@@ -40,47 +40,38 @@ type scheduleJSON struct {
 	NextRun        any     `json:"next_run"`
 }
 
-// SyncSchedules upserts the schedules by name in one statement and marks the
-// others orphaned in a second, in one transaction. Changed counts existing
+// syncChunk bounds the schedules of one upsert statement of SyncSchedules:
+// its JSON parameter (about 450 bytes per schedule) is built per chunk, so
+// the memory a sync needs is bounded by the chunk, not by the number of
+// schedules (one 100,000-schedule document and its copies peaked at over
+// 400 MiB).
+const syncChunk = 5000
+
+// SyncSchedules upserts the schedules by name, syncChunk per statement, and
+// marks the others orphaned, in one transaction. Changed counts existing
 // rows that changed in any stored field (spec, display fields, or being
 // un-orphaned); only a changed spec_hash re-bases anchor and next_run. A name
 // listed twice counts once (the last entry wins). Misfire and overlap default
 // to coalesce and skip when empty.
 func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (core.SyncResult, error) {
 	var res core.SyncResult
+	// pick[i] is the index in p.Schedules of the i-th distinct name's last
+	// entry, in the order the names first appear.
 	at := make(map[string]int, len(p.Schedules))
-	batch := make([]scheduleJSON, 0, len(p.Schedules))
+	pick := make([]int, 0, len(p.Schedules))
 	names := make([]string, 0, len(p.Schedules))
-	for _, r := range p.Schedules {
-		misfire, overlap := string(r.Misfire), string(r.Overlap)
-		if misfire == "" {
-			misfire = string(core.MisfireCoalesce)
-		}
-		if overlap == "" {
-			overlap = string(core.OverlapSkip)
-		}
-		j := scheduleJSON{
-			Name: r.Name, Task: r.Task, DisplayName: r.DisplayName, Kind: r.Kind,
-			EverySeconds: r.EverySeconds, Cron: r.Cron, Timezone: r.Timezone, SpecHash: r.SpecHash,
-			RunOnStartup: r.RunOnStartup, Misfire: misfire, Overlap: overlap, MaxCatchup: r.MaxCatchup,
-			Retries: r.Retries, DelaySeconds: r.DelaySeconds, Backoff: r.Backoff,
-			TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
-			Anchor: s.d.arg(r.Anchor), NextRun: s.d.arg(r.NextRun),
-		}
-		if i, dup := at[r.Name]; dup {
-			batch[i] = j
+	for i, r := range p.Schedules {
+		if j, dup := at[r.Name]; dup {
+			pick[j] = i
 			continue
 		}
-		at[r.Name] = len(batch)
-		batch = append(batch, j)
+		at[r.Name] = len(pick)
+		pick = append(pick, i)
 		names = append(names, r.Name)
 	}
-	js, err := jsonParam(batch)
-	if err != nil {
-		return res, fmt.Errorf("sync schedules: %w", err)
-	}
+	at = nil
 	now := s.d.now(p.Now)
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		existing := -1
 		if q, ok := s.d.stmts()["sync_schedules_count"]; ok {
 			// SQLite cannot tell an insert from an update in RETURNING; the
@@ -89,21 +80,14 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 				return fmt.Errorf("count existing: %w", s.d.interpret(err))
 			}
 		}
-		var inserted []sql.NullBool
-		if err := tx.SelectContext(ctx, &inserted, s.d.q("sync_schedules_upsert"), now, js); err != nil {
-			return fmt.Errorf("upsert: %w", s.d.interpret(err))
+		changed, inserted, err := s.upsertSchedules(ctx, tx, now, p.Schedules, pick)
+		if err != nil {
+			return err
 		}
 		if existing >= 0 {
-			res.Inserted = len(batch) - existing
-		} else {
-			for _, ins := range inserted {
-				if ins.Bool {
-					res.Inserted++
-				}
-			}
+			inserted = len(pick) - existing
 		}
-		res.Changed = len(inserted) - res.Inserted
-		res.Unchanged = len(batch) - len(inserted)
+		res.Inserted, res.Changed, res.Unchanged = inserted, changed-inserted, len(pick)-changed
 		r, err := tx.ExecContext(ctx, s.d.q("sync_schedules_orphan"), now, s.d.strings(names))
 		if err != nil {
 			return fmt.Errorf("mark orphans: %w", s.d.interpret(err))
@@ -119,6 +103,56 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 		return core.SyncResult{}, fmt.Errorf("sync schedules: %w", err)
 	}
 	return res, nil
+}
+
+// upsertSchedules upserts recs[pick[i]] for every i, syncChunk per
+// statement, and returns how many rows the statements wrote (changed) and,
+// of those, how many they inserted (PostgreSQL only; SQLite counts apart).
+func (s *Store) upsertSchedules(ctx context.Context, tx *sqlx.Tx, now any, recs []core.ScheduleRecord, pick []int) (changed, inserted int, err error) {
+	batch := make([]scheduleJSON, 0, min(len(pick), syncChunk))
+	var written []sql.NullBool
+	for len(pick) > 0 {
+		chunk := pick[:min(len(pick), syncChunk)]
+		pick = pick[len(chunk):]
+		batch = batch[:0]
+		for _, i := range chunk {
+			batch = append(batch, s.scheduleJSON(recs[i]))
+		}
+		js, err := jsonParam(batch)
+		if err != nil {
+			return 0, 0, err
+		}
+		written = written[:0]
+		if err := tx.SelectContext(ctx, &written, s.d.q("sync_schedules_upsert"), now, js); err != nil {
+			return 0, 0, fmt.Errorf("upsert: %w", s.d.interpret(err))
+		}
+		changed += len(written)
+		for _, ins := range written {
+			if ins.Bool {
+				inserted++
+			}
+		}
+	}
+	return changed, inserted, nil
+}
+
+// scheduleJSON is r as the upsert statement reads it.
+func (s *Store) scheduleJSON(r core.ScheduleRecord) scheduleJSON {
+	misfire, overlap := string(r.Misfire), string(r.Overlap)
+	if misfire == "" {
+		misfire = string(core.MisfireCoalesce)
+	}
+	if overlap == "" {
+		overlap = string(core.OverlapSkip)
+	}
+	return scheduleJSON{
+		Name: r.Name, Task: r.Task, DisplayName: r.DisplayName, Kind: r.Kind,
+		EverySeconds: r.EverySeconds, Cron: r.Cron, Timezone: r.Timezone, SpecHash: r.SpecHash,
+		RunOnStartup: r.RunOnStartup, Misfire: misfire, Overlap: overlap, MaxCatchup: r.MaxCatchup,
+		Retries: r.Retries, DelaySeconds: r.DelaySeconds, Backoff: r.Backoff,
+		TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
+		Anchor: s.d.arg(r.Anchor), NextRun: s.d.arg(r.NextRun),
+	}
 }
 
 // plannedRunJSON is one run of ClaimDue's insert; its keys are the columns
