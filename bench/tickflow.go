@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +24,10 @@ import (
 // cpuProfile, when set (-cpuprofile with -only), receives a CPU profile of
 // the timed ticks of a tickflow contender.
 var cpuProfile string
+
+// memProfile, when set (-memprofile with -only), receives a heap profile
+// written after the timed ticks of a tickflow contender.
+var memProfile string
 
 // inlineCountN: ticks of this many schedules are timed through the counting
 // proxy instead of being run once more to be counted.
@@ -331,6 +339,8 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 			return res, fmt.Errorf("cpu profile: %w", err)
 		}
 	}
+	res.SetupMaxRSSKB = peakRSSKB()
+	resetPeakRSS()
 	loopStart := time.Now()
 	for i := 0; i < tc.reps; i++ {
 		if i > 0 && time.Since(loopStart) > tickflowBudget {
@@ -346,6 +356,12 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 		res.addRun(elapsed, counts, rep.Succeeded)
 	}
 	pprof.StopCPUProfile()
+	res.TickMaxRSSKB = peakRSSKB()
+	if memProfile != "" {
+		if err := writeHeapProfile(memProfile); err != nil {
+			return res, err
+		}
+	}
 
 	if !h.inline {
 		counts, err := h.countedPass(ctx)
@@ -365,4 +381,43 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 		res.Notes = append(res.Notes, fmt.Sprintf("tickflow concurrent: %d engines, each with its own store and pool, tick at once; the runs table is checked for exactly one run per schedule.", tc.engines))
 	}
 	return res, nil
+}
+
+// writeHeapProfile writes the heap profile (in use after a GC, and every
+// allocation since the process started) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return nil
+}
+
+// resetPeakRSS returns the memory the setup freed to the operating system
+// and resets the process's peak resident set size to its current size
+// (Linux; elsewhere the reset does nothing).
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSSKB is the process's peak resident set size in KiB since it started
+// or since the last resetPeakRSS (Linux's VmHWM), or 0 when unknown.
+func peakRSSKB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
 }
