@@ -332,13 +332,13 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 	// pointer each per batch, not one per run.
 	lease := p.LeaseUntil.UTC()
 	var createdAt *time.Time
+	slots := make([]time.Time, 0, len(planned)) // the runs' Slot pointers point here
 	for rows.Next() {
 		var (
-			id          int64
-			schedule    sql.RawBytes
-			status      sql.RawBytes
-			slot, runAt nullTime
-			created     nullTime
+			id               int64
+			schedule, status string
+			slot, runAt      nullTime
+			created          nullTime
 		)
 		if err := rows.Scan(&id, &schedule, &slot, &status, &runAt, &created); err != nil {
 			return nil, fmt.Errorf("insert runs: scan: %w", s.d.interpret(err))
@@ -350,15 +350,15 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 		if createdAt == nil || !createdAt.Equal(created.Time) {
 			createdAt = created.ptr()
 		}
-		st := core.Status(pr.Status)
-		if string(status) != pr.Status {
-			st = core.Status(string(status))
-		}
 		r := core.Run{
 			ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: pr.Schedule,
-			Source: core.SourceScheduled, Slot: slot.ptr(), SlotsCovered: pr.SlotsCovered,
-			Status: st, MaxAttempts: pr.MaxAttempts, Error: pr.Error,
+			Source: core.SourceScheduled, SlotsCovered: pr.SlotsCovered,
+			Status: core.Status(status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
 			RunAt: runAt.Time, CreatedAt: created.Time, TickID: p.TickID,
+		}
+		if slot.Valid {
+			slots = append(slots, slot.Time)
+			r.Slot = &slots[len(slots)-1]
 		}
 		switch {
 		case r.Status == core.StatusRunning:
@@ -398,10 +398,10 @@ type plannedKey struct {
 // matcher falls back to its index.
 const lookAhead = 8
 
-func (m *plannedMatcher) find(schedule []byte, slot time.Time) *plannedRunJSON {
+func (m *plannedMatcher) find(schedule string, slot time.Time) *plannedRunJSON {
 	us := slot.UnixMicro()
 	for i := m.next; i < len(m.planned) && i < m.next+lookAhead; i++ {
-		if pr := &m.planned[i]; pr.slot.UnixMicro() == us && pr.Schedule == string(schedule) {
+		if pr := &m.planned[i]; pr.slot.UnixMicro() == us && pr.Schedule == schedule {
 			m.next = i + 1
 			return pr
 		}
@@ -412,7 +412,7 @@ func (m *plannedMatcher) find(schedule []byte, slot time.Time) *plannedRunJSON {
 			m.byKey[plannedKey{m.planned[i].Schedule, m.planned[i].slot.UnixMicro()}] = &m.planned[i]
 		}
 	}
-	return m.byKey[plannedKey{string(schedule), us}]
+	return m.byKey[plannedKey{schedule, us}]
 }
 
 // ListSchedules returns every stored schedule by name, with its latest run
