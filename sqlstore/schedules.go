@@ -261,11 +261,12 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int) 
 	}
 	defer rows.Close()
 	due := make([]core.DueSchedule, 0, min(limit, 1024))
+	// Scan's destinations escape: declared once, not once per row.
+	var (
+		d       core.DueSchedule
+		nextRun nullTime
+	)
 	for rows.Next() {
-		var (
-			d       core.DueSchedule
-			nextRun nullTime
-		)
 		if err := rows.Scan(&d.Name, &d.Task, &d.SpecHash, &nextRun, &d.Active); err != nil {
 			return nil, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
 		}
@@ -333,13 +334,14 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 	lease := p.LeaseUntil.UTC()
 	var createdAt *time.Time
 	slots := make([]time.Time, 0, len(planned)) // the runs' Slot pointers point here
+	// Scan's destinations escape: declared once, not once per row.
+	var (
+		id               int64
+		schedule, status string
+		slot, runAt      nullTime
+		created          nullTime
+	)
 	for rows.Next() {
-		var (
-			id               int64
-			schedule, status string
-			slot, runAt      nullTime
-			created          nullTime
-		)
 		if err := rows.Scan(&id, &schedule, &slot, &status, &runAt, &created); err != nil {
 			return nil, fmt.Errorf("insert runs: scan: %w", s.d.interpret(err))
 		}
