@@ -30,7 +30,7 @@ const rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-
 const scheduledEvent = `{"version":"0","id":"bench-0001","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:123456789012:rule/tickflow"],"detail":{}}`
 
 func lambdaContenders(s sizes) []contender {
-	return []contender{{"lambda", func(ctx context.Context) (Result, error) {
+	return []contender{{name: "lambda", run: func(ctx context.Context) (Result, error) {
 		return benchLambda(ctx, s.Reps)
 	}}}
 }

@@ -24,6 +24,8 @@ const resultPrefix = "BENCH_RESULT "
 type contender struct {
 	name string
 	run  func(ctx context.Context) (Result, error)
+	// optIn: left out of the full run; run it with -only.
+	optIn bool
 }
 
 // sizes are the workloads; the smoke test shrinks them.
@@ -43,6 +45,9 @@ type sizes struct {
 	// Pairs times each (0: no paired contender).
 	PairN int
 	Pairs int
+	// HugeN are opt-in tickflow ticks (run with -only, never by the full
+	// run or CI): their schedules are seeded by one set-based statement.
+	HugeN []int
 }
 
 func defaultSizes() sizes {
@@ -59,6 +64,7 @@ func defaultSizes() sizes {
 		SlowReps:     3,
 		PairN:        10000,
 		Pairs:        9,
+		HugeN:        []int{1000000},
 	}
 }
 
@@ -71,19 +77,19 @@ func contenders(s sizes) []contender {
 		return s.Reps
 	}
 	for _, n := range s.FloorN {
-		cs = append(cs, contender{fmt.Sprintf("floor-%d", n), func(ctx context.Context) (Result, error) {
+		cs = append(cs, contender{name: fmt.Sprintf("floor-%d", n), run: func(ctx context.Context) (Result, error) {
 			return benchFloor(ctx, n, reps(n))
 		}})
 	}
 	cs = append(cs, tickflowContenders(s, reps)...)
 	if s.PairN > 0 {
-		cs = append(cs, contender{fmt.Sprintf("pair-%d", s.PairN), func(ctx context.Context) (Result, error) {
+		cs = append(cs, contender{name: fmt.Sprintf("pair-%d", s.PairN), run: func(ctx context.Context) (Result, error) {
 			return benchPair(ctx, s.PairN, s.Pairs)
 		}})
 	}
 	for _, w := range s.RiverWorkers {
 		r := s.SlowReps
-		cs = append(cs, contender{fmt.Sprintf("river-%d", w), func(ctx context.Context) (Result, error) {
+		cs = append(cs, contender{name: fmt.Sprintf("river-%d", w), run: func(ctx context.Context) (Result, error) {
 			return benchRiver(ctx, s.PeerN, w, r)
 		}})
 	}
@@ -92,7 +98,7 @@ func contenders(s sizes) []contender {
 		if conns > 0 {
 			name = fmt.Sprintf("gocron-pool%d", conns)
 		}
-		cs = append(cs, contender{name, func(ctx context.Context) (Result, error) {
+		cs = append(cs, contender{name: name, run: func(ctx context.Context) (Result, error) {
 			return benchGocron(ctx, s.PeerN, conns, s.SlowReps)
 		}})
 	}
@@ -108,6 +114,7 @@ func main() {
 		reps   = flag.Int("reps", 0, "repetitions per contender (default: 5, 3 for the slow ones)")
 		list   = flag.Bool("list", false, "list the contenders and exit")
 		cpuOut = flag.String("cpuprofile", "", "with -only on a tickflow contender: write a CPU profile of its timed ticks to this file")
+		memOut = flag.String("memprofile", "", "with -only on a tickflow contender: write a heap profile (allocations of the whole process) to this file after its timed ticks")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -120,11 +127,15 @@ func main() {
 	cs := contenders(s)
 	if *list {
 		for _, c := range cs {
+			if c.optIn {
+				fmt.Println(c.name, "(opt-in: run it with -only)")
+				continue
+			}
 			fmt.Println(c.name)
 		}
 		return
 	}
-	cpuProfile = *cpuOut
+	cpuProfile, memProfile = *cpuOut, *memOut
 	if *only != "" {
 		if err := runChild(ctx, cs, *only); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
@@ -145,6 +156,12 @@ func runChild(ctx context.Context, cs []contender, name string) error {
 			res, err := c.run(ctx)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
+			}
+			// The parent replaces it with what the operating system reports
+			// for the whole child; run alone, -only reports its own peak.
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				res.MaxRSSKB = max(ru.Maxrss, res.SetupMaxRSSKB)
 			}
 			b, err := json.Marshal(res)
 			if err != nil {
@@ -181,7 +198,7 @@ func runAll(ctx context.Context, cs []contender, skip string, reps int, out stri
 	var results []Result
 	var failures []string
 	for _, c := range cs {
-		if skipped(c.name, skip) {
+		if c.optIn || skipped(c.name, skip) {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s ...\n", c.name)
@@ -245,7 +262,9 @@ func runChildProcess(ctx context.Context, exe string, args []string) (Result, er
 		return Result{}, errors.New("no result line")
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		res.MaxRSSKB = ru.Maxrss // KiB on Linux
+		// KiB on Linux; a tickflow child resets its peak after its setup
+		// and reports the setup's peak itself.
+		res.MaxRSSKB = max(ru.Maxrss, res.SetupMaxRSSKB)
 	}
 	return res, nil
 }

@@ -29,6 +29,14 @@ type Result struct {
 	Notes []string `json:"notes,omitempty"`
 	// MaxRSSKB is the contender process's peak resident set size, in KiB.
 	MaxRSSKB int64 `json:"max_rss_kb"`
+	// TickMaxRSSKB is the peak resident set size during the timed ticks
+	// alone, in KiB (tickflow only, Linux: the peak is reset after the
+	// setup, which registers and syncs the N schedules); 0 when unknown.
+	TickMaxRSSKB int64 `json:"tick_max_rss_kb,omitempty"`
+	// SetupMaxRSSKB is the peak before that reset (the setup's), which the
+	// reset hides from the operating system's figure for the whole process:
+	// MaxRSSKB is the larger of the two.
+	SetupMaxRSSKB int64 `json:"setup_max_rss_kb,omitempty"`
 	// Breakdown is the time per statement kind of one tick, seen from the
 	// client (tickflow only; from the counted pass).
 	Breakdown []StatementTime `json:"breakdown,omitempty"`

@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +24,10 @@ import (
 // cpuProfile, when set (-cpuprofile with -only), receives a CPU profile of
 // the timed ticks of a tickflow contender.
 var cpuProfile string
+
+// memProfile, when set (-memprofile with -only), receives a heap profile
+// written after the timed ticks of a tickflow contender.
+var memProfile string
 
 // inlineCountN: ticks of this many schedules are timed through the counting
 // proxy instead of being run once more to be counted.
@@ -56,9 +64,12 @@ func tickflowContenders(s sizes, reps func(int) int) []contender {
 		tickflowCase{name: fmt.Sprintf("tickflow-%d-batch%d", n, n), n: n, engines: 1, due: true, reps: s.Reps, batch: n},
 		tickflowCase{name: "tickflow-empty", n: s.EmptyN, engines: 1, due: false, reps: s.Reps},
 		tickflowCase{name: fmt.Sprintf("tickflow-%dx-%d", s.Ticks, n), n: n, engines: s.Ticks, due: true, reps: s.Reps})
+	for _, n := range s.HugeN {
+		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: 1, seed: true, optIn: true})
+	}
 	cs := make([]contender, len(cases))
 	for i, tc := range cases {
-		cs[i] = contender{tc.name, func(ctx context.Context) (Result, error) { return benchTickflow(ctx, tc) }}
+		cs[i] = contender{name: tc.name, optIn: tc.optIn, run: func(ctx context.Context) (Result, error) { return benchTickflow(ctx, tc) }}
 	}
 	return cs
 }
@@ -77,6 +88,12 @@ type tickflowCase struct {
 	// batch, when set, is the engine's BatchSize and FlushSize (else the
 	// defaults).
 	batch int
+	// seed: the schedule rows are inserted by one set-based statement
+	// (generate_series) before the engine's sync, which then finds them
+	// unchanged, instead of being inserted by the sync.
+	seed bool
+	// optIn: run only when named (-only), not by the full run.
+	optIn bool
 }
 
 func (tc tickflowCase) title() string {
@@ -85,6 +102,8 @@ func (tc tickflowCase) title() string {
 		return fmt.Sprintf("tickflow: empty tick, %s schedules, none due", thousands(tc.n))
 	case tc.engines > 1:
 		return fmt.Sprintf("tickflow: %d concurrent ticks (separate engines) sharing %s due schedules", tc.engines, thousands(tc.n))
+	case tc.seed:
+		return fmt.Sprintf("tickflow: one tick, %s due no-op schedules (opt-in, not in the full run)", thousands(tc.n))
 	case tc.batch > 0:
 		return fmt.Sprintf("tickflow: one tick, %s due no-op schedules, BatchSize and FlushSize %s", thousands(tc.n), thousands(tc.batch))
 	default:
@@ -115,7 +134,7 @@ func (e *tickflowEnv) close() {
 
 // newTickflowEnv opens engines stores at dbURL, each with its own engine
 // over reg, and syncs each (so the timed tick does not sync).
-func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engines, batch int, log *slog.Logger) (*tickflowEnv, error) {
+func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engines, batch int, log *slog.Logger, seed int) (*tickflowEnv, error) {
 	env := &tickflowEnv{}
 	for i := 0; i < engines; i++ {
 		st, err := sqlstore.Open(ctx, dbURL, sqlstore.WithLogger(log))
@@ -128,6 +147,12 @@ func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engin
 			if err := st.Migrate(ctx); err != nil {
 				env.close()
 				return nil, fmt.Errorf("migrate: %w", err)
+			}
+			if seed > 0 {
+				if err := seedSchedules(ctx, st.DB().DB, reg, seed); err != nil {
+					env.close()
+					return nil, err
+				}
 			}
 		}
 		eng, err := core.NewEngine(core.Config{Store: st, Registry: reg, Logger: log, Trigger: "bench", BatchSize: batch, FlushSize: batch})
@@ -216,7 +241,7 @@ func newTickflowHarness(ctx context.Context, tc tickflowCase) (*tickflowHarness,
 	if h.inline {
 		timedURL = h.purl
 	}
-	if h.env, err = newTickflowEnv(ctx, timedURL, h.reg, tc.engines, tc.batch, h.log); err != nil {
+	if h.env, err = newTickflowEnv(ctx, timedURL, h.reg, tc.engines, tc.batch, h.log, seedN(tc)); err != nil {
 		h.close(ctx)
 		return nil, err
 	}
@@ -294,7 +319,7 @@ func (h *tickflowHarness) timedTick(ctx context.Context, e *tickflowEnv) (time.D
 // countedPass runs the same tick once more through the counting proxy, for
 // the statement counts and the time per statement kind.
 func (h *tickflowHarness) countedPass(ctx context.Context) (Counts, error) {
-	penv, err := newTickflowEnv(ctx, h.purl, h.reg, h.tc.engines, h.tc.batch, h.log)
+	penv, err := newTickflowEnv(ctx, h.purl, h.reg, h.tc.engines, h.tc.batch, h.log, 0)
 	if err != nil {
 		return Counts{}, err
 	}
@@ -331,6 +356,8 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 			return res, fmt.Errorf("cpu profile: %w", err)
 		}
 	}
+	res.SetupMaxRSSKB = peakRSSKB()
+	resetPeakRSS()
 	loopStart := time.Now()
 	for i := 0; i < tc.reps; i++ {
 		if i > 0 && time.Since(loopStart) > tickflowBudget {
@@ -346,6 +373,12 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 		res.addRun(elapsed, counts, rep.Succeeded)
 	}
 	pprof.StopCPUProfile()
+	res.TickMaxRSSKB = peakRSSKB()
+	if memProfile != "" {
+		if err := writeHeapProfile(memProfile); err != nil {
+			return res, err
+		}
+	}
 
 	if !h.inline {
 		counts, err := h.countedPass(ctx)
@@ -365,4 +398,78 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 		res.Notes = append(res.Notes, fmt.Sprintf("tickflow concurrent: %d engines, each with its own store and pool, tick at once; the runs table is checked for exactly one run per schedule.", tc.engines))
 	}
 	return res, nil
+}
+
+// writeHeapProfile writes the heap profile (in use after a GC, and every
+// allocation since the process started) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	return nil
+}
+
+// resetPeakRSS returns the memory the setup freed to the operating system
+// and resets the process's peak resident set size to its current size
+// (Linux; elsewhere the reset does nothing).
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSSKB is the process's peak resident set size in KiB since it started
+// or since the last resetPeakRSS (Linux's VmHWM), or 0 when unknown.
+func peakRSSKB() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+// seedSchedulesSQL inserts the bench's schedules sched_000000 … as rows
+// equal to what the engine's sync writes for them (all share one spec).
+// $1 n, $2 spec_hash, $3 max_catchup.
+const seedSchedulesSQL = `
+INSERT INTO tickflow_schedules (name, task, display_name, kind, every_seconds, spec_hash,
+    misfire, overlap, max_catchup, anchor, next_run, created_at, updated_at)
+SELECT n, n, n, 'every', 60, $2, 'coalesce', 'skip', $3, c.t, c.t + interval '1 minute', c.t, c.t
+FROM (SELECT 'sched_' || lpad(i::text, 6, '0') AS n FROM generate_series(0, $1 - 1) AS i) AS g,
+     (SELECT date_trunc('second', now()) AS t) AS c
+ON CONFLICT (name) DO NOTHING`
+
+// seedN is how many schedule rows tc seeds before the sync (0: none).
+func seedN(tc tickflowCase) int {
+	if tc.seed {
+		return tc.n
+	}
+	return 0
+}
+
+// seedSchedules inserts the n schedules the harness registered in reg (all
+// Every(1 minute) with the defaults) in one statement.
+func seedSchedules(ctx context.Context, db *sql.DB, reg *core.Registry, n int) error {
+	s, ok := reg.ScheduleByName("sched_000000")
+	if !ok {
+		return errors.New("seed: sched_000000 is not registered")
+	}
+	if s.Kind() != "every" || s.Every != time.Minute || s.Misfire != core.MisfireCoalesce || s.Overlap != core.OverlapSkip {
+		return fmt.Errorf("seed: sched_000000 is not what the seed statement writes: %+v", s)
+	}
+	if _, err := db.ExecContext(ctx, seedSchedulesSQL, n, s.SpecHash(), s.MaxCatchup); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	return nil
 }

@@ -193,15 +193,22 @@ func (p *pool) submit(r Run) {
 	}
 	if p.started < p.max {
 		p.started++
-		p.wg.Go(func() {
-			p.fn(r)
-			for r := range p.work {
-				p.fn(r)
-			}
-		})
+		p.startWorker(r)
 		return
 	}
 	p.work <- r
+}
+
+// startWorker starts a worker that runs first, then the runs it receives.
+// (A function of its own: a goroutine closure over submit's r would move
+// every submitted run to the heap, not only the first of each worker.)
+func (p *pool) startWorker(first Run) {
+	p.wg.Go(func() {
+		p.fn(first)
+		for r := range p.work {
+			p.fn(r)
+		}
+	})
 }
 
 // wait closes the pool to new runs and waits for the workers to finish.

@@ -24,7 +24,10 @@ type recorder struct {
 
 	outcomes chan Outcome
 	batches  chan []Outcome
-	done     chan struct{}
+	// free holds written batches' buffers for reuse: at most one being
+	// filled, one queued and two being written exist at once.
+	free chan []Outcome
+	done chan struct{}
 }
 
 // newRecorder returns a recorder for tick tickID whose outcome queue holds
@@ -33,6 +36,7 @@ func newRecorder(store Store, tickID string, log *slog.Logger, tl *tally, flushS
 	return &recorder{
 		store: store, tickID: tickID, log: log, tally: tl, flushSize: flushSize, idle: time.Second,
 		outcomes: make(chan Outcome, buffer), batches: make(chan []Outcome, 1), done: make(chan struct{}),
+		free: make(chan []Outcome, 4),
 	}
 }
 
@@ -43,6 +47,11 @@ func (r *recorder) start(ctx context.Context) {
 		flushers.Go(func() {
 			for buf := range r.batches {
 				r.flush(ctx, buf)
+				clear(buf) // drop the error and stack strings
+				select {
+				case r.free <- buf[:0]:
+				default:
+				}
 			}
 		})
 	}
@@ -97,7 +106,12 @@ func (r *recorder) send(buf []Outcome) []Outcome {
 		return buf
 	}
 	r.batches <- buf
-	return make([]Outcome, 0, r.flushSize)
+	select {
+	case b := <-r.free:
+		return b
+	default:
+		return make([]Outcome, 0, r.flushSize)
+	}
 }
 
 // flush records one batch. A store error is the tick's error (the runs stay

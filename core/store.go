@@ -53,7 +53,8 @@ type Store interface {
 
 	// FinishRuns records attempt outcomes in one statement. An outcome applies
 	// only while the run is still running under the same tick and attempt
-	// (a fencing check); it returns how many applied.
+	// (a fencing check); it returns how many applied. It must not keep
+	// p.Outcomes after it returns: the tick reuses the slice.
 	FinishRuns(ctx context.Context, p FinishRunsParams) (int, error)
 
 	// InsertRun creates a run (AddTask, trigger). With an IdempotencyKey that

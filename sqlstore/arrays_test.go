@@ -22,4 +22,9 @@ func TestArrayParameters(t *testing.T) {
 	if got := intArray([]int64{-1, 0, 42}); got != "{-1,0,42}" {
 		t.Errorf("intArray = %s", got)
 	}
+	text := []string{"", "plain", `say "hi"`, `back\slash`, "NULL", "a,b{c}"}
+	want := `{"","plain","say \"hi\"","back\\slash","NULL","a,b{c}"}`
+	if got := textArrayOf(len(text), func(i int) string { return text[i] }); got != want {
+		t.Errorf("textArrayOf = %s; want %s", got, want)
+	}
 }

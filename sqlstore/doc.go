@@ -25,7 +25,7 @@
 // issues two, BeginTick and EndTick. Per phase:
 //
 //	BeginTick      1 statement (insert the tick, read the clock, count due work)
-//	SyncSchedules  1 transaction: upsert + orphan (SQLite: + a count first)
+//	SyncSchedules  1 transaction: 1 upsert per 5,000 schedules + orphan (SQLite: + a count first)
 //	ClaimDue       1 transaction per batch: select due, insert runs, advance next_run
 //	               (PostgreSQL: the insert and the advance are one statement)
 //	ClaimRuns      1 transaction per batch: recover expired leases, claim runnable runs

@@ -12,3 +12,6 @@ func (s *Store) PruneEveryEndTick() { s.pruneOneIn = 1 }
 
 // Statement returns the text of a named statement of the store's dialect.
 func (s *Store) Statement(name string) string { return s.d.q(name) }
+
+// SyncChunk is how many schedules one upsert of SyncSchedules takes.
+const SyncChunk = syncChunk

@@ -120,20 +120,18 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 // finishArrays are FinishRuns' PostgreSQL parameters: the tick id, then one
 // array per outcome field.
 func finishArrays(p core.FinishRunsParams) []any {
-	n := len(p.Outcomes)
-	var (
-		ids                      = make([]int64, n)
-		claimed, attempts        = make([]int, n), make([]int, n)
-		statuses, errs, stacks   = make([]string, n), make([]string, n), make([]string, n)
-		started, finished, runAt = make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
-	)
-	for i, o := range p.Outcomes {
-		ids[i], claimed[i], attempts[i] = o.RunID, o.ClaimedAttempt, o.Attempt
-		statuses[i], errs[i], stacks[i] = string(o.Status), o.Error, o.Stack
-		started[i], finished[i], runAt[i] = o.StartedAt, o.FinishedAt, o.RunAt
+	o, n := p.Outcomes, len(p.Outcomes)
+	return []any{p.TickID,
+		intArrayOf(n, func(i int) int64 { return o[i].RunID }),
+		intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) }),
+		intArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) }),
+		textArrayOf(n, func(i int) string { return string(o[i].Status) }),
+		textArrayOf(n, func(i int) string { return o[i].Error }),
+		textArrayOf(n, func(i int) string { return o[i].Stack }),
+		microsArrayOf(n, func(i int) time.Time { return o[i].StartedAt }),
+		microsArrayOf(n, func(i int) time.Time { return o[i].FinishedAt }),
+		microsArrayOf(n, func(i int) time.Time { return o[i].RunAt }),
 	}
-	return []any{p.TickID, intArray(ids), intArray(claimed), intArray(attempts), textArray(statuses),
-		textArray(errs), textArray(stacks), microsArray(started), microsArray(finished), microsArray(runAt)}
 }
 
 // InsertRun creates a pending run, runnable at p.RunAt (default now). With an

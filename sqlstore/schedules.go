@@ -40,47 +40,38 @@ type scheduleJSON struct {
 	NextRun        any     `json:"next_run"`
 }
 
-// SyncSchedules upserts the schedules by name in one statement and marks the
-// others orphaned in a second, in one transaction. Changed counts existing
+// syncChunk bounds the schedules of one upsert statement of SyncSchedules:
+// its JSON parameter (about 450 bytes per schedule) is built per chunk, so
+// the memory a sync needs is bounded by the chunk, not by the number of
+// schedules (one 100,000-schedule document and its copies peaked at over
+// 400 MiB).
+const syncChunk = 5000
+
+// SyncSchedules upserts the schedules by name, syncChunk per statement, and
+// marks the others orphaned, in one transaction. Changed counts existing
 // rows that changed in any stored field (spec, display fields, or being
 // un-orphaned); only a changed spec_hash re-bases anchor and next_run. A name
 // listed twice counts once (the last entry wins). Misfire and overlap default
 // to coalesce and skip when empty.
 func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (core.SyncResult, error) {
 	var res core.SyncResult
+	// pick[i] is the index in p.Schedules of the i-th distinct name's last
+	// entry, in the order the names first appear.
 	at := make(map[string]int, len(p.Schedules))
-	batch := make([]scheduleJSON, 0, len(p.Schedules))
+	pick := make([]int, 0, len(p.Schedules))
 	names := make([]string, 0, len(p.Schedules))
-	for _, r := range p.Schedules {
-		misfire, overlap := string(r.Misfire), string(r.Overlap)
-		if misfire == "" {
-			misfire = string(core.MisfireCoalesce)
-		}
-		if overlap == "" {
-			overlap = string(core.OverlapSkip)
-		}
-		j := scheduleJSON{
-			Name: r.Name, Task: r.Task, DisplayName: r.DisplayName, Kind: r.Kind,
-			EverySeconds: r.EverySeconds, Cron: r.Cron, Timezone: r.Timezone, SpecHash: r.SpecHash,
-			RunOnStartup: r.RunOnStartup, Misfire: misfire, Overlap: overlap, MaxCatchup: r.MaxCatchup,
-			Retries: r.Retries, DelaySeconds: r.DelaySeconds, Backoff: r.Backoff,
-			TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
-			Anchor: s.d.arg(r.Anchor), NextRun: s.d.arg(r.NextRun),
-		}
-		if i, dup := at[r.Name]; dup {
-			batch[i] = j
+	for i, r := range p.Schedules {
+		if j, dup := at[r.Name]; dup {
+			pick[j] = i
 			continue
 		}
-		at[r.Name] = len(batch)
-		batch = append(batch, j)
+		at[r.Name] = len(pick)
+		pick = append(pick, i)
 		names = append(names, r.Name)
 	}
-	js, err := jsonParam(batch)
-	if err != nil {
-		return res, fmt.Errorf("sync schedules: %w", err)
-	}
+	at = nil
 	now := s.d.now(p.Now)
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		existing := -1
 		if q, ok := s.d.stmts()["sync_schedules_count"]; ok {
 			// SQLite cannot tell an insert from an update in RETURNING; the
@@ -89,21 +80,14 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 				return fmt.Errorf("count existing: %w", s.d.interpret(err))
 			}
 		}
-		var inserted []sql.NullBool
-		if err := tx.SelectContext(ctx, &inserted, s.d.q("sync_schedules_upsert"), now, js); err != nil {
-			return fmt.Errorf("upsert: %w", s.d.interpret(err))
+		changed, inserted, err := s.upsertSchedules(ctx, tx, now, p.Schedules, pick)
+		if err != nil {
+			return err
 		}
 		if existing >= 0 {
-			res.Inserted = len(batch) - existing
-		} else {
-			for _, ins := range inserted {
-				if ins.Bool {
-					res.Inserted++
-				}
-			}
+			inserted = len(pick) - existing
 		}
-		res.Changed = len(inserted) - res.Inserted
-		res.Unchanged = len(batch) - len(inserted)
+		res.Inserted, res.Changed, res.Unchanged = inserted, changed-inserted, len(pick)-changed
 		r, err := tx.ExecContext(ctx, s.d.q("sync_schedules_orphan"), now, s.d.strings(names))
 		if err != nil {
 			return fmt.Errorf("mark orphans: %w", s.d.interpret(err))
@@ -119,6 +103,56 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 		return core.SyncResult{}, fmt.Errorf("sync schedules: %w", err)
 	}
 	return res, nil
+}
+
+// upsertSchedules upserts recs[pick[i]] for every i, syncChunk per
+// statement, and returns how many rows the statements wrote (changed) and,
+// of those, how many they inserted (PostgreSQL only; SQLite counts apart).
+func (s *Store) upsertSchedules(ctx context.Context, tx *sqlx.Tx, now any, recs []core.ScheduleRecord, pick []int) (changed, inserted int, err error) {
+	batch := make([]scheduleJSON, 0, min(len(pick), syncChunk))
+	var written []sql.NullBool
+	for len(pick) > 0 {
+		chunk := pick[:min(len(pick), syncChunk)]
+		pick = pick[len(chunk):]
+		batch = batch[:0]
+		for _, i := range chunk {
+			batch = append(batch, s.scheduleJSON(recs[i]))
+		}
+		js, err := jsonParam(batch)
+		if err != nil {
+			return 0, 0, err
+		}
+		written = written[:0]
+		if err := tx.SelectContext(ctx, &written, s.d.q("sync_schedules_upsert"), now, js); err != nil {
+			return 0, 0, fmt.Errorf("upsert: %w", s.d.interpret(err))
+		}
+		changed += len(written)
+		for _, ins := range written {
+			if ins.Bool {
+				inserted++
+			}
+		}
+	}
+	return changed, inserted, nil
+}
+
+// scheduleJSON is r as the upsert statement reads it.
+func (s *Store) scheduleJSON(r core.ScheduleRecord) scheduleJSON {
+	misfire, overlap := string(r.Misfire), string(r.Overlap)
+	if misfire == "" {
+		misfire = string(core.MisfireCoalesce)
+	}
+	if overlap == "" {
+		overlap = string(core.OverlapSkip)
+	}
+	return scheduleJSON{
+		Name: r.Name, Task: r.Task, DisplayName: r.DisplayName, Kind: r.Kind,
+		EverySeconds: r.EverySeconds, Cron: r.Cron, Timezone: r.Timezone, SpecHash: r.SpecHash,
+		RunOnStartup: r.RunOnStartup, Misfire: misfire, Overlap: overlap, MaxCatchup: r.MaxCatchup,
+		Retries: r.Retries, DelaySeconds: r.DelaySeconds, Backoff: r.Backoff,
+		TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
+		Anchor: s.d.arg(r.Anchor), NextRun: s.d.arg(r.NextRun),
+	}
 }
 
 // plannedRunJSON is one run of ClaimDue's insert; its keys are the columns
@@ -169,42 +203,15 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 	}
 	now := s.d.now(p.Now)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var rows []struct {
-			Name     string   `db:"name"`
-			Task     string   `db:"task"`
-			SpecHash string   `db:"spec_hash"`
-			NextRun  nullTime `db:"next_run"`
-			Active   bool     `db:"active"`
+		due, err := s.selectDue(ctx, tx, now, limit)
+		if err != nil {
+			return err
 		}
-		if err := tx.SelectContext(ctx, &rows, s.d.q("claim_due_select"), now, limit); err != nil {
-			return fmt.Errorf("select due: %w", s.d.interpret(err))
-		}
-		res.Claimed = len(rows)
-		if len(rows) == 0 {
+		res.Claimed = len(due)
+		if len(due) == 0 {
 			return nil
 		}
-		due := make([]core.DueSchedule, len(rows))
-		claimed := make(map[string]bool, len(rows))
-		for i, r := range rows {
-			due[i] = core.DueSchedule{Name: r.Name, Task: r.Task, SpecHash: r.SpecHash, NextRun: r.NextRun.Time, Active: r.Active}
-			claimed[r.Name] = true
-		}
-		var planned []plannedRunJSON
-		var advance []advanceJSON
-		for _, pl := range p.Plan(due) {
-			if !claimed[pl.Schedule] {
-				continue
-			}
-			claimed[pl.Schedule] = false // one plan per schedule
-			advance = append(advance, advanceJSON{Name: pl.Schedule, NextRun: s.d.arg(pl.NextRun), nextRun: pl.NextRun})
-			for _, r := range pl.Runs {
-				planned = append(planned, plannedRunJSON{
-					Schedule: pl.Schedule, Task: r.Task, DisplayName: r.DisplayName, Slot: s.d.arg(r.Slot),
-					SlotsCovered: max(r.SlotsCovered, 1), Status: string(r.Status), RunAt: s.d.arg(r.RunAt),
-					MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, slot: r.Slot, runAt: r.RunAt,
-				})
-			}
-		}
+		planned, advance := s.plannedRuns(due, p.Plan(due))
 		if s.d.arrays { // one statement inserts the runs and advances the schedules
 			if len(planned) == 0 && len(advance) == 0 {
 				return nil
@@ -245,60 +252,169 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 	return res, nil
 }
 
+// selectDue locks up to limit due schedules (claim_due_select), scanned
+// without reflection into a slice sized for the batch.
+func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int) ([]core.DueSchedule, error) {
+	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_select"), now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("select due: %w", s.d.interpret(err))
+	}
+	defer rows.Close()
+	due := make([]core.DueSchedule, 0, min(limit, 1024))
+	// Scan's destinations escape: declared once, not once per row.
+	var (
+		d       core.DueSchedule
+		nextRun nullTime
+	)
+	for rows.Next() {
+		if err := rows.Scan(&d.Name, &d.Task, &d.SpecHash, &nextRun, &d.Active); err != nil {
+			return nil, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
+		}
+		d.NextRun = nextRun.Time
+		due = append(due, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select due: %w", s.d.interpret(err))
+	}
+	return due, nil
+}
+
+// plannedRuns flattens the plans of the claimed schedules (due) into the
+// runs to insert and the next_run advances. Plans for schedules that were
+// not claimed are ignored, as are later plans for a schedule already
+// planned. The JSON-only fields are filled for SQLite alone.
+func (s *Store) plannedRuns(due []core.DueSchedule, plans []core.SchedulePlan) ([]plannedRunJSON, []advanceJSON) {
+	claimed := make(map[string]bool, len(due))
+	for _, d := range due {
+		claimed[d.Name] = true
+	}
+	n := 0
+	for _, pl := range plans {
+		n += len(pl.Runs)
+	}
+	planned, advance := make([]plannedRunJSON, 0, n), make([]advanceJSON, 0, len(plans))
+	for _, pl := range plans {
+		if !claimed[pl.Schedule] {
+			continue
+		}
+		claimed[pl.Schedule] = false // one plan per schedule
+		a := advanceJSON{Name: pl.Schedule, nextRun: pl.NextRun}
+		if !s.d.arrays {
+			a.NextRun = s.d.arg(pl.NextRun)
+		}
+		advance = append(advance, a)
+		for _, r := range pl.Runs {
+			pr := plannedRunJSON{
+				Schedule: pl.Schedule, Task: r.Task, DisplayName: r.DisplayName,
+				SlotsCovered: max(r.SlotsCovered, 1), Status: string(r.Status),
+				MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, slot: r.Slot, runAt: r.RunAt,
+			}
+			if !s.d.arrays {
+				pr.Slot, pr.RunAt = s.d.arg(r.Slot), s.d.arg(r.RunAt)
+			}
+			planned = append(planned, pr)
+		}
+	}
+	return planned, advance
+}
+
 // insertPlanned runs the insert statement with args and returns the runs
 // inserted (a slot recorded already is skipped), ordered by id. Only the
 // identity columns come back from the database; the rest is what was planned.
 func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []plannedRunJSON, p core.ClaimDueParams, args ...any) ([]core.Run, error) {
-	type key struct {
-		schedule string
-		slot     int64
-	}
-	byKey := make(map[key]*plannedRunJSON, len(planned))
-	for i := range planned {
-		byKey[key{planned[i].Schedule, planned[i].slot.UnixMicro()}] = &planned[i]
-	}
 	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_insert_runs"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("insert runs: %w", s.d.interpret(err))
 	}
 	defer rows.Close()
+	m := plannedMatcher{planned: planned}
 	out := make([]core.Run, 0, len(planned))
+	// Every row shares the statement's created_at and the lease: one
+	// pointer each per batch, not one per run.
+	lease := p.LeaseUntil.UTC()
+	var createdAt *time.Time
+	slots := make([]time.Time, 0, len(planned)) // the runs' Slot pointers point here
+	// Scan's destinations escape: declared once, not once per row.
+	var (
+		id               int64
+		schedule, status string
+		slot, runAt      nullTime
+		created          nullTime
+	)
 	for rows.Next() {
-		var (
-			id          int64
-			schedule    string
-			status      string
-			slot, runAt nullTime
-			createdAt   nullTime
-		)
-		if err := rows.Scan(&id, &schedule, &slot, &status, &runAt, &createdAt); err != nil {
+		if err := rows.Scan(&id, &schedule, &slot, &status, &runAt, &created); err != nil {
 			return nil, fmt.Errorf("insert runs: scan: %w", s.d.interpret(err))
 		}
-		pr := byKey[key{schedule, slot.Time.UnixMicro()}]
+		pr := m.find(schedule, slot.Time)
 		if pr == nil {
 			return nil, fmt.Errorf("insert runs: the database returned a run for %s at %v that was not planned", schedule, slot.Time)
 		}
+		if createdAt == nil || !createdAt.Equal(created.Time) {
+			createdAt = created.ptr()
+		}
 		r := core.Run{
-			ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: schedule,
-			Source: core.SourceScheduled, Slot: slot.ptr(), SlotsCovered: pr.SlotsCovered,
+			ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: pr.Schedule,
+			Source: core.SourceScheduled, SlotsCovered: pr.SlotsCovered,
 			Status: core.Status(status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
-			RunAt: runAt.Time, CreatedAt: createdAt.Time, TickID: p.TickID,
+			RunAt: runAt.Time, CreatedAt: created.Time, TickID: p.TickID,
+		}
+		if slot.Valid {
+			slots = append(slots, slot.Time)
+			r.Slot = &slots[len(slots)-1]
 		}
 		switch {
 		case r.Status == core.StatusRunning:
 			r.Attempt = 1
-			lease := p.LeaseUntil.UTC()
-			r.LeaseUntil, r.StartedAt = &lease, createdAt.ptr()
+			r.LeaseUntil, r.StartedAt = &lease, createdAt
 		case r.Status.Final():
-			r.FinishedAt = createdAt.ptr()
+			r.FinishedAt = createdAt
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert runs: %w", s.d.interpret(err))
 	}
-	slices.SortFunc(out, func(a, b core.Run) int { return cmp.Compare(a.ID, b.ID) })
+	byID := func(a, b core.Run) int { return cmp.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(out, byID) {
+		slices.SortFunc(out, byID)
+	}
 	return out, nil
+}
+
+// plannedMatcher finds the planned run a row of the insert stands for. The
+// rows come back in the order they were planned, less the conflicts, so it
+// looks ahead of the last match first and builds an index only if a row is
+// not there (an order no statement here produces, but nothing guarantees).
+type plannedMatcher struct {
+	planned []plannedRunJSON
+	next    int
+	byKey   map[plannedKey]*plannedRunJSON
+}
+
+type plannedKey struct {
+	schedule string
+	slot     int64
+}
+
+// lookAhead bounds the planned runs skipped over (conflicts) before the
+// matcher falls back to its index.
+const lookAhead = 8
+
+func (m *plannedMatcher) find(schedule string, slot time.Time) *plannedRunJSON {
+	us := slot.UnixMicro()
+	for i := m.next; i < len(m.planned) && i < m.next+lookAhead; i++ {
+		if pr := &m.planned[i]; pr.slot.UnixMicro() == us && pr.Schedule == schedule {
+			m.next = i + 1
+			return pr
+		}
+	}
+	if m.byKey == nil {
+		m.byKey = make(map[plannedKey]*plannedRunJSON, len(m.planned))
+		for i := range m.planned {
+			m.byKey[plannedKey{m.planned[i].Schedule, m.planned[i].slot.UnixMicro()}] = &m.planned[i]
+		}
+	}
+	return m.byKey[plannedKey{schedule, us}]
 }
 
 // ListSchedules returns every stored schedule by name, with its latest run

@@ -242,6 +242,32 @@ func TestSyncSchedules(t *testing.T) {
 	})
 }
 
+// TestSyncSchedulesInChunks syncs more schedules than one upsert statement
+// takes, with a name listed twice across chunks (the last entry wins).
+func TestSyncSchedulesInChunks(t *testing.T) {
+	each(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		const n = 2*sqlstore.SyncChunk + 3
+		recs := make([]core.ScheduleRecord, 0, n+1)
+		for i := range n {
+			recs = append(recs, sched(fmt.Sprintf("s%05d", i), t0.Add(time.Minute)))
+		}
+		last := sched("s00001", t0.Add(time.Minute))
+		last.DisplayName = "last wins"
+		recs = append(recs, last)
+		if res := mustSync(t, st, t0, recs...); res != (core.SyncResult{Inserted: n}) {
+			t.Fatalf("first sync = %+v", res)
+		}
+		if g, err := st.GetSchedule(ctx, "s00001"); err != nil || g.DisplayName != "last wins" {
+			t.Fatalf("s00001 = %+v, %v", g, err)
+		}
+		recs[n-1].Retries = 2
+		if res := mustSync(t, st, t0, recs[1:]...); res != (core.SyncResult{Changed: 1, Unchanged: n - 2, Orphaned: 1}) {
+			t.Fatalf("second sync = %+v", res)
+		}
+	})
+}
+
 // plan returns a ClaimDue plan function that records what it saw and plans
 // the given runs for every due schedule, advancing it to next.
 func plan(saw *[]core.DueSchedule, next time.Time, runs func(d core.DueSchedule) []core.PlannedRun) func([]core.DueSchedule) []core.SchedulePlan {
