@@ -104,7 +104,7 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 		}
 		res.Changed = len(inserted) - res.Inserted
 		res.Unchanged = len(batch) - len(inserted)
-		r, err := tx.ExecContext(ctx, s.d.q("sync_schedules_orphan"), now, s.d.strings(names))
+		r, err := tx.ExecContext(ctx, s.d.q("sync_schedules_orphan"), now, s.d.strings(names), s.taskList(p.Tasks))
 		if err != nil {
 			return fmt.Errorf("mark orphans: %w", s.d.interpret(err))
 		}
@@ -176,7 +176,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 			NextRun  nullTime `db:"next_run"`
 			Active   bool     `db:"active"`
 		}
-		if err := tx.SelectContext(ctx, &rows, s.d.q("claim_due_select"), now, limit); err != nil {
+		if err := tx.SelectContext(ctx, &rows, s.d.q("claim_due_select"), now, limit, s.taskList(p.Tasks)); err != nil {
 			return fmt.Errorf("select due: %w", s.d.interpret(err))
 		}
 		res.Claimed = len(rows)

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ListRuns", testListRuns},
 		{"Jitter", testJitter},
 		{"OrphanedSchedules", testOrphans},
+		{"SharedStore", testSharedStore},
 		{"Timeout", testTimeout},
 	}
 	for _, tt := range tests {
