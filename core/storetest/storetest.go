@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"PanicFailsOnlyItsRun", testPanic},
 		{"RunOnStartup", testRunOnStartup},
 		{"AddTaskAndTrigger", testAddTask},
+		{"DelayedRun", testDelayedRun},
 		{"BadText", testBadText},
 		{"ScheduleLock", testScheduleLock},
 		{"Sessions", testSessions},
