@@ -169,13 +169,15 @@ type EndTickParams struct {
 
 // ScheduleRecord is a schedule as stored, with its latest run.
 type ScheduleRecord struct {
-	Name         string        `json:"name" db:"name"`
-	Task         string        `json:"task" db:"task"`
-	DisplayName  string        `json:"display_name" db:"display_name"`
-	Kind         string        `json:"kind" db:"kind"`
-	EverySeconds float64       `json:"every_seconds,omitempty" db:"every_seconds"`
-	Cron         string        `json:"cron,omitempty" db:"cron"`
-	Timezone     string        `json:"timezone,omitempty" db:"timezone"`
+	Name         string  `json:"name" db:"name"`
+	Task         string  `json:"task" db:"task"`
+	DisplayName  string  `json:"display_name" db:"display_name"`
+	Kind         string  `json:"kind" db:"kind"`
+	EverySeconds float64 `json:"every_seconds,omitempty" db:"every_seconds"`
+	Cron         string  `json:"cron,omitempty" db:"cron"`
+	Timezone     string  `json:"timezone,omitempty" db:"timezone"`
+	// OnceAt is the instant of a once schedule (nil for other kinds).
+	OnceAt       *time.Time    `json:"once_at,omitempty" db:"once_at"`
 	SpecHash     string        `json:"spec_hash" db:"spec_hash"`
 	RunOnStartup bool          `json:"run_on_startup" db:"run_on_startup"`
 	Misfire      MisfirePolicy `json:"misfire" db:"misfire"`

@@ -38,6 +38,7 @@ type scheduleJSON struct {
 	JitterSeconds  float64 `json:"jitter_seconds"`
 	Anchor         any     `json:"anchor"`
 	NextRun        any     `json:"next_run"`
+	OnceAt         any     `json:"once_at"`
 }
 
 // SyncSchedules upserts the schedules by name in one statement and marks the
@@ -66,6 +67,9 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 			Retries: r.Retries, DelaySeconds: r.DelaySeconds, Backoff: r.Backoff,
 			TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
 			Anchor: s.d.arg(r.Anchor), NextRun: s.d.arg(r.NextRun),
+		}
+		if r.OnceAt != nil {
+			j.OnceAt = s.d.arg(*r.OnceAt)
 		}
 		if i, dup := at[r.Name]; dup {
 			batch[i] = j

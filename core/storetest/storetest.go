@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"Jitter", testJitter},
 		{"OrphanedSchedules", testOrphans},
 		{"SharedStore", testSharedStore},
+		{"Once", testOnce},
 		{"Timeout", testTimeout},
 	}
 	for _, tt := range tests {
