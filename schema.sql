@@ -1,8 +1,9 @@
 -- tickflow schema for PostgreSQL: the single source of truth.
 --
 -- Applied idempotently by sqlstore's Migrate (every statement is
--- CREATE ... IF NOT EXISTS, COMMENT ON, or DROP INDEX IF EXISTS of an index
--- that a new definition under a new name replaced) under a
+-- CREATE ... IF NOT EXISTS, COMMENT ON, DROP INDEX IF EXISTS of an index
+-- that a new definition under a new name replaced, or an ALTER TABLE that
+-- carries an older table forward and changes nothing on a current one) under a
 -- transaction-scoped advisory lock, so any number of processes may migrate
 -- at once. The SQLite schema in
 -- sqlstore/sql/sqlite/schema.sql defines the same tables, columns and
@@ -35,20 +36,30 @@ CREATE TABLE IF NOT EXISTS tickflow_schedules (
     orphaned        boolean          NOT NULL DEFAULT false,
     created_at      timestamptz      NOT NULL,
     updated_at      timestamptz      NOT NULL,
+    once_at         timestamptz,
     CONSTRAINT tickflow_schedules_pkey PRIMARY KEY (name),
-    CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron')),
-    CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '')),
+    CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron', 'once')),
+    CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '') OR (kind = 'once' AND once_at IS NOT NULL)),
     CONSTRAINT tickflow_schedules_misfire_check CHECK (misfire IN ('coalesce', 'catchup', 'skip')),
     CONSTRAINT tickflow_schedules_overlap_check CHECK (overlap IN ('skip', 'allow')),
     CONSTRAINT tickflow_schedules_counts_check CHECK (max_catchup >= 0 AND retries >= 0),
     CONSTRAINT tickflow_schedules_durations_check CHECK (delay_seconds >= 0 AND timeout_seconds >= 0 AND jitter_seconds >= 0)
 );
 
+-- The once kind (once_at, and 'once' in the kind and spec checks) carried
+-- forward onto a table created before it; a no-op on a current one.
+ALTER TABLE tickflow_schedules ADD COLUMN IF NOT EXISTS once_at timestamptz;
+ALTER TABLE tickflow_schedules DROP CONSTRAINT IF EXISTS tickflow_schedules_kind_check,
+    ADD CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron', 'once'));
+ALTER TABLE tickflow_schedules DROP CONSTRAINT IF EXISTS tickflow_schedules_spec_check,
+    ADD CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '') OR (kind = 'once' AND once_at IS NOT NULL));
+
 COMMENT ON TABLE tickflow_schedules IS 'The code''s schedules, upserted by name on sync; never deleted (orphaned when no longer in code).';
 COMMENT ON COLUMN tickflow_schedules.name IS 'Schedule name, unique; the key sync upserts by.';
 COMMENT ON COLUMN tickflow_schedules.task IS 'Registered task function the schedule runs.';
 COMMENT ON COLUMN tickflow_schedules.display_name IS 'Name option of the task, for display.';
-COMMENT ON COLUMN tickflow_schedules.kind IS 'every (anchored interval) or cron (five fields).';
+COMMENT ON COLUMN tickflow_schedules.kind IS 'every (anchored interval), cron (five fields) or once (one slot at once_at).';
+COMMENT ON COLUMN tickflow_schedules.once_at IS 'The one slot of kind once, else NULL; after it fires next_run is NULL.';
 COMMENT ON COLUMN tickflow_schedules.every_seconds IS 'Interval in seconds for kind every, else 0.';
 COMMENT ON COLUMN tickflow_schedules.cron IS 'Cron expression for kind cron, else empty.';
 COMMENT ON COLUMN tickflow_schedules.timezone IS 'IANA zone the cron expression is read in (empty: UTC).';

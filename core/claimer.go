@@ -43,9 +43,10 @@ func (c *claimer) claim(ctx context.Context, ts TickStart, resynced bool) {
 // the tick runs out of time or the store fails. It reports whether a run it
 // recorded as pending is runnable now.
 func (c *claimer) claimDue(ctx context.Context) (pendingDue bool) {
+	tasks := c.reg.TaskNames()
 	for c.time.enough() {
 		res, err := c.store.ClaimDue(ctx, ClaimDueParams{
-			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan,
+			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan, Tasks: tasks,
 		})
 		if err != nil {
 			c.log.Error("claim due schedules failed", "error", err)

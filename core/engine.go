@@ -233,7 +233,7 @@ func (e *Engine) sync(ctx context.Context, now time.Time) (SyncResult, error) {
 	for i, s := range scheds {
 		recs[i] = scheduleRecord(s, now)
 	}
-	res, err := e.cfg.Store.SyncSchedules(ctx, SyncSchedulesParams{Now: now, Schedules: recs})
+	res, err := e.cfg.Store.SyncSchedules(ctx, SyncSchedulesParams{Now: now, Schedules: recs, Tasks: e.cfg.Registry.TaskNames()})
 	if err != nil {
 		return res, fmt.Errorf("sync schedules: %w", err)
 	}
@@ -252,8 +252,17 @@ func scheduleRecord(s *Schedule, now time.Time) ScheduleRecord {
 		RunOnStartup: s.RunOnStartup, Misfire: s.Misfire, Overlap: s.Overlap, MaxCatchup: s.MaxCatchup,
 		Retries: t.Retry.Retries, DelaySeconds: t.Retry.Delay.Seconds(), Backoff: t.Retry.Backoff,
 		TimeoutSeconds: t.Timeout.Seconds(), JitterSeconds: s.Jitter.Seconds(),
-		Anchor: now.UTC().Truncate(time.Second), NextRun: s.FirstSlot(now),
+		Anchor: now.UTC().Truncate(time.Second), NextRun: s.FirstSlot(now), OnceAt: onceAt(s),
 	}
+}
+
+// onceAt is a schedule's once instant for its record (nil for other kinds).
+func onceAt(s *Schedule) *time.Time {
+	if s.Once.IsZero() {
+		return nil
+	}
+	t := s.Once
+	return &t
 }
 
 // plan is ClaimDueParams.Plan: it maps due rows to registered schedules.

@@ -38,7 +38,7 @@ func ExampleRegistry_Schedule_validation() {
 	fmt.Println(errors.As(err, &ve), ve.Field, errors.Is(err, core.ErrInvalid))
 	fmt.Println(len(reg.Tasks()))
 	// Output:
-	// invalid every/cron: give exactly one of every or cron, not both
+	// invalid every/cron/once: give exactly one of every, cron or once, not several
 	// true cron true
 	// 0
 }

@@ -56,6 +56,8 @@ type spec struct {
 	everySet     bool
 	cron         string
 	cronSet      bool
+	once         time.Time
+	onceSet      bool
 	timezone     string
 	retries      int
 	delay        time.Duration
@@ -79,6 +81,13 @@ func Every(d time.Duration) Option { return func(s *spec) { s.every, s.everySet 
 // Cron schedules by a five-field cron expression (minute hour day-of-month
 // month day-of-week), read in Timezone (UTC by default). Exclusive with Every.
 func Cron(expr string) Option { return func(s *spec) { s.cron, s.cronSet = expr, true } }
+
+// Once schedules one slot at t (truncated to the second), then never again:
+// after it fires the schedule's next_run is NULL. A t already past when the
+// schedule is first stored fires at the next tick (within MisfireGrace; later
+// than that, MisfireSkip records it as skipped). Exclusive with Every and
+// Cron; t must be in [MinTime, MaxTime); RunOnStartup is refused with it.
+func Once(t time.Time) Option { return func(s *spec) { s.once, s.onceSet = t, true } }
 
 // Timezone sets the IANA zone a Cron expression is read in (default UTC).
 // Ignored with Every.

@@ -41,6 +41,8 @@ type Schedule struct {
 	Cron string
 	// Timezone is the IANA zone Cron is read in ("UTC" by default; "" with Every).
 	Timezone string
+	// Once is the instant of a once schedule (zero otherwise).
+	Once time.Time
 	// RunOnStartup: the first slot is the time the spec is first stored.
 	RunOnStartup bool
 	// Misfire and Overlap policies.
@@ -58,7 +60,7 @@ type Schedule struct {
 // Spec returns the schedule's kind: the rule its slots follow.
 func (s *Schedule) Spec() Spec { return s.spec }
 
-// Kind is the stored name of the schedule's kind: "every" or "cron".
+// Kind is the stored name of the schedule's kind: "every", "cron" or "once".
 func (s *Schedule) Kind() string { return s.spec.Kind() }
 
 // SpecHash identifies the timing spec: when it changes, the schedule is
@@ -74,7 +76,11 @@ func (s *Schedule) SpecHash() string {
 // its input must never change for an existing kind: a new kind adds its own
 // fields rather than changing these.
 func (s *Schedule) specHash() string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("v1|%s|%d|%s|%s|%t", s.Kind(), s.Every, s.Cron, s.Timezone, s.RunOnStartup)))
+	in := fmt.Sprintf("v1|%s|%d|%s|%s|%t", s.Kind(), s.Every, s.Cron, s.Timezone, s.RunOnStartup)
+	if s.Kind() == KindOnce {
+		in += fmt.Sprintf("|%d", s.Once.Unix())
+	}
+	h := sha256.Sum256([]byte(in))
 	return hex.EncodeToString(h[:8])
 }
 
@@ -139,25 +145,34 @@ func (r *Registry) Register(name string, fn TaskFunc, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	if sp.everySet || sp.cronSet || sp.runOnStartup || sp.timezone != "" || sp.misfire != "" || sp.overlap != "" || sp.jitter != 0 || sp.maxCatchup != 0 {
-		return invalid("every/cron", "", "timing options are only valid with Schedule, not Register (task %q)", name)
+	if sp.everySet || sp.cronSet || sp.onceSet || sp.runOnStartup || sp.timezone != "" || sp.misfire != "" || sp.overlap != "" || sp.jitter != 0 || sp.maxCatchup != 0 {
+		return invalid("every/cron/once", "", "timing options are only valid with Schedule, not Register (task %q)", name)
 	}
 	return r.add(task, nil)
 }
 
-// Schedule adds a task and a periodic schedule of the same name. Exactly one
-// of Every or Cron is required.
+// Schedule adds a task and a schedule of the same name. Exactly one of
+// Every, Cron or Once is required.
 func (r *Registry) Schedule(name string, fn TaskFunc, opts ...Option) error {
 	sp, task, err := buildTask(name, fn, opts)
 	if err != nil {
 		return err
 	}
 	s := &Schedule{Name: name, Task: task, RunOnStartup: sp.runOnStartup, Misfire: sp.misfire, Overlap: sp.overlap, MaxCatchup: sp.maxCatchup, Jitter: sp.jitter}
-	switch {
-	case sp.everySet && sp.cronSet:
-		return invalid("every/cron", "", "give exactly one of every or cron, not both")
-	case !sp.everySet && !sp.cronSet:
-		return invalid("every/cron", "", "give exactly one of every or cron; neither was given")
+	switch n := btoi(sp.everySet) + btoi(sp.cronSet) + btoi(sp.onceSet); {
+	case n > 1:
+		return invalid("every/cron/once", "", "give exactly one of every, cron or once, not several")
+	case n == 0:
+		return invalid("every/cron/once", "", "give exactly one of every, cron or once; none was given")
+	case sp.onceSet:
+		o, err := NewOnce(sp.once)
+		if err != nil {
+			return err
+		}
+		if sp.runOnStartup {
+			return invalid("run_on_startup", "true", "is not valid with once")
+		}
+		s.spec, s.Once = o, o.At()
 	case sp.everySet:
 		iv, err := NewInterval(sp.every)
 		if err != nil {
@@ -310,4 +325,11 @@ func (r *Registry) Schedules() []*Schedule {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

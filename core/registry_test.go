@@ -23,10 +23,10 @@ func TestRegistryValidation(t *testing.T) {
 		register func(r *core.Registry) error
 		field    string
 	}{
-		{"neither every nor cron", func(r *core.Registry) error { return r.Schedule("x", noop) }, "every/cron"},
+		{"neither every nor cron", func(r *core.Registry) error { return r.Schedule("x", noop) }, "every/cron/once"},
 		{"both every and cron", func(r *core.Registry) error {
 			return r.Schedule("x", noop, core.Every(time.Minute), core.Cron("* * * * *"))
-		}, "every/cron"},
+		}, "every/cron/once"},
 		{"every zero", func(r *core.Registry) error { return r.Schedule("x", noop, core.Every(0)) }, "every"},
 		{"every negative", func(r *core.Registry) error { return r.Schedule("x", noop, core.Every(-time.Minute)) }, "every"},
 		{"every below one second", func(r *core.Registry) error {
@@ -69,7 +69,7 @@ func TestRegistryValidation(t *testing.T) {
 			return r.Schedule("x", noop, every, core.Name(strings.Repeat("n", 201)))
 		}, "name"},
 		{"nil function", func(r *core.Registry) error { return r.Schedule("x", nil, every) }, "fn"},
-		{"timing option on Register", func(r *core.Registry) error { return r.Register("x", noop, every) }, "every/cron"},
+		{"timing option on Register", func(r *core.Registry) error { return r.Register("x", noop, every) }, "every/cron/once"},
 		{"negative retries on Register", func(r *core.Registry) error { return r.Register("x", noop, core.Retries(-2)) }, "retries"},
 	}
 	for _, tt := range tests {

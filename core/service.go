@@ -28,7 +28,17 @@ type AddTaskParams struct {
 	// first run; with another task or payload it fails with ErrConflict.
 	// Valid text of at most MaxIdempotencyKeyBytes bytes.
 	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// RunAt, if set, is the instant before which no tick starts the run
+	// (it waits as pending); an instant already past runs at the next tick.
+	// It must be in [MinTime, MaxTime). At most one of RunAt and Delay.
+	RunAt time.Time `json:"run_at,omitzero"`
+	// Delay, if set, starts the run no earlier than Delay after now (the
+	// engine's clock). 0 to MaxRunDelay. At most one of RunAt and Delay.
+	Delay time.Duration `json:"delay,omitzero"`
 }
+
+// MaxRunDelay bounds AddTaskParams.Delay (366 days).
+const MaxRunDelay = 366 * 24 * time.Hour
 
 // MaxPayloadBytes bounds a manual run's payload (256 KiB).
 const MaxPayloadBytes = 256 << 10
@@ -40,7 +50,8 @@ const MaxPayloadBytes = 256 << 10
 // (nothing is written); a key already used for another task or payload
 // wraps ErrConflict. Payloads are compared as JSON values: white space and
 // the order of object keys do not matter, numbers compare by their text
-// (1 and 1.0 differ).
+// (1 and 1.0 differ). With RunAt or Delay the run waits, pending, until that
+// instant; an idempotent repeat returns the first run whatever its RunAt.
 func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error) {
 	if err := CheckText("task", p.Task); err != nil {
 		return Run{}, false, err
@@ -54,6 +65,9 @@ func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error
 	if err := CheckPayload(p.Payload); err != nil {
 		return Run{}, false, err
 	}
+	if err := CheckRunAt(p.RunAt, p.Delay); err != nil {
+		return Run{}, false, err
+	}
 	task, ok := e.cfg.Registry.Task(p.Task)
 	if !ok {
 		return Run{}, false, fmt.Errorf("add task %q: task %w", p.Task, ErrNotFound)
@@ -62,9 +76,22 @@ func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error
 	if err != nil {
 		return Run{}, false, err
 	}
+	runAt := p.RunAt.UTC()
+	if p.Delay > 0 {
+		if now.IsZero() { // the database clock: a delay needs its reading
+			if now, err = e.cfg.Store.Now(ctx); err != nil {
+				return Run{}, false, fmt.Errorf("add task %q: read clock: %w", p.Task, err)
+			}
+		}
+		runAt = now.Add(p.Delay).UTC()
+		if err := CheckTime("delay", runAt); err != nil {
+			return Run{}, false, err
+		}
+	}
 	r, created, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
 		Now: now, Task: task.Name, DisplayName: task.DisplayName, Source: SourceManual,
 		Payload: p.Payload, IdempotencyKey: p.IdempotencyKey, MaxAttempts: task.Retry.MaxAttempts(),
+		RunAt: runAt,
 	})
 	if err != nil {
 		return Run{}, false, fmt.Errorf("add task %q: %w", p.Task, err)
@@ -74,6 +101,23 @@ func (e *Engine) AddTask(ctx context.Context, p AddTaskParams) (Run, bool, error
 			p.Task, p.IdempotencyKey, r.ID, r.Task, ErrConflict)
 	}
 	return r, created, nil
+}
+
+// CheckRunAt validates AddTaskParams.RunAt and Delay (adapters check before
+// opening anything): at most one, RunAt in
+// [MinTime, MaxTime), Delay in [0, MaxRunDelay].
+func CheckRunAt(runAt time.Time, delay time.Duration) error {
+	switch {
+	case !runAt.IsZero() && delay != 0:
+		return invalid("run_at/delay", "", "give at most one of run_at and delay")
+	case delay < 0:
+		return invalid("delay", delay.String(), "must not be negative")
+	case delay > MaxRunDelay:
+		return invalid("delay", delay.String(), "must be at most %s (366 days)", MaxRunDelay)
+	case !runAt.IsZero():
+		return CheckTime("run_at", runAt)
+	}
+	return nil
 }
 
 // samePayload reports whether two payloads are the same JSON value (see

@@ -38,12 +38,51 @@ type Spec interface {
 const (
 	KindEvery = "every"
 	KindCron  = "cron"
+	KindOnce  = "once"
 )
 
 var (
 	_ Spec = (*Interval)(nil)
 	_ Spec = (*CronSchedule)(nil)
+	_ Spec = (*OnceSpec)(nil)
 )
+
+// OnceSpec is the kind of Once: one slot at an instant, then never again.
+// Build one with NewOnce.
+type OnceSpec struct {
+	at time.Time
+}
+
+// NewOnce returns the once kind for at, truncated to the second, in UTC. It
+// returns a *ValidationError with Field "once" when at is outside
+// [MinTime, MaxTime).
+func NewOnce(at time.Time) (*OnceSpec, error) {
+	if err := CheckTime("once", at); err != nil {
+		return nil, err
+	}
+	return &OnceSpec{at: at.UTC().Truncate(time.Second)}, nil
+}
+
+// At returns the instant of the one slot.
+func (o *OnceSpec) At() time.Time { return o.at }
+
+// Kind returns "once".
+func (o *OnceSpec) Kind() string { return KindOnce }
+
+// First returns the instant, even when it is not after anchor (unlike the
+// other kinds): a once whose instant has passed when it is first stored is
+// due at once, and the misfire policy decides (skip records it as skipped
+// when it is later than Config.MisfireGrace).
+func (o *OnceSpec) First(time.Time) time.Time { return o.at }
+
+// Next returns zero: a once never fires again.
+func (o *OnceSpec) Next(time.Time) time.Time { return time.Time{} }
+
+// Describe returns "once at" the instant in RFC 3339.
+func (o *OnceSpec) Describe() string { return "once at " + o.at.Format(time.RFC3339) }
+
+// Location returns UTC.
+func (o *OnceSpec) Location() *time.Location { return time.UTC }
 
 // slotCounter is implemented by kinds that can count the slots in a range
 // without walking them one by one: dueSlots uses it, so an interval schedule
@@ -120,6 +159,11 @@ func recordSpec(rec *ScheduleRecord) (Spec, error) {
 		return NewInterval(time.Duration(rec.EverySeconds * float64(time.Second)))
 	case KindCron:
 		return ParseCron(rec.Cron, rec.Timezone)
+	case KindOnce:
+		if rec.OnceAt == nil {
+			return nil, invalid("once_at", "", "is required for kind once")
+		}
+		return NewOnce(*rec.OnceAt)
 	}
-	return nil, invalid("kind", rec.Kind, "unknown schedule kind (want every or cron)")
+	return nil, invalid("kind", rec.Kind, "unknown schedule kind (want every, cron or once)")
 }

@@ -32,12 +32,15 @@ type Store interface {
 	// SyncSchedules upserts the code's schedules by name: a row whose
 	// SpecHash is unchanged keeps its anchor and next_run; a new row or a
 	// changed spec takes the given Anchor and NextRun. Rows not in the list
-	// are marked orphaned (never deleted); listed rows are un-orphaned.
-	// Paused state is kept.
+	// whose task is one of p.Tasks (the caller's registered tasks) are
+	// marked orphaned (never deleted); rows of other tasks belong to other
+	// processes sharing the store and are left alone. Listed rows are
+	// un-orphaned. Paused state is kept.
 	SyncSchedules(ctx context.Context, p SyncSchedulesParams) (SyncResult, error)
 
 	// ClaimDue locks up to p.Limit due schedules (next_run <= p.Now, not
-	// paused, not orphaned) with FOR UPDATE SKIP LOCKED or the dialect's
+	// paused, not orphaned, task among p.Tasks: the filter is applied before
+	// the limit, so schedules of tasks this process lacks never fill a batch) with FOR UPDATE SKIP LOCKED or the dialect's
 	// equivalent, calls p.Plan once with them inside the transaction, inserts
 	// the planned runs (unique (schedule, slot); a clash inserts nothing),
 	// advances next_run as planned, and commits. It returns the runs it
@@ -135,13 +138,19 @@ type BeginTickParams struct {
 	Now time.Time
 	// Trigger says what invoked the tick ("lambda", "http", "cli", "timer").
 	Trigger string
+	// Tasks limits DueSchedules and OldestDue to schedules of these tasks
+	// (the process's registered tasks), so due schedules only another
+	// process can run do not make every tick of this one claim in vain.
+	// nil counts every task's schedules (tools, tests).
+	Tasks []string
 }
 
 // TickStart is what BeginTick read.
 type TickStart struct {
 	// Now is the tick's single clock reading.
 	Now time.Time
-	// DueSchedules counts schedules with next_run <= Now (not paused/orphaned).
+	// DueSchedules counts schedules with next_run <= Now (not
+	// paused/orphaned) of BeginTickParams.Tasks.
 	DueSchedules int
 	// RunnableRuns counts pending/interrupted runs with run_at <= Now and
 	// running runs whose lease expired.
@@ -161,13 +170,15 @@ type EndTickParams struct {
 
 // ScheduleRecord is a schedule as stored, with its latest run.
 type ScheduleRecord struct {
-	Name         string        `json:"name" db:"name"`
-	Task         string        `json:"task" db:"task"`
-	DisplayName  string        `json:"display_name" db:"display_name"`
-	Kind         string        `json:"kind" db:"kind"`
-	EverySeconds float64       `json:"every_seconds,omitempty" db:"every_seconds"`
-	Cron         string        `json:"cron,omitempty" db:"cron"`
-	Timezone     string        `json:"timezone,omitempty" db:"timezone"`
+	Name         string  `json:"name" db:"name"`
+	Task         string  `json:"task" db:"task"`
+	DisplayName  string  `json:"display_name" db:"display_name"`
+	Kind         string  `json:"kind" db:"kind"`
+	EverySeconds float64 `json:"every_seconds,omitempty" db:"every_seconds"`
+	Cron         string  `json:"cron,omitempty" db:"cron"`
+	Timezone     string  `json:"timezone,omitempty" db:"timezone"`
+	// OnceAt is the instant of a once schedule (nil for other kinds).
+	OnceAt       *time.Time    `json:"once_at,omitempty" db:"once_at"`
 	SpecHash     string        `json:"spec_hash" db:"spec_hash"`
 	RunOnStartup bool          `json:"run_on_startup" db:"run_on_startup"`
 	Misfire      MisfirePolicy `json:"misfire" db:"misfire"`
@@ -197,6 +208,12 @@ type ScheduleRecord struct {
 type SyncSchedulesParams struct {
 	Now       time.Time
 	Schedules []ScheduleRecord
+	// Tasks are the caller's registered task names: only unlisted rows of
+	// these tasks are orphaned (a schedule removed from this process's code
+	// while its task stays). A process never orphans the schedules of tasks
+	// it does not register: another service sharing the store owns them.
+	// nil orphans every unlisted row (tools, tests).
+	Tasks []string
 }
 
 // SyncResult counts what SyncSchedules did.
@@ -249,6 +266,10 @@ type ClaimDueParams struct {
 	// Plan decides, inside the claim transaction, the runs and the new
 	// next_run of each due schedule. It must be pure (no I/O).
 	Plan func(due []DueSchedule) []SchedulePlan
+	// Tasks limits the claim to schedules of these tasks (the process's
+	// registered tasks), filtered in SQL before the limit. nil claims every
+	// task's schedules (tools, tests).
+	Tasks []string
 }
 
 // ClaimDueResult is what ClaimDue did.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/tickflow/tickflow/core"
 )
@@ -235,11 +236,40 @@ func (h *Handler) getRun(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// addTaskRequest is POST /api/runs's body.
+// addTaskRequest is POST /api/runs's body. run_at (RFC 3339) or
+// delay_seconds, at most one, holds the run pending until then.
 type addTaskRequest struct {
 	Task           string          `json:"task"`
 	Payload        json.RawMessage `json:"payload"`
 	IdempotencyKey string          `json:"idempotency_key"`
+	RunAt          *string         `json:"run_at"`
+	DelaySeconds   *float64        `json:"delay_seconds"`
+}
+
+// when converts the request's run_at and delay_seconds to AddTaskParams'
+// RunAt and Delay, checked as AddTask checks them.
+func (req *addTaskRequest) when() (time.Time, time.Duration, error) {
+	var runAt time.Time
+	var delay time.Duration
+	if req.RunAt != nil {
+		t, err := time.Parse(time.RFC3339, *req.RunAt)
+		if err != nil {
+			return runAt, delay, badRequest("run_at", *req.RunAt, "must be an RFC 3339 instant (2026-03-02T10:00:00Z)")
+		}
+		runAt = t
+	}
+	if req.DelaySeconds != nil {
+		d := *req.DelaySeconds
+		if d < 0 || d > core.MaxRunDelay.Seconds() {
+			return runAt, delay, badRequest("delay_seconds", strconv.FormatFloat(d, 'g', -1, 64),
+				fmt.Sprintf("must be from 0 to %.0f (366 days)", core.MaxRunDelay.Seconds()))
+		}
+		delay = time.Duration(d * float64(time.Second))
+	}
+	if req.RunAt != nil && req.DelaySeconds != nil {
+		return runAt, delay, badRequest("run_at/delay_seconds", "", "give at most one of run_at and delay_seconds")
+	}
+	return runAt, delay, core.CheckRunAt(runAt, delay)
 }
 
 // addTask is POST /api/runs (the seed's add_task): 201 with the new run, or
@@ -255,8 +285,13 @@ func (h *Handler) addTask(w http.ResponseWriter, r *http.Request) error {
 	if string(req.Payload) == "null" {
 		req.Payload = nil
 	}
+	runAt, delay, err := req.when()
+	if err != nil {
+		return err
+	}
 	run, created, err := h.engine.AddTask(r.Context(), core.AddTaskParams{
 		Task: req.Task, Payload: req.Payload, IdempotencyKey: req.IdempotencyKey,
+		RunAt: runAt, Delay: delay,
 	})
 	if err != nil {
 		return err

@@ -540,3 +540,50 @@ func TestRequestLog(t *testing.T) {
 		}
 	}
 }
+
+// TestAddTaskRunAt: run_at or delay_seconds holds the run pending until then
+// (on the stub clock); bad values are 400s naming the field, nothing written.
+func TestAddTaskRunAt(t *testing.T) {
+	e := newEnv(t)
+	var atRun, delayed core.Run
+	expect(t, e.do("POST", "/api/runs", `{"task":"send_email","run_at":"`+t0.Add(5*time.Minute).Format(time.RFC3339)+`"}`), http.StatusCreated).json(t, &atRun)
+	expect(t, e.do("POST", "/api/runs", `{"task":"send_email","delay_seconds":600}`), http.StatusCreated).json(t, &delayed)
+	if !atRun.RunAt.Equal(t0.Add(5*time.Minute)) || !delayed.RunAt.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("run_at %v and %v, want +5m and +10m", atRun.RunAt, delayed.RunAt)
+	}
+	status := func(id int64) core.Status {
+		r, err := e.store.GetRun(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status
+	}
+	e.tick()
+	if a, d := status(atRun.ID), status(delayed.ID); a != core.StatusPending || d != core.StatusPending {
+		t.Fatalf("after a tick before either is due: %s, %s; want both pending", a, d)
+	}
+	e.clock.Set(t0.Add(5 * time.Minute))
+	e.tick()
+	if a, d := status(atRun.ID), status(delayed.ID); a != core.StatusSuccess || d != core.StatusPending {
+		t.Fatalf("after the tick at +5m: %s, %s; want success, pending", a, d)
+	}
+	before := len(e.runs())
+	for _, c := range []struct{ name, body, mention string }{
+		{"both", `{"task":"send_email","run_at":"2026-03-02T10:00:00Z","delay_seconds":1}`, "at most one"},
+		{"not RFC 3339", `{"task":"send_email","run_at":"tomorrow"}`, "run_at"},
+		{"too late", `{"task":"send_email","run_at":"2300-01-01T00:00:00Z"}`, "run_at"},
+		{"negative delay", `{"task":"send_email","delay_seconds":-1}`, "delay_seconds"},
+		{"delay too long", `{"task":"send_email","delay_seconds":1e12}`, "delay_seconds"},
+		{"delay not a number", `{"task":"send_email","delay_seconds":"10"}`, "delay_seconds"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := expect(t, e.do("POST", "/api/runs", c.body), http.StatusBadRequest).errorMessage(t)
+			if !strings.Contains(msg, c.mention) {
+				t.Errorf("error %q does not mention %q", msg, c.mention)
+			}
+		})
+	}
+	if got := len(e.runs()); got != before {
+		t.Fatalf("bad input wrote runs: %d -> %d", before, got)
+	}
+}

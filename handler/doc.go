@@ -30,7 +30,7 @@
 //	POST /api/schedules/{name}/resume *  200 with the schedule
 //	POST /api/schedules/{name}/trigger * a run of the schedule's task now, source manual: 201 with the core.Run
 //	GET  /api/runs                       {"runs": [...], "next_cursor": "…"}, newest first; query status, source, task, schedule, cursor, limit (1-200, default 50)
-//	POST /api/runs *                     add_task {"task", "payload", "idempotency_key"}: 201 created, 200 when the key existed
+//	POST /api/runs *                     add_task {"task", "payload", "idempotency_key", "run_at" | "delay_seconds"}: 201 created, 200 when the key existed
 //	GET  /api/runs/{id}                  one run
 //	POST /api/runs/{id}/cancel *         a pending run: 200 with the run, 409 otherwise
 //	POST /api/runs/{id}/retry *          a failed run: 200 with the run (pending again), 409 otherwise

@@ -24,7 +24,8 @@
 // statements whatever the number of schedules or runs, and an empty tick
 // issues two, BeginTick and EndTick. Per phase:
 //
-//	BeginTick      1 statement (insert the tick, read the clock, count due work)
+//	BeginTick      1 statement (insert the tick, read the clock, count due work
+//	               of the process's tasks)
 //	SyncSchedules  1 transaction: 1 upsert per 5,000 schedules + orphan (SQLite: + a count first)
 //	ClaimDue       1 transaction per batch: select due, insert runs, advance next_run
 //	               (PostgreSQL: the insert and the advance are one statement)

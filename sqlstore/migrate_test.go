@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -236,6 +237,77 @@ func TestMigrateMergesLiveIndexes(t *testing.T) {
 			}
 			if len(again.Runs) != 1 || again.Runs[0].ID != pending.ID || again.Runs[0].Attempt != 2 {
 				t.Fatalf("run after migrating forward: %+v", again)
+			}
+		})
+	}
+}
+
+// TestMigrateAddsOnce: a database migrated before the once kind (no
+// once_at, kind and spec checks without 'once', an older schema hash) is
+// carried forward by the next Migrate, keeping its schedules, and then
+// stores a once schedule.
+func TestMigrateAddsOnce(t *testing.T) {
+	for _, dialect := range sqlstoretest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlstoretest.Open(t, dialect)
+			t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			every := core.ScheduleRecord{Name: "old", Task: "old", Kind: core.KindEvery, EverySeconds: 60, SpecHash: "h1", Anchor: t0, NextRun: t0.Add(time.Minute)}
+			if _, err := st.SyncSchedules(ctx, core.SyncSchedulesParams{Now: t0, Schedules: []core.ScheduleRecord{every}}); err != nil {
+				t.Fatal(err)
+			}
+			var stmts []string
+			if dialect == "postgres" {
+				stmts = []string{
+					`ALTER TABLE tickflow_schedules DROP CONSTRAINT tickflow_schedules_kind_check, DROP CONSTRAINT tickflow_schedules_spec_check`,
+					`ALTER TABLE tickflow_schedules DROP COLUMN once_at`,
+					`ALTER TABLE tickflow_schedules ADD CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron')),
+					 ADD CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> ''))`,
+				}
+			} else {
+				var ddl string
+				if err := st.DB().GetContext(ctx, &ddl, `SELECT sql FROM sqlite_master WHERE name = 'tickflow_schedules'`); err != nil {
+					t.Fatal(err)
+				}
+				old := strings.NewReplacer("    once_at         INTEGER,\n", "", ", 'once')", ")",
+					" OR (kind = 'once' AND once_at IS NOT NULL)", "").Replace(ddl)
+				if old == ddl || strings.Contains(old, "once") {
+					t.Fatalf("could not derive the old table from %s", ddl)
+				}
+				cols := `name, task, display_name, kind, every_seconds, cron, timezone, spec_hash, run_on_startup, misfire, overlap,
+					max_catchup, retries, delay_seconds, backoff, timeout_seconds, jitter_seconds, anchor, next_run, paused, orphaned, created_at, updated_at`
+				stmts = []string{
+					`DROP INDEX tickflow_schedules_due_idx`,
+					`ALTER TABLE tickflow_schedules RENAME TO tmp_schedules`,
+					old,
+					`INSERT INTO tickflow_schedules (` + cols + `) SELECT ` + cols + ` FROM tmp_schedules`,
+					`DROP TABLE tmp_schedules`,
+					`CREATE INDEX tickflow_schedules_due_idx ON tickflow_schedules (next_run) WHERE NOT paused AND NOT orphaned`,
+				}
+			}
+			stmts = append(stmts, `UPDATE tickflow_meta SET value = 'before-once' WHERE key = 'schema_hash'`)
+			for _, q := range stmts {
+				if _, err := st.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			at := t0.Add(time.Hour)
+			once := core.ScheduleRecord{Name: "once", Task: "once", Kind: core.KindOnce, OnceAt: &at, SpecHash: "h2", Anchor: t0, NextRun: at}
+			if _, err := st.SyncSchedules(ctx, core.SyncSchedulesParams{Now: t0, Schedules: []core.ScheduleRecord{every, once}}); err != nil {
+				t.Fatalf("sync a once schedule after migrating forward: %v", err)
+			}
+			got, err := st.GetSchedule(ctx, "once")
+			if err != nil || got.OnceAt == nil || !got.OnceAt.Equal(at) {
+				t.Fatalf("once schedule after migrating forward: %+v, %v", got, err)
+			}
+			if old, err := st.GetSchedule(ctx, "old"); err != nil || !old.NextRun.Equal(t0.Add(time.Minute)) {
+				t.Fatalf("old schedule after migrating forward: %+v, %v", old, err)
+			}
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate again: %v", err)
 			}
 		})
 	}

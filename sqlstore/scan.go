@@ -122,6 +122,7 @@ type scheduleRow struct {
 	JitterSeconds  float64        `db:"jitter_seconds"`
 	Anchor         nullTime       `db:"anchor"`
 	NextRun        nullTime       `db:"next_run"`
+	OnceAt         nullTime       `db:"once_at"`
 	Paused         bool           `db:"paused"`
 	Orphaned       bool           `db:"orphaned"`
 	CreatedAt      nullTime       `db:"created_at"`
@@ -138,7 +139,7 @@ func (r *scheduleRow) record() core.ScheduleRecord {
 		RunOnStartup: r.RunOnStartup, Misfire: core.MisfirePolicy(r.Misfire), Overlap: core.OverlapPolicy(r.Overlap),
 		MaxCatchup: r.MaxCatchup, Retries: r.Retries, DelaySeconds: r.DelaySeconds, Backoff: r.Backoff,
 		TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
-		Anchor: r.Anchor.Time, NextRun: r.NextRun.Time, Paused: r.Paused, Orphaned: r.Orphaned,
+		Anchor: r.Anchor.Time, NextRun: r.NextRun.Time, OnceAt: r.OnceAt.ptr(), Paused: r.Paused, Orphaned: r.Orphaned,
 		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time, LastRunSlot: r.LastRunSlot.ptr(),
 	}
 	if r.LastRunID.Valid {

@@ -38,6 +38,7 @@ type scheduleJSON struct {
 	JitterSeconds  float64 `json:"jitter_seconds"`
 	Anchor         any     `json:"anchor"`
 	NextRun        any     `json:"next_run"`
+	OnceAt         any     `json:"once_at"`
 }
 
 // syncChunk bounds the schedules of one upsert statement of SyncSchedules:
@@ -88,7 +89,7 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 			inserted = len(pick) - existing
 		}
 		res.Inserted, res.Changed, res.Unchanged = inserted, changed-inserted, len(pick)-changed
-		r, err := tx.ExecContext(ctx, s.d.q("sync_schedules_orphan"), now, s.d.strings(names))
+		r, err := tx.ExecContext(ctx, s.d.q("sync_schedules_orphan"), now, s.d.strings(names), s.taskList(p.Tasks))
 		if err != nil {
 			return fmt.Errorf("mark orphans: %w", s.d.interpret(err))
 		}
@@ -145,7 +146,7 @@ func (s *Store) scheduleJSON(r core.ScheduleRecord) scheduleJSON {
 	if overlap == "" {
 		overlap = string(core.OverlapSkip)
 	}
-	return scheduleJSON{
+	j := scheduleJSON{
 		Name: r.Name, Task: r.Task, DisplayName: r.DisplayName, Kind: r.Kind,
 		EverySeconds: r.EverySeconds, Cron: r.Cron, Timezone: r.Timezone, SpecHash: r.SpecHash,
 		RunOnStartup: r.RunOnStartup, Misfire: misfire, Overlap: overlap, MaxCatchup: r.MaxCatchup,
@@ -153,6 +154,10 @@ func (s *Store) scheduleJSON(r core.ScheduleRecord) scheduleJSON {
 		TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
 		Anchor: s.d.arg(r.Anchor), NextRun: s.d.arg(r.NextRun),
 	}
+	if r.OnceAt != nil {
+		j.OnceAt = s.d.arg(*r.OnceAt)
+	}
+	return j
 }
 
 // plannedRunJSON is one run of ClaimDue's insert; its keys are the columns
@@ -203,7 +208,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 	}
 	now := s.d.now(p.Now)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		due, err := s.selectDue(ctx, tx, now, limit)
+		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks))
 		if err != nil {
 			return err
 		}
@@ -254,8 +259,8 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 
 // selectDue locks up to limit due schedules (claim_due_select), scanned
 // without reflection into a slice sized for the batch.
-func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int) ([]core.DueSchedule, error) {
-	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_select"), now, limit)
+func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, tasks any) ([]core.DueSchedule, error) {
+	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_select"), now, limit, tasks)
 	if err != nil {
 		return nil, fmt.Errorf("select due: %w", s.d.interpret(err))
 	}

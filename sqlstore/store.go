@@ -402,8 +402,26 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: lock: %w", s.d.interpret(err))
 		}
 	}
+	// SQLite cannot alter a CHECK constraint: a schedules table from before
+	// the once kind is moved aside, created anew by the schema, and copied.
+	rebuild := false
+	if q, ok := s.d.stmts()["migrate_once_check"]; ok {
+		if err := tx.GetContext(ctx, &rebuild, q); err != nil {
+			return fmt.Errorf("migrate: check schedules table: %w", s.d.interpret(err))
+		}
+	}
+	if rebuild {
+		if _, err := tx.ExecContext(ctx, s.d.q("migrate_once_before")); err != nil {
+			return fmt.Errorf("migrate: move schedules aside: %w", s.d.interpret(err))
+		}
+	}
 	if _, err := tx.ExecContext(ctx, s.d.schema()); err != nil {
 		return fmt.Errorf("migrate: apply %s schema: %w", s.d.name, s.d.interpret(err))
+	}
+	if rebuild {
+		if _, err := tx.ExecContext(ctx, s.d.q("migrate_once_after")); err != nil {
+			return fmt.Errorf("migrate: copy schedules: %w", s.d.interpret(err))
+		}
 	}
 	if _, err := tx.ExecContext(ctx, s.d.q("migrate_done"), hash); err != nil {
 		return fmt.Errorf("migrate: record schema hash: %w", s.d.interpret(err))

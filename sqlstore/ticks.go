@@ -15,8 +15,8 @@ import (
 const pruneOneIn = 64
 
 // BeginTick records the tick and reads, in one statement, the clock (the
-// database's unless p.Now is set), the due schedules, the runnable runs and
-// the oldest due next_run.
+// database's unless p.Now is set), the due schedules (of p.Tasks when set),
+// the runnable runs and the oldest due next_run.
 func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.TickStart, error) {
 	var row struct {
 		StartedAt    nullTime `db:"started_at"`
@@ -24,7 +24,7 @@ func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.Tic
 		RunnableRuns int      `db:"runnable_runs"`
 		OldestDue    nullTime `db:"oldest_due"`
 	}
-	err := s.db.QueryRowxContext(ctx, s.d.q("begin_tick"), p.TickID, s.d.now(p.Now), p.Trigger).StructScan(&row)
+	err := s.db.QueryRowxContext(ctx, s.d.q("begin_tick"), p.TickID, s.d.now(p.Now), p.Trigger, s.taskList(p.Tasks)).StructScan(&row)
 	if err != nil {
 		return core.TickStart{}, fmt.Errorf("begin tick %s: %w", p.TickID, s.d.interpret(err))
 	}
@@ -103,4 +103,14 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (core.Stats, error) {
 		st.OldestDueLag = row.Now.Time.Sub(row.OldestDue.Time)
 	}
 	return st, nil
+}
+
+// taskList converts an optional task filter to a parameter: nil (no filter)
+// is NULL, which the statements read as "every task"; an empty list matches
+// no task.
+func (s *Store) taskList(tasks []string) any {
+	if tasks == nil {
+		return nil
+	}
+	return s.d.strings(tasks)
 }

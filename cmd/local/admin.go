@@ -85,14 +85,17 @@ func (c *cli) printSchedules(recs []core.ScheduleRecord) error {
 }
 
 func runEnqueue(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("enqueue", "enqueue TASK [--payload JSON] [--idempotency-key KEY] [flags]",
+	fs := c.newFlagSet("enqueue", "enqueue TASK [--payload JSON] [--idempotency-key KEY] [--run-at TIME | --delay D] [flags]",
 		"Enqueues a manual run of a registered task (the seed's add_task) and prints the\n"+
-			"run as JSON. The next tick runs it. With an idempotency key that was used\n"+
+			"run as JSON. The next tick runs it (with --run-at or --delay, the first tick\n"+
+			"at or after that instant). With an idempotency key that was used\n"+
 			"before for the same task and payload, prints the existing run instead of\n"+
 			"creating one; for another task or payload, fails (exit 2).")
 	sf := c.addStoreFlags(fs, "warn")
 	payload := fs.String("payload", "", "JSON payload handed to the task")
 	key := fs.String("idempotency-key", "", "makes the enqueue idempotent")
+	runAtText := fs.String("run-at", "", "RFC 3339 instant before which the run does not start")
+	delay := fs.Duration("delay", 0, "start the run no earlier than this long from now (0 to 8784h)")
 	pos, err := c.parse(fs, args)
 	if err != nil {
 		return err
@@ -115,12 +118,21 @@ func runEnqueue(ctx context.Context, c *cli, args []string) error {
 	if err := core.CheckText("idempotency_key", *key); err != nil {
 		return usagef("bad --idempotency-key: %v", err)
 	}
+	var runAt time.Time
+	if *runAtText != "" {
+		if runAt, err = time.Parse(time.RFC3339, *runAtText); err != nil {
+			return usagef("bad --run-at: want an RFC 3339 instant (2026-03-02T10:00:00Z): %v", err)
+		}
+	}
+	if err := core.CheckRunAt(runAt, *delay); err != nil {
+		return usagef("bad --run-at/--delay: %v", err)
+	}
 	a, err := c.open(ctx, sf, core.Config{})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	p := core.AddTaskParams{Task: pos[0], IdempotencyKey: *key}
+	p := core.AddTaskParams{Task: pos[0], IdempotencyKey: *key, RunAt: runAt, Delay: *delay}
 	if *payload != "" {
 		p.Payload = json.RawMessage(*payload)
 	}

@@ -281,3 +281,56 @@ func TestServeLogHidesQueryPassword(t *testing.T) {
 		t.Errorf("serve logs show the password or no redacted URL:\n%s", out)
 	}
 }
+
+// TestEnqueueRunAt: --run-at and --delay store the run pending until then;
+// bad values are exit 2 before the store is opened.
+func TestEnqueueRunAt(t *testing.T) {
+	dir := t.TempDir()
+	for name, args := range map[string][]string{
+		"both":           {"--run-at", "2026-03-02T10:00:00Z", "--delay", "1m"},
+		"not RFC 3339":   {"--run-at", "tomorrow"},
+		"too late":       {"--run-at", "2300-01-01T00:00:00Z"},
+		"negative delay": {"--delay", "-1s"},
+		"delay too long": {"--delay", "9000h"},
+	} {
+		r := cliRun(t, dir, nil, append([]string{"enqueue", demo.SendEmail}, args...)...)
+		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "bad --") {
+			t.Errorf("enqueue %s (%s): exit %d, stdout %q, stderr %q; want exit 2", strings.Join(args, " "), name, r.code, r.stdout, r.stderr)
+		}
+	}
+	noStore(t, dir, "enqueue with a bad --run-at or --delay")
+
+	at := time.Date(2099, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := cliRun(t, dir, nil, "enqueue", demo.SendEmail, "--run-at", at.Format(time.RFC3339))
+	r.ok(t, "enqueue --run-at")
+	var run core.Run
+	if err := json.Unmarshal([]byte(r.stdout), &run); err != nil || !run.RunAt.Equal(at) || run.Status != core.StatusPending {
+		t.Fatalf("enqueue --run-at printed %+v (%v), want pending at %v", run, err, at)
+	}
+	d := cliRun(t, dir, nil, "enqueue", demo.SendEmail, "--delay", "1h")
+	d.ok(t, "enqueue --delay")
+	var delayed core.Run
+	if err := json.Unmarshal([]byte(d.stdout), &delayed); err != nil || delayed.RunAt.Sub(delayed.CreatedAt) != time.Hour {
+		t.Fatalf("enqueue --delay 1h printed %+v (%v), want run_at an hour after created_at", delayed, err)
+	}
+	statuses := func() [2]core.Status {
+		st := openStore(t, "sqlite:"+filepath.Join(dir, "tickflow.db"))
+		var out [2]core.Status
+		for i, id := range []int64{run.ID, delayed.ID} {
+			r, err := st.GetRun(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[i] = r.Status
+		}
+		return out
+	}
+	tickReport(t, dir, nil)
+	if got := statuses(); got != [2]core.Status{core.StatusPending, core.StatusPending} {
+		t.Errorf("after a tick now: %v, want both pending", got)
+	}
+	tickReport(t, dir, nil, "--now", at.Format(time.RFC3339))
+	if got := statuses(); got != [2]core.Status{core.StatusSuccess, core.StatusSuccess} {
+		t.Errorf("after a tick at %v: %v, want both succeeded", at, got)
+	}
+}

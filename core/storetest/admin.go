@@ -422,3 +422,36 @@ func testBadText(t *testing.T, h *harness) {
 		t.Errorf("stored run: key %q payload %s", got.IdempotencyKey, got.Payload)
 	}
 }
+
+// testDelayedRun: a run added with RunAt or Delay waits, pending, until its
+// instant: no tick claims it before, the first tick at or after it does.
+func testDelayedRun(t *testing.T, h *harness) {
+	x := newExecs()
+	reg := core.NewRegistry()
+	mustRegister(t, reg, "later", x.task(nil))
+	e := h.engine(reg)
+	at5 := addTask(t, e, core.AddTaskParams{Task: "later", RunAt: at(minutes(5))})
+	in10 := addTask(t, e, core.AddTaskParams{Task: "later", Delay: 10 * time.Minute})
+	if !at5.RunAt.Equal(at(minutes(5))) || !in10.RunAt.Equal(at(minutes(10))) || at5.Status != core.StatusPending {
+		t.Fatalf("added runs: %+v, %+v; want pending at +5m and +10m", at5, in10)
+	}
+	for _, step := range []struct {
+		m    int
+		want [2]core.Status
+	}{
+		{0, [2]core.Status{core.StatusPending, core.StatusPending}},
+		{4, [2]core.Status{core.StatusPending, core.StatusPending}},
+		{5, [2]core.Status{core.StatusSuccess, core.StatusPending}},
+		{9, [2]core.Status{core.StatusSuccess, core.StatusPending}},
+		{10, [2]core.Status{core.StatusSuccess, core.StatusSuccess}},
+	} {
+		h.set(minutes(step.m))
+		h.tick(e)
+		if a, b := h.run(at5.ID).Status, h.run(in10.ID).Status; a != step.want[0] || b != step.want[1] {
+			t.Errorf("after the tick at +%dm: statuses %s, %s; want %s, %s", step.m, a, b, step.want[0], step.want[1])
+		}
+	}
+	if x.run(at5.ID) != 1 || x.run(in10.ID) != 1 {
+		t.Errorf("executions %d, %d; want 1 each", x.run(at5.ID), x.run(in10.ID))
+	}
+}

@@ -255,7 +255,12 @@ func testOrphans(t *testing.T, h *harness) {
 	h.set(minutes(1))
 	h.tick(old)
 
-	deployed := h.engine(registry("kept"))
+	// The new code drops the schedule but keeps its task (as a manual task):
+	// the schedule is orphaned. (A process never orphans the schedules of
+	// tasks it does not register: see testSharedStore.)
+	newCode := registry("kept")
+	mustRegister(t, newCode, "removed", x.task(nil))
+	deployed := h.engine(newCode)
 	res, err := deployed.Sync(t.Context())
 	if err != nil {
 		t.Fatalf("sync: %v", err)

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"PanicFailsOnlyItsRun", testPanic},
 		{"RunOnStartup", testRunOnStartup},
 		{"AddTaskAndTrigger", testAddTask},
+		{"DelayedRun", testDelayedRun},
 		{"BadText", testBadText},
 		{"ScheduleLock", testScheduleLock},
 		{"Sessions", testSessions},
@@ -42,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ListRuns", testListRuns},
 		{"Jitter", testJitter},
 		{"OrphanedSchedules", testOrphans},
+		{"SharedStore", testSharedStore},
+		{"Once", testOnce},
 		{"Timeout", testTimeout},
 	}
 	for _, tt := range tests {

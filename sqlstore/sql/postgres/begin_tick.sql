@@ -1,11 +1,13 @@
 -- BeginTick: record the tick and read its clock and the due work, in one
--- statement. $1 tick id, $2 now (NULL: now()), $3 trigger.
+-- statement. $1 tick id, $2 now (NULL: now()), $3 trigger, $4 the process's
+-- task names (NULL: every task): due schedules of other tasks are not counted.
 WITH c AS (
     SELECT COALESCE($2::timestamptz, now()) AS now
 ), due AS (
     SELECT count(*) AS n, min(s.next_run) AS oldest
     FROM tickflow_schedules s, c
     WHERE s.next_run <= c.now AND NOT s.paused AND NOT s.orphaned
+      AND ($4::text[] IS NULL OR s.task = ANY ($4::text[]))
 ), runnable AS (
     SELECT (SELECT count(*) FROM tickflow_runs r, c
             WHERE r.status IN ('pending', 'interrupted') AND r.run_at <= c.now)

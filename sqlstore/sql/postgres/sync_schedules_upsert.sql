@@ -7,16 +7,17 @@
 INSERT INTO tickflow_schedules AS s (
     name, task, display_name, kind, every_seconds, cron, timezone, spec_hash,
     run_on_startup, misfire, overlap, max_catchup, retries, delay_seconds, backoff,
-    timeout_seconds, jitter_seconds, anchor, next_run, paused, orphaned, created_at, updated_at)
+    timeout_seconds, jitter_seconds, anchor, next_run, paused, orphaned, created_at, updated_at, once_at)
 SELECT x.name, x.task, x.display_name, x.kind, x.every_seconds, x.cron, x.timezone, x.spec_hash,
        x.run_on_startup, x.misfire, x.overlap, x.max_catchup, x.retries, x.delay_seconds, x.backoff,
-       x.timeout_seconds, x.jitter_seconds, x.anchor, x.next_run, false, false, c.now, c.now
+       x.timeout_seconds, x.jitter_seconds, x.anchor, x.next_run, false, false, c.now, c.now, x.once_at
 FROM jsonb_to_recordset($2::jsonb) AS x(
          name text, task text, display_name text, kind text, every_seconds double precision,
          cron text, timezone text, spec_hash text, run_on_startup boolean, misfire text,
          overlap text, max_catchup integer, retries integer, delay_seconds double precision,
          backoff double precision, timeout_seconds double precision,
-         jitter_seconds double precision, anchor timestamptz, next_run timestamptz),
+         jitter_seconds double precision, anchor timestamptz, next_run timestamptz,
+         once_at timestamptz),
      (SELECT COALESCE($1::timestamptz, now()) AS now) c
 ON CONFLICT (name) DO UPDATE SET
     task = EXCLUDED.task,
@@ -34,6 +35,7 @@ ON CONFLICT (name) DO UPDATE SET
     backoff = EXCLUDED.backoff,
     timeout_seconds = EXCLUDED.timeout_seconds,
     jitter_seconds = EXCLUDED.jitter_seconds,
+    once_at = EXCLUDED.once_at,
     anchor = CASE WHEN s.spec_hash = EXCLUDED.spec_hash THEN s.anchor ELSE EXCLUDED.anchor END,
     next_run = CASE WHEN s.spec_hash = EXCLUDED.spec_hash THEN s.next_run ELSE EXCLUDED.next_run END,
     spec_hash = EXCLUDED.spec_hash,
@@ -41,10 +43,10 @@ ON CONFLICT (name) DO UPDATE SET
     updated_at = EXCLUDED.updated_at
 WHERE (s.task, s.display_name, s.kind, s.every_seconds, s.cron, s.timezone, s.spec_hash,
        s.run_on_startup, s.misfire, s.overlap, s.max_catchup, s.retries, s.delay_seconds,
-       s.backoff, s.timeout_seconds, s.jitter_seconds, s.orphaned)
+       s.backoff, s.timeout_seconds, s.jitter_seconds, s.orphaned, s.once_at)
       IS DISTINCT FROM
       (EXCLUDED.task, EXCLUDED.display_name, EXCLUDED.kind, EXCLUDED.every_seconds, EXCLUDED.cron,
        EXCLUDED.timezone, EXCLUDED.spec_hash, EXCLUDED.run_on_startup, EXCLUDED.misfire,
        EXCLUDED.overlap, EXCLUDED.max_catchup, EXCLUDED.retries, EXCLUDED.delay_seconds,
-       EXCLUDED.backoff, EXCLUDED.timeout_seconds, EXCLUDED.jitter_seconds, false)
+       EXCLUDED.backoff, EXCLUDED.timeout_seconds, EXCLUDED.jitter_seconds, false, EXCLUDED.once_at)
 RETURNING (xmax = 0) AS inserted

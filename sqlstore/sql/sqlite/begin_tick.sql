@@ -1,5 +1,6 @@
 -- BeginTick: record the tick and read the due work, in one statement.
--- $1 tick id, $2 now (unix µs), $3 trigger. The status IN term repeats the
+-- $1 tick id, $2 now (unix µs), $3 trigger, $4 JSON array of the process's
+-- task names (NULL: every task): due schedules of other tasks are not counted. The status IN term repeats the
 -- live index's predicate word for word, which is what lets SQLite use it.
 INSERT INTO tickflow_ticks (id, "trigger", started_at, due_schedules, runnable_runs, oldest_due, lag_seconds)
 SELECT $1, $3, $2, due.n,
@@ -11,5 +12,6 @@ SELECT $1, $3, $2, due.n,
        COALESCE(($2 - due.oldest) / 1e6, 0)
 FROM (SELECT count(*) AS n, min(next_run) AS oldest
       FROM tickflow_schedules
-      WHERE next_run <= $2 AND NOT paused AND NOT orphaned) AS due
+      WHERE next_run <= $2 AND NOT paused AND NOT orphaned
+        AND ($4 IS NULL OR task IN (SELECT value FROM json_each($4)))) AS due
 RETURNING started_at, due_schedules, runnable_runs, oldest_due

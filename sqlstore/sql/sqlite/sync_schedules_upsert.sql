@@ -7,13 +7,13 @@
 INSERT INTO tickflow_schedules (
     name, task, display_name, kind, every_seconds, cron, timezone, spec_hash,
     run_on_startup, misfire, overlap, max_catchup, retries, delay_seconds, backoff,
-    timeout_seconds, jitter_seconds, anchor, next_run, paused, orphaned, created_at, updated_at)
+    timeout_seconds, jitter_seconds, anchor, next_run, paused, orphaned, created_at, updated_at, once_at)
 SELECT j.value ->> 'name', j.value ->> 'task', j.value ->> 'display_name', j.value ->> 'kind',
        j.value ->> 'every_seconds', j.value ->> 'cron', j.value ->> 'timezone', j.value ->> 'spec_hash',
        j.value ->> 'run_on_startup', j.value ->> 'misfire', j.value ->> 'overlap',
        j.value ->> 'max_catchup', j.value ->> 'retries', j.value ->> 'delay_seconds',
        j.value ->> 'backoff', j.value ->> 'timeout_seconds', j.value ->> 'jitter_seconds',
-       j.value ->> 'anchor', j.value ->> 'next_run', 0, 0, $1, $1
+       j.value ->> 'anchor', j.value ->> 'next_run', 0, 0, $1, $1, j.value ->> 'once_at'
 FROM json_each($2) AS j
 WHERE true
 ON CONFLICT (name) DO UPDATE SET
@@ -32,6 +32,7 @@ ON CONFLICT (name) DO UPDATE SET
     backoff = excluded.backoff,
     timeout_seconds = excluded.timeout_seconds,
     jitter_seconds = excluded.jitter_seconds,
+    once_at = excluded.once_at,
     anchor = CASE WHEN tickflow_schedules.spec_hash = excluded.spec_hash
                   THEN tickflow_schedules.anchor ELSE excluded.anchor END,
     next_run = CASE WHEN tickflow_schedules.spec_hash = excluded.spec_hash
@@ -45,10 +46,10 @@ WHERE (tickflow_schedules.task, tickflow_schedules.display_name, tickflow_schedu
        tickflow_schedules.overlap, tickflow_schedules.max_catchup, tickflow_schedules.retries,
        tickflow_schedules.delay_seconds, tickflow_schedules.backoff,
        tickflow_schedules.timeout_seconds, tickflow_schedules.jitter_seconds,
-       tickflow_schedules.orphaned)
+       tickflow_schedules.orphaned, tickflow_schedules.once_at)
       IS NOT
       (excluded.task, excluded.display_name, excluded.kind, excluded.every_seconds, excluded.cron,
        excluded.timezone, excluded.spec_hash, excluded.run_on_startup, excluded.misfire,
        excluded.overlap, excluded.max_catchup, excluded.retries, excluded.delay_seconds,
-       excluded.backoff, excluded.timeout_seconds, excluded.jitter_seconds, 0)
+       excluded.backoff, excluded.timeout_seconds, excluded.jitter_seconds, 0, excluded.once_at)
 RETURNING NULL AS inserted
