@@ -304,3 +304,48 @@ func TestConfigDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanOnce: a once schedule plans its one slot when due, then a zero
+// next_run (never again); a once in the past fires under coalesce and is
+// recorded as skipped under skip beyond the misfire grace.
+func TestPlanOnce(t *testing.T) {
+	at := planMin(5)
+	tests := []struct {
+		name    string
+		opts    []Option
+		now     time.Time
+		status  Status
+		planned int
+	}{
+		{"not yet due", []Option{Once(at)}, planMin(4), "", 0},
+		{"due on time", []Option{Once(at)}, at, StatusRunning, 1},
+		{"late, coalesce", []Option{Once(at)}, planMin(60), StatusRunning, 1},
+		{"late within grace, skip", []Option{Once(at), Misfire(MisfireSkip)}, planMin(6), StatusRunning, 1},
+		{"late beyond grace, skip", []Option{Once(at), Misfire(MisfireSkip)}, planMin(60), StatusSkipped, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := planSchedule(t, tc.opts...)
+			first := s.FirstSlot(planT0)
+			if !first.Equal(at) {
+				t.Fatalf("first slot %v, want %v", first, at)
+			}
+			p := plan(s, DueSchedule{Name: "s", Task: "s", NextRun: first}, tc.now, 2*time.Minute)
+			if len(p.Runs) != tc.planned {
+				t.Fatalf("planned %d runs (%+v), want %d", len(p.Runs), p.Runs, tc.planned)
+			}
+			if tc.planned == 0 {
+				if !p.NextRun.Equal(at) {
+					t.Errorf("next_run %v before the instant, want it kept at %v", p.NextRun, at)
+				}
+				return
+			}
+			if r := p.Runs[0]; r.Status != tc.status || !r.Slot.Equal(at) {
+				t.Errorf("run %+v, want status %s at slot %v", r, tc.status, at)
+			}
+			if !p.NextRun.IsZero() {
+				t.Errorf("next_run %v after the one slot, want zero (never again)", p.NextRun)
+			}
+		})
+	}
+}

@@ -27,6 +27,17 @@ func TestRegistryValidation(t *testing.T) {
 		{"both every and cron", func(r *core.Registry) error {
 			return r.Schedule("x", noop, core.Every(time.Minute), core.Cron("* * * * *"))
 		}, "every/cron/once"},
+		{"every and once", func(r *core.Registry) error {
+			return r.Schedule("x", noop, core.Every(time.Minute), core.Once(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)))
+		}, "every/cron/once"},
+		{"once before MinTime", func(r *core.Registry) error {
+			return r.Schedule("x", noop, core.Once(time.Date(1999, 12, 31, 0, 0, 0, 0, time.UTC)))
+		}, "once"},
+		{"once at MaxTime", func(r *core.Registry) error { return r.Schedule("x", noop, core.Once(core.MaxTime)) }, "once"},
+		{"once zero", func(r *core.Registry) error { return r.Schedule("x", noop, core.Once(time.Time{})) }, "once"},
+		{"once with run_on_startup", func(r *core.Registry) error {
+			return r.Schedule("x", noop, core.Once(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)), core.RunOnStartup())
+		}, "run_on_startup"},
 		{"every zero", func(r *core.Registry) error { return r.Schedule("x", noop, core.Every(0)) }, "every"},
 		{"every negative", func(r *core.Registry) error { return r.Schedule("x", noop, core.Every(-time.Minute)) }, "every"},
 		{"every below one second", func(r *core.Registry) error {

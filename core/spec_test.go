@@ -188,3 +188,33 @@ func TestScheduleDelegatesToSpec(t *testing.T) {
 		})
 	}
 }
+
+// TestOnceSpec: the once kind's one slot is its instant (truncated to the
+// second, in UTC) whatever the anchor, even one after it; then never again.
+func TestOnceSpec(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := core.NewOnce(time.Date(2027, 5, 4, 17, 30, 0, 999, berlin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := at(t, "2027-05-04T15:30:00Z")
+	if o.Kind() != "once" || o.Describe() != "once at 2027-05-04T15:30:00Z" || o.Location() != time.UTC {
+		t.Errorf("kind %q, describe %q, zone %v", o.Kind(), o.Describe(), o.Location())
+	}
+	for _, anchor := range []string{"2026-01-01T00:00:00Z", "2027-05-04T15:30:00Z", "2030-01-01T00:00:00Z"} {
+		if got := o.First(at(t, anchor)); !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("First(%s) = %v, want %v in UTC", anchor, got, want)
+		}
+	}
+	if next := o.Next(want); !next.IsZero() {
+		t.Errorf("Next(slot) = %v, want zero (never again)", next)
+	}
+	for _, bad := range []time.Time{{}, core.MaxTime, core.MinTime.Add(-time.Second)} {
+		if _, err := core.NewOnce(bad); err == nil {
+			t.Errorf("NewOnce(%v) accepted", bad)
+		}
+	}
+}
