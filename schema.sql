@@ -181,6 +181,13 @@ CREATE INDEX IF NOT EXISTS tickflow_runs_task_rest_idx ON tickflow_runs (task, i
     WHERE status <> 'running';
 CREATE INDEX IF NOT EXISTS tickflow_runs_schedule_rest_idx ON tickflow_runs (schedule, id DESC)
     WHERE status <> 'running';
+-- Retention: finished runs by age, one index per retention class, so that
+-- PruneRuns reads the oldest of each in order and stops at its budget (cheap
+-- when none is old enough). Running and pending runs are not in them.
+CREATE INDEX IF NOT EXISTS tickflow_runs_finished_idx ON tickflow_runs (finished_at)
+    WHERE status IN ('success', 'cancelled', 'skipped');
+CREATE INDEX IF NOT EXISTS tickflow_runs_failed_idx ON tickflow_runs (finished_at)
+    WHERE status = 'failed';
 
 CREATE TABLE IF NOT EXISTS tickflow_ticks (
     id            text             NOT NULL,

@@ -14,3 +14,19 @@ const (
 	// DefaultMaxTickDuration is Config.MaxTickDuration's default.
 	DefaultMaxTickDuration = 5 * time.Minute
 )
+
+// Defaults of Config.Retention: how long finished runs and ticks are kept and
+// how many runs one tick deletes at most.
+const (
+	// DefaultRetainRuns is Retention.Runs's default: successful, cancelled
+	// and skipped runs are kept 30 days after they finished.
+	DefaultRetainRuns = 30 * 24 * time.Hour
+	// DefaultRetainFailedRuns is Retention.FailedRuns's default: failed runs
+	// are kept 90 days, longer than the others, for post-mortems.
+	DefaultRetainFailedRuns = 90 * 24 * time.Hour
+	// DefaultRetainTicks is Retention.Ticks's default: 7 days of tick reports.
+	DefaultRetainTicks = 7 * 24 * time.Hour
+	// DefaultPruneBudget is Retention.Budget's default: at most 1000 runs
+	// deleted per tick.
+	DefaultPruneBudget = 1000
+)

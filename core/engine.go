@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +60,83 @@ type Config struct {
 	// Observers see every tick and run outcome (metrics, logs); more can be
 	// added with Engine.AddObserver.
 	Observers []Observer
+	// Retention says how long finished runs and tick reports are kept; the
+	// ticks themselves delete older ones in bounded batches (see Retention).
+	Retention Retention
+}
+
+// Retention is how long finished runs and tick reports are kept. Ticks prune
+// them: no separate job. A zero field takes its default; a negative one is an
+// error; RetainForever keeps that kind of record forever (no pruning).
+//
+// Runs are deleted at most Budget per tick, oldest first, only by ticks that
+// did work (claimed, skipped or recorded runs) and by one empty tick in
+// PruneEmptyOneIn, so that an empty tick stays at its two statements. Only
+// runs in a final state are deleted (never a pending, running or interrupted
+// one), and never a schedule's latest run. A pruned slot is never claimed
+// again: a schedule's next run is always past its recorded slots.
+type Retention struct {
+	// Runs: successful, cancelled and skipped runs finished longer ago than
+	// this are deleted (default DefaultRetainRuns, 30 days).
+	Runs time.Duration
+	// FailedRuns: failed runs finished longer ago than this are deleted
+	// (default DefaultRetainFailedRuns, 90 days).
+	FailedRuns time.Duration
+	// Ticks: tick reports started longer ago than this are deleted (default
+	// DefaultRetainTicks, 7 days), by EndTick.
+	Ticks time.Duration
+	// Budget is the most runs one tick deletes (default DefaultPruneBudget,
+	// at most MaxPruneBudget).
+	Budget int
+}
+
+// RetainForever, as a Retention duration, disables that pruning.
+const RetainForever time.Duration = math.MaxInt64
+
+// MaxPruneBudget bounds Retention.Budget: one tick's delete stays short.
+const MaxPruneBudget = 100000
+
+// PruneEmptyOneIn: an empty tick (one that did no work) prunes runs only one
+// time in this many, counted per engine, so that nearly every empty tick is
+// its two statements; ticks that did work always prune.
+const PruneEmptyOneIn = 64
+
+// validate checks r and applies its defaults.
+func (r *Retention) validate() error {
+	for _, f := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"retention.runs", &r.Runs, DefaultRetainRuns},
+		{"retention.failed_runs", &r.FailedRuns, DefaultRetainFailedRuns},
+		{"retention.ticks", &r.Ticks, DefaultRetainTicks},
+	} {
+		switch {
+		case *f.v < 0:
+			return invalid(f.name, f.v.String(), "must not be negative")
+		case *f.v == 0:
+			*f.v = f.def
+		}
+	}
+	switch {
+	case r.Budget < 0:
+		return invalid("retention.budget", fmt.Sprint(r.Budget), "must not be negative")
+	case r.Budget > MaxPruneBudget:
+		return invalid("retention.budget", fmt.Sprint(r.Budget), "must be at most %d", MaxPruneBudget)
+	case r.Budget == 0:
+		r.Budget = DefaultPruneBudget
+	}
+	return nil
+}
+
+// before is the instant before which records kept for d are pruned at now:
+// zero (prune nothing) for RetainForever.
+func before(now time.Time, d time.Duration) time.Time {
+	if d == RetainForever {
+		return time.Time{}
+	}
+	return now.Add(-d)
 }
 
 // Upper bounds of Config, checked by NewEngine: beyond them a setting is a
@@ -86,6 +165,9 @@ func (c *Config) validate() error {
 		return invalid("flush_size", fmt.Sprint(c.FlushSize), "must be at most %d", MaxFlushSize)
 	case c.MaxTickDuration > MaxMaxTickDuration:
 		return invalid("max_tick_duration", c.MaxTickDuration.String(), "must be at most %s", MaxMaxTickDuration)
+	}
+	if err := c.Retention.validate(); err != nil {
+		return err
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -137,7 +219,9 @@ type Report struct {
 	// Deferred counts jittered runs stored as pending for a later start.
 	Deferred int `json:"deferred"`
 	// Conflicts counts planned slots another tick had already recorded.
-	Conflicts  int     `json:"conflicts"`
+	Conflicts int `json:"conflicts"`
+	// PrunedRuns counts old finished runs this tick deleted (see Retention).
+	PrunedRuns int     `json:"pruned_runs"`
 	DurationMS float64 `json:"duration_ms"`
 	Error      string  `json:"error,omitempty"`
 }
@@ -150,6 +234,9 @@ type Engine struct {
 
 	syncMu sync.Mutex
 	synced bool
+
+	// ticks counts this engine's ticks, for PruneEmptyOneIn.
+	ticks atomic.Uint64
 
 	obsMu     sync.Mutex
 	observers []Observer

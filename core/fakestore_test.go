@@ -12,7 +12,7 @@ import (
 )
 
 // fakeStore is an in-memory Store with just what a tick uses (BeginTick,
-// EndTick, SyncSchedules, ClaimDue, ClaimRuns, FinishRuns), so the tick's
+// EndTick, PruneRuns, SyncSchedules, ClaimDue, ClaimRuns, FinishRuns), so the tick's
 // parts can be tested without a database. It keeps the contract's
 // essentials: unique (schedule, slot), claims up to a limit, fenced
 // outcomes. Every other method panics (the embedded nil Store).
@@ -25,6 +25,10 @@ type fakeStore struct {
 	calls    map[string]int
 	finished [][]Outcome // FinishRuns batches, in call order
 	endTicks []EndTickParams
+	prunes   []PruneRunsParams
+	// pruned is what PruneRuns reports deleting (the fake deletes nothing:
+	// the conformance suite checks what a real store deletes).
+	pruned int
 	// now is the database clock, for ticks without a Clock.
 	now time.Time
 	// hook, when set, is called first by every implemented method (once
@@ -121,6 +125,16 @@ func (f *fakeStore) EndTick(ctx context.Context, p EndTickParams) error {
 	defer f.mu.Unlock()
 	f.endTicks = append(f.endTicks, p)
 	return nil
+}
+
+func (f *fakeStore) PruneRuns(ctx context.Context, p PruneRunsParams) (int, error) {
+	if err := f.enter(ctx, "PruneRuns"); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prunes = append(f.prunes, p)
+	return f.pruned, nil
 }
 
 func (f *fakeStore) SyncSchedules(ctx context.Context, p SyncSchedulesParams) (SyncResult, error) {

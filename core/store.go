@@ -26,8 +26,17 @@ type Store interface {
 	// the tick as started and counts the work that is due. It is the only
 	// statement an empty tick needs besides EndTick.
 	BeginTick(ctx context.Context, p BeginTickParams) (TickStart, error)
-	// EndTick records the tick's report. Implementations may prune old ticks.
+	// EndTick records the tick's report and deletes a bounded batch of tick
+	// reports that started before p.TicksBefore (none when it is zero).
 	EndTick(ctx context.Context, p EndTickParams) error
+	// PruneRuns deletes at most p.Limit runs in a final state that finished
+	// long ago: success, cancelled and skipped runs finished before
+	// p.FinishedBefore, failed runs finished before p.FailedBefore (a zero
+	// instant prunes none of that kind). It never deletes a pending,
+	// running or interrupted run, nor a schedule's latest run (greatest
+	// slot), and returns how many it deleted. One bounded, indexed
+	// statement: cheap when nothing is old enough.
+	PruneRuns(ctx context.Context, p PruneRunsParams) (int, error)
 
 	// SyncSchedules upserts the code's schedules by name: a row whose
 	// SpecHash is unchanged keeps its anchor and next_run; a new row or a
@@ -166,6 +175,23 @@ type EndTickParams struct {
 	FinishedAt time.Time
 	// Error is the tick's infrastructure error, if any.
 	Error string
+	// TicksBefore: tick reports that started before it are pruned, a
+	// bounded batch per call (zero: none).
+	TicksBefore time.Time
+}
+
+// PruneRunsParams are the inputs of Store.PruneRuns.
+type PruneRunsParams struct {
+	// Now is the tick's clock reading (zero: the database clock); the
+	// cut-offs below are computed from it by the caller.
+	Now time.Time
+	// FinishedBefore: success, cancelled and skipped runs finished before it
+	// are pruned (zero: none).
+	FinishedBefore time.Time
+	// FailedBefore: failed runs finished before it are pruned (zero: none).
+	FailedBefore time.Time
+	// Limit is the most runs deleted, > 0.
+	Limit int
 }
 
 // ScheduleRecord is a schedule as stored, with its latest run.

@@ -70,7 +70,34 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 
 	pool.wait()
 	rec.close()
+	e.pruneRuns(ctx, tl, tt, log)
 	return e.endTick(ctx, tl, tt, log)
+}
+
+// pruneRuns deletes a budget of old finished runs (Config.Retention), after
+// the outcomes are recorded. Only a tick that did work, or one empty tick in
+// PruneEmptyOneIn, prunes: the others stay at BeginTick and EndTick. Nothing
+// is pruned after an infrastructure error or when the deadline is near. A
+// failed prune is logged, not the tick's error: the next one retries.
+func (e *Engine) pruneRuns(ctx context.Context, tl *tally, tt tickTime, log *slog.Logger) {
+	n := e.ticks.Add(1)
+	r := e.cfg.Retention
+	p := PruneRunsParams{Now: tt.now, FinishedBefore: before(tt.now, r.Runs), FailedBefore: before(tt.now, r.FailedRuns), Limit: r.Budget}
+	if p.FinishedBefore.IsZero() && p.FailedBefore.IsZero() {
+		return
+	}
+	if !tl.didWork() && n%PruneEmptyOneIn != 0 {
+		return
+	}
+	if tl.failed() || !tt.enough() || ctx.Err() != nil {
+		return
+	}
+	pruned, err := e.cfg.Store.PruneRuns(ctx, p)
+	if err != nil {
+		log.Warn("prune old runs failed", "error", err)
+		return
+	}
+	tl.pruned(pruned)
 }
 
 // beginTick reads the override clock and records the tick as started. On
@@ -126,7 +153,8 @@ func (e *Engine) endTick(ctx context.Context, tl *tally, tt tickTime, log *slog.
 	}
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := e.cfg.Store.EndTick(ectx, EndTickParams{Report: rep, FinishedAt: tt.at(), Error: rep.Error}); err != nil {
+	end := EndTickParams{Report: rep, FinishedAt: tt.at(), Error: rep.Error, TicksBefore: before(tt.now, e.cfg.Retention.Ticks)}
+	if err := e.cfg.Store.EndTick(ectx, end); err != nil {
 		log.Warn("record tick report failed", "error", err)
 		if tickErr == nil {
 			tickErr = fmt.Errorf("end tick: %w", err)
@@ -142,7 +170,7 @@ func (e *Engine) endTick(ctx context.Context, tl *tally, tt tickTime, log *slog.
 	}
 	log.Log(ctx, lvl, "tick done", "now", tt.now, "due", rep.DueSchedules, "claimed", rep.Claimed,
 		"succeeded", rep.Succeeded, "failed", rep.Failed, "retried", rep.Retried, "skipped", rep.Skipped,
-		"interrupted", rep.Interrupted, "released", rep.Released, "duration_ms", rep.DurationMS, "error", rep.Error)
+		"interrupted", rep.Interrupted, "released", rep.Released, "pruned_runs", rep.PrunedRuns, "duration_ms", rep.DurationMS, "error", rep.Error)
 	e.observeTick(ctx, rep, tickErr, time.Since(tt.start))
 	return rep, tickErr
 }
@@ -258,6 +286,22 @@ func (t *tally) outcome(o Outcome) {
 	case o.Status == StatusPending:
 		t.rep.Retried++
 	}
+}
+
+// didWork reports whether the tick claimed, skipped, deferred or recovered
+// runs: whether it wrote runs (and pruning is worth a statement).
+func (t *tally) didWork() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.rep
+	return r.Claimed+r.Skipped+r.Deferred+r.Interrupted+r.Failed+r.Conflicts > 0
+}
+
+// pruned counts runs deleted by retention.
+func (t *tally) pruned(n int) {
+	t.mu.Lock()
+	t.rep.PrunedRuns += n
+	t.mu.Unlock()
 }
 
 // result returns a copy of the report and the tick's error.

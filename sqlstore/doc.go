@@ -31,6 +31,8 @@
 //	               (PostgreSQL: the insert and the advance are one statement)
 //	ClaimRuns      1 transaction per batch: recover expired leases, claim runnable runs
 //	FinishRuns     1 statement per flush of outcomes
+//	PruneRuns      1 statement, only on ticks that did work and one empty tick
+//	               in core.PruneEmptyOneIn (deletes a budget of old runs)
 //	EndTick        1 statement (PostgreSQL prunes old ticks in it; SQLite in a
 //	               second statement, one EndTick in 64)
 //

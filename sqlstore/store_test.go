@@ -170,7 +170,7 @@ func TestEndTickPrunesOldTicks(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := st.EndTick(ctx, core.EndTickParams{Report: core.Report{TickID: "tick_2"}, FinishedAt: t0}); err != nil {
+		if err := st.EndTick(ctx, core.EndTickParams{Report: core.Report{TickID: "tick_2"}, FinishedAt: t0, TicksBefore: t0.Add(-7 * 24 * time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		ticks, err := st.ListTicks(ctx, 0)

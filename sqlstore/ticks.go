@@ -34,9 +34,9 @@ func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.Tic
 	}, nil
 }
 
-// EndTick records the tick's report. Ticks older than 7 days (by
-// p.FinishedAt) are pruned, at most 100 at a time: on PostgreSQL in the same
-// statement, on SQLite by a second statement in one EndTick out of 64.
+// EndTick records the tick's report. Ticks started before p.TicksBefore
+// (none when zero) are pruned, at most 100 at a time: on PostgreSQL in the
+// same statement, on SQLite by a second statement in one EndTick out of 64.
 func (s *Store) EndTick(ctx context.Context, p core.EndTickParams) error {
 	r := p.Report
 	errText := p.Error
@@ -44,17 +44,38 @@ func (s *Store) EndTick(ctx context.Context, p core.EndTickParams) error {
 		errText = r.Error
 	}
 	now := s.d.now(p.FinishedAt)
-	_, err := s.db.ExecContext(ctx, s.d.q("end_tick"), r.TickID, now, r.Claimed, r.Succeeded, r.Failed,
-		r.Retried, r.Skipped, r.Interrupted, r.Released, r.Deferred, r.Conflicts, r.DurationMS, errText)
-	if err != nil {
+	args := []any{r.TickID, now, r.Claimed, r.Succeeded, r.Failed,
+		r.Retried, r.Skipped, r.Interrupted, r.Released, r.Deferred, r.Conflicts, r.DurationMS, errText}
+	prune, separate := s.d.stmts()["end_tick_prune"]
+	if !separate {
+		args = append(args, s.d.arg(p.TicksBefore)) // $14: the statement prunes too
+	}
+	if _, err := s.db.ExecContext(ctx, s.d.q("end_tick"), args...); err != nil {
 		return fmt.Errorf("end tick %s: %w", r.TickID, s.d.interpret(err))
 	}
-	if prune, ok := s.d.stmts()["end_tick_prune"]; ok && rand.IntN(max(s.pruneOneIn, 1)) == 0 {
-		if _, err := s.db.ExecContext(ctx, prune, r.TickID, now); err != nil {
+	if separate && !p.TicksBefore.IsZero() && rand.IntN(max(s.pruneOneIn, 1)) == 0 {
+		if _, err := s.db.ExecContext(ctx, prune, r.TickID, s.d.arg(p.TicksBefore)); err != nil {
 			return fmt.Errorf("end tick %s: prune old ticks: %w", r.TickID, s.d.interpret(err))
 		}
 	}
 	return nil
+}
+
+// PruneRuns deletes at most p.Limit old runs in a final state, in one
+// statement (see core.Store.PruneRuns and prune_runs.sql).
+func (s *Store) PruneRuns(ctx context.Context, p core.PruneRunsParams) (int, error) {
+	if p.Limit <= 0 || (p.FinishedBefore.IsZero() && p.FailedBefore.IsZero()) {
+		return 0, nil
+	}
+	res, err := s.db.ExecContext(ctx, s.d.q("prune_runs"), s.d.arg(p.FinishedBefore), s.d.arg(p.FailedBefore), p.Limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", s.d.interpret(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", s.d.interpret(err))
+	}
+	return int(n), nil
 }
 
 // ListTicks returns the most recent ticks, newest first (limit defaults to

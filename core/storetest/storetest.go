@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"SharedStore", testSharedStore},
 		{"Once", testOnce},
 		{"Timeout", testTimeout},
+		{"Retention", testRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
