@@ -25,6 +25,7 @@ type Metrics struct {
 	ticks       *prometheus.CounterVec
 	duration    prometheus.Histogram
 	finished    *prometheus.CounterVec
+	pruned      prometheus.Counter
 	runDuration *prometheus.HistogramVec
 	serve       http.Handler
 }
@@ -70,6 +71,10 @@ func New(engine *core.Engine) *Metrics {
 			Name: "tickflow_runs_finished_total",
 			Help: "Runs that reached a final status in this process's ticks (success, failed, skipped).",
 		}, []string{"status"}),
+		pruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tickflow_runs_pruned_total",
+			Help: "Old finished runs this process's ticks deleted (core.Config.Retention).",
+		}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tickflow_run_duration_seconds",
 			Help:    "Wall time of the runs this process executed (attempts and inline retry waits), by task and outcome (success, failed, retry).",
@@ -84,7 +89,7 @@ func New(engine *core.Engine) *Metrics {
 	}
 	// A fresh registry and distinct names: registration cannot fail.
 	m.reg.MustRegister(
-		m.ticks, m.duration, m.finished, m.runDuration, storeCollector{m},
+		m.ticks, m.duration, m.finished, m.pruned, m.runDuration, storeCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -113,6 +118,7 @@ func (m *Metrics) ObserveTick(_ context.Context, rep core.Report, err error, ela
 	m.finished.WithLabelValues(string(core.StatusSuccess)).Add(float64(rep.Succeeded))
 	m.finished.WithLabelValues(string(core.StatusFailed)).Add(float64(rep.Failed))
 	m.finished.WithLabelValues(string(core.StatusSkipped)).Add(float64(rep.Skipped))
+	m.pruned.Add(float64(rep.PrunedRuns))
 }
 
 // Outcomes of tickflow_run_duration_seconds besides success and failed.

@@ -155,6 +155,7 @@ func TestMetrics(t *testing.T) {
 		`tickflow_runs_finished_total{status="success"}`: 2,
 		`tickflow_runs_finished_total{status="failed"}`:  1,
 		`tickflow_runs_finished_total{status="skipped"}`: 0,
+		`tickflow_runs_pruned_total`:                     0,
 		`tickflow_runs{status="success"}`:                2,
 		`tickflow_runs{status="failed"}`:                 1,
 		`tickflow_runs{status="pending"}`:                1,
@@ -217,6 +218,19 @@ func TestEngineTicksCounted(t *testing.T) {
 		if got := metricValue(t, text, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
 		}
+	}
+}
+
+// TestPrunedRuns: the runs a tick's retention deleted are counted.
+func TestPrunedRuns(t *testing.T) {
+	s := newServer(t)
+	m := prommetrics.New(s.engine)
+	m.ObserveTick(t.Context(), core.Report{PrunedRuns: 7}, nil, time.Millisecond)
+	m.ObserveTick(t.Context(), core.Report{PrunedRuns: 5}, nil, time.Millisecond)
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if got := metricValue(t, rec.Body.String(), "tickflow_runs_pruned_total"); got != 12 {
+		t.Errorf("tickflow_runs_pruned_total = %v, want 12", got)
 	}
 }
 
