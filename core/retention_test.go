@@ -113,3 +113,24 @@ func TestTickPruneFailure(t *testing.T) {
 		t.Errorf("failed tick: %v, prune calls %d; want the error and no prune", err, f.count("PruneRuns"))
 	}
 }
+
+func TestParseRetention(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"": 0, "0": 0, "0d": 0, "30d": 30 * 24 * time.Hour, "36h": 36 * time.Hour, " 90m ": 90 * time.Minute,
+		"forever": RetainForever,
+	} {
+		if got, err := ParseRetention(in); err != nil || got != want {
+			t.Errorf("ParseRetention(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-1h", "-3d", "3.5d", "xd", "soon", "36501d", "1w"} {
+		if got, err := ParseRetention(in); err == nil {
+			t.Errorf("ParseRetention(%q) = %v, want an error", in, got)
+		}
+	}
+	for _, d := range []time.Duration{DefaultRetainRuns, DefaultRetainFailedRuns, DefaultRetainTicks, 36 * time.Hour, RetainForever} {
+		if got, err := ParseRetention(FormatRetention(d)); err != nil || got != d {
+			t.Errorf("round trip of %v via %q: %v, %v", d, FormatRetention(d), got, err)
+		}
+	}
+}

@@ -19,6 +19,10 @@
 //	                  false when built with -tags tickflow.nodashboard)
 //	TICKFLOW_MAX_CONNS  connection pool size kept across invocations (default 2)
 //	TICKFLOW_TICK_PERIOD  the trigger's period, for /healthz (default 1m)
+//	TICKFLOW_RETAIN_RUNS  ticks delete successful, cancelled and skipped runs
+//	                  finished longer ago (default 30d; 36h, 14d or forever)
+//	TICKFLOW_RETAIN_FAILED_RUNS  the same for failed runs (default 90d)
+//	TICKFLOW_RETAIN_TICKS  ticks delete tick reports older than this (default 7d)
 //	LOG_LEVEL         debug, info (default), warn or error; logs are JSON lines
 //
 // # Metrics

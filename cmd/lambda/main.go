@@ -74,7 +74,11 @@ type config struct {
 	allowedHosts []string
 	maxConns     int
 	tickPeriod   time.Duration
-	logLevel     slog.Level
+	// retention (TICKFLOW_RETAIN_RUNS, TICKFLOW_RETAIN_FAILED_RUNS,
+	// TICKFLOW_RETAIN_TICKS) is core.Config.Retention; zero fields take
+	// the engine's defaults.
+	retention core.Retention
+	logLevel  slog.Level
 	// functionName (AWS_LAMBDA_FUNCTION_NAME, set by Lambda) is the
 	// dimension of the tick metrics.
 	functionName string
@@ -141,6 +145,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		cfg.tickPeriod = d
 	}
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"TICKFLOW_RETAIN_RUNS", &cfg.retention.Runs},
+		{"TICKFLOW_RETAIN_FAILED_RUNS", &cfg.retention.FailedRuns},
+		{"TICKFLOW_RETAIN_TICKS", &cfg.retention.Ticks},
+	} {
+		d, err := core.ParseRetention(getenv(v.name))
+		if err != nil {
+			return cfg, fmt.Errorf("%s %w", v.name, err)
+		}
+		*v.dst = d
+	}
 	return cfg, nil
 }
 
@@ -162,7 +180,7 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 			return nil, nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	engine, err := core.NewEngine(core.Config{Store: store, Registry: reg, Logger: log, Trigger: "lambda"})
+	engine, err := core.NewEngine(core.Config{Store: store, Registry: reg, Logger: log, Trigger: "lambda", Retention: cfg.retention})
 	if err != nil {
 		store.Close()
 		return nil, nil, fmt.Errorf("engine: %w", err)

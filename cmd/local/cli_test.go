@@ -122,9 +122,12 @@ func TestTickHelpShowsEngineDefaults(t *testing.T) {
 		t.Fatalf("tick -h exited %d: %s", code, stderr)
 	}
 	for flag, def := range map[string]string{
-		"-batch-size": fmt.Sprint(core.DefaultBatchSize),
-		"-workers":    fmt.Sprint(core.DefaultWorkers),
-		"-timeout":    core.DefaultMaxTickDuration.String(),
+		"-batch-size":         fmt.Sprint(core.DefaultBatchSize),
+		"-workers":            fmt.Sprint(core.DefaultWorkers),
+		"-timeout":            core.DefaultMaxTickDuration.String(),
+		"-retain-runs":        core.FormatRetention(core.DefaultRetainRuns),
+		"-retain-failed-runs": core.FormatRetention(core.DefaultRetainFailedRuns),
+		"-retain-ticks":       core.FormatRetention(core.DefaultRetainTicks),
 	} {
 		_, rest, ok := strings.Cut(help, "  "+flag+" ")
 		line, _, _ := strings.Cut(rest, "\n  -")

@@ -116,6 +116,9 @@ func TestTickBadSettings(t *testing.T) {
 		"year 1":          {"--now", "0001-01-01T00:00:00Z"},
 		"just before min": {"--now", "1999-12-31T23:59:59Z"},
 		"max itself":      {"--now", "2200-01-01T00:00:00Z"},
+		"negative retain": {"--retain-runs", "-1h"},
+		"fractional days": {"--retain-failed-runs", "1.5d"},
+		"retain words":    {"--retain-ticks", "a while"},
 	} {
 		r := cliRun(t, dir, nil, append([]string{"tick"}, args...)...)
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "bad --") {
@@ -125,6 +128,9 @@ func TestTickBadSettings(t *testing.T) {
 	noStore(t, dir, "tick with bad settings")
 	if rep := tickReport(t, dir, nil, "--now", "2199-12-31T23:59:59Z", "--workers", "1000", "--batch-size", "50000"); rep.Error != "" {
 		t.Errorf("tick at the edge of the range: %+v", rep)
+	}
+	if rep := tickReport(t, dir, nil, "--retain-runs", "forever", "--retain-failed-runs", "36h", "--retain-ticks", "0"); rep.Error != "" {
+		t.Errorf("tick with retention flags: %+v", rep)
 	}
 }
 
@@ -148,6 +154,8 @@ func TestServeBadConfig(t *testing.T) {
 		"nanosecond interval": {nil, []string{"--interval", "1ns"}, "bad --interval"},
 		"bad log level":       {nil, []string{"--log-level", "loud"}, "bad --log-level"},
 		"port out of range":   {nil, []string{"--addr", "127.0.0.1:99999"}, "bad --addr"},
+		"negative retention":  {nil, []string{"--retain-ticks", "-24h"}, "bad --retain-ticks"},
+		"retention in weeks":  {nil, []string{"--retain-runs", "4w"}, "bad --retain-runs"},
 	} {
 		r := cliRun(t, dir, tt.env, append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || strings.Contains(r.stderr, "hunter2") {

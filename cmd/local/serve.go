@@ -51,6 +51,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	allowedHosts := fs.String("allowed-hosts", c.getenv("TICKFLOW_ALLOWED_HOSTS"),
 		"without a token, host names served besides loopback ones, comma-separated (* for any): other Host headers get 421, against DNS rebinding (env TICKFLOW_ALLOWED_HOSTS)")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "longest time to read one request, body included: slower clients are disconnected")
+	retain := addRetentionFlags(fs)
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -63,6 +64,10 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return usagef("bad --interval %s: must be 0 (no built-in trigger) or %s to %s", *interval, minInterval, maxInterval)
 	case *readTimeout <= 0 || *readTimeout > maxReadTimeout:
 		return usagef("bad --read-timeout %s: must be greater than zero and at most %s", *readTimeout, maxReadTimeout)
+	}
+	retention, err := retain.retention()
+	if err != nil {
+		return err
 	}
 	if err := checkToken(*token); err != nil {
 		return err
@@ -78,7 +83,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return usageError{err: fmt.Errorf("bad --database-url: %w", err)}
 	}
 
-	a, err := c.open(ctx, sf, core.Config{Trigger: "timer", MaxTickDuration: serveTickTimeout})
+	a, err := c.open(ctx, sf, core.Config{Trigger: "timer", MaxTickDuration: serveTickTimeout, Retention: retention})
 	if err != nil {
 		return err
 	}

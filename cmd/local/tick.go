@@ -20,6 +20,7 @@ func runTick(ctx context.Context, c *cli, args []string) error {
 	workers := fs.Int("workers", core.DefaultWorkers, fmt.Sprintf("runs executed at once (at most %d)", core.MaxWorkers))
 	batch := fs.Int("batch-size", core.DefaultBatchSize, fmt.Sprintf("schedules or runs claimed per statement (at most %d)", core.MaxBatchSize))
 	timeout := fs.Duration("timeout", core.DefaultMaxTickDuration, fmt.Sprintf("the tick's deadline (at most %s): no run starts when too little is left", core.MaxMaxTickDuration))
+	retain := addRetentionFlags(fs)
 	now := fs.String("now", "", fmt.Sprintf("for tests and simulations only: use this RFC 3339 instant, from %s to before %s, as the tick's clock instead of the database's",
 		core.MinTime.Format(time.RFC3339), core.MaxTime.Format(time.RFC3339)))
 	if err := c.parseNoArgs(fs, args); err != nil {
@@ -34,6 +35,11 @@ func runTick(ctx context.Context, c *cli, args []string) error {
 	case *timeout < 0 || *timeout > core.MaxMaxTickDuration:
 		return usagef("bad --timeout %s: must be 0 (the default) to %s", *timeout, core.MaxMaxTickDuration)
 	}
+	retention, err := retain.retention()
+	if err != nil {
+		return err
+	}
+	cfg.Retention = retention
 	if *now != "" {
 		t, err := time.Parse(time.RFC3339Nano, *now)
 		if err != nil {
