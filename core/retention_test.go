@@ -2,6 +2,9 @@ package core
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -131,6 +134,26 @@ func TestParseRetention(t *testing.T) {
 	for _, d := range []time.Duration{DefaultRetainRuns, DefaultRetainFailedRuns, DefaultRetainTicks, 36 * time.Hour, RetainForever} {
 		if got, err := ParseRetention(FormatRetention(d)); err != nil || got != d {
 			t.Errorf("round trip of %v via %q: %v, %v", d, FormatRetention(d), got, err)
+		}
+	}
+}
+
+// TestREADMERetention: the README's Retention table states core's defaults.
+func TestREADMERetention(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, def := range map[string]string{
+		"Runs":       FormatRetention(DefaultRetainRuns),
+		"FailedRuns": FormatRetention(DefaultRetainFailedRuns),
+		"Ticks":      FormatRetention(DefaultRetainTicks),
+		"Budget":     fmt.Sprint(DefaultPruneBudget),
+	} {
+		_, row, ok := strings.Cut(string(b), "\n| `"+field+"` |")
+		row, _, _ = strings.Cut(row, "\n")
+		if !ok || !strings.Contains(row, "| `"+def+"` |") {
+			t.Errorf("README's Retention row of %s does not say the default %s: %q", field, def, row)
 		}
 	}
 }
