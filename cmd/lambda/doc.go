@@ -35,7 +35,7 @@
 //
 //   - each tick writes one stdout line in CloudWatch Embedded Metric Format
 //     (emf.go): CloudWatch Logs extracts the metrics claimed, succeeded,
-//     failed, retried, skipped, tick_errors and duration_ms in namespace
+//     failed, retried, skipped, pruned_runs, tick_errors and duration_ms in namespace
 //     "tickflow", dimension function (AWS_LAMBDA_FUNCTION_NAME);
 //   - each tick is also logged as JSON ("lambda tick done" with tick_id and
 //     aws_request_id) for CloudWatch Logs Insights and metric filters;

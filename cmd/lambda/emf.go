@@ -54,7 +54,7 @@ var emfDirective = []struct {
 	Dimensions: [][]string{{"function"}},
 	Metrics: []emfMetric{
 		{"claimed", "Count"}, {"succeeded", "Count"}, {"failed", "Count"}, {"retried", "Count"},
-		{"skipped", "Count"}, {"tick_errors", "Count"}, {"duration_ms", "Milliseconds"},
+		{"skipped", "Count"}, {"pruned_runs", "Count"}, {"tick_errors", "Count"}, {"duration_ms", "Milliseconds"},
 	},
 }}
 
@@ -75,6 +75,7 @@ type emfLine struct {
 	Failed       int     `json:"failed"`
 	Retried      int     `json:"retried"`
 	Skipped      int     `json:"skipped"`
+	PrunedRuns   int     `json:"pruned_runs"`
 	TickErrors   int     `json:"tick_errors"`
 	DurationMS   float64 `json:"duration_ms"`
 }
@@ -86,7 +87,7 @@ func (m *emfMetrics) ObserveTick(ctx context.Context, rep core.Report, err error
 	l := emfLine{
 		Msg: "tick metrics", Function: m.function, TickID: rep.TickID, Error: rep.Error,
 		Claimed: rep.Claimed, Succeeded: rep.Succeeded, Failed: rep.Failed, Retried: rep.Retried, Skipped: rep.Skipped,
-		DurationMS: float64(elapsed.Microseconds()) / 1000,
+		PrunedRuns: rep.PrunedRuns, DurationMS: float64(elapsed.Microseconds()) / 1000,
 	}
 	l.AWS.Timestamp = m.now().UnixMilli()
 	l.AWS.CloudWatchMetrics = emfDirective
