@@ -69,6 +69,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	c.claim(ctx, ts, resynced)
 
 	pool.wait()
+	x.stop()
 	rec.close()
 	return e.endTick(ctx, tl, tt, log)
 }
