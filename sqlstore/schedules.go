@@ -272,7 +272,7 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 		nextRun nullTime
 	)
 	for rows.Next() {
-		if err := rows.Scan(&d.Name, &d.Task, &d.SpecHash, &nextRun, &d.Active); err != nil {
+		if err := rows.Scan(&d.Name, &d.SpecHash, &nextRun, &d.Active); err != nil {
 			return nil, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
 		}
 		d.NextRun = nextRun.Time
