@@ -82,7 +82,7 @@ func (e *Engine) beginTick(ctx context.Context, trigger string, rep *Report, sta
 		rep.Error = err.Error()
 		return TickStart{}, err
 	}
-	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger, Tasks: e.cfg.Registry.TaskNames()})
+	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger, Tasks: e.cfg.Registry.taskNames()})
 	if err != nil {
 		err = fmt.Errorf("begin tick: %w", err)
 		rep.Error = err.Error()
