@@ -43,7 +43,7 @@ func (c *claimer) claim(ctx context.Context, ts TickStart, resynced bool) {
 // the tick runs out of time or the store fails. It reports whether a run it
 // recorded as pending is runnable now.
 func (c *claimer) claimDue(ctx context.Context) (pendingDue bool) {
-	tasks := c.reg.TaskNames()
+	tasks := c.reg.taskNames()
 	for c.time.enough() {
 		res, err := c.store.ClaimDue(ctx, ClaimDueParams{
 			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan, Tasks: tasks,
@@ -68,7 +68,7 @@ func (c *claimer) claimDue(ctx context.Context) (pendingDue bool) {
 // the registered tasks in batches until a batch is short, the tick runs out
 // of time or the store fails.
 func (c *claimer) claimRuns(ctx context.Context) {
-	tasks := c.reg.TaskNames()
+	tasks := c.reg.taskNames()
 	for c.time.enough() {
 		res, err := c.store.ClaimRuns(ctx, ClaimRunsParams{
 			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Tasks: tasks,

@@ -30,7 +30,7 @@ func testClaimer(t *testing.T, f *fakeStore, limit int) (*claimer, *[]Run, *logB
 	c.plan = func(due []DueSchedule) []SchedulePlan {
 		out := make([]SchedulePlan, len(due))
 		for i, d := range due {
-			pr := PlannedRun{Schedule: d.Name, Task: d.Task, Slot: d.NextRun, SlotsCovered: 1, Status: StatusRunning, RunAt: tickT0, MaxAttempts: 1}
+			pr := PlannedRun{Schedule: d.Name, Task: "t", Slot: d.NextRun, SlotsCovered: 1, Status: StatusRunning, RunAt: tickT0, MaxAttempts: 1}
 			switch {
 			case strings.HasPrefix(d.Name, "skip"):
 				pr.Status, pr.Error = StatusSkipped, "overlap"

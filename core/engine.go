@@ -320,7 +320,7 @@ func (e *Engine) sync(ctx context.Context, now time.Time) (SyncResult, error) {
 	for i, s := range scheds {
 		recs[i] = scheduleRecord(s, now)
 	}
-	res, err := e.cfg.Store.SyncSchedules(ctx, SyncSchedulesParams{Now: now, Schedules: recs, Tasks: e.cfg.Registry.TaskNames()})
+	res, err := e.cfg.Store.SyncSchedules(ctx, SyncSchedulesParams{Now: now, Schedules: recs, Tasks: e.cfg.Registry.taskNames()})
 	if err != nil {
 		return res, fmt.Errorf("sync schedules: %w", err)
 	}

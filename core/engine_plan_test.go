@@ -143,7 +143,7 @@ func TestPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := planSchedule(t, tt.opts...)
-			p := plan(s, DueSchedule{Name: s.Name, Task: s.Task.Name, SpecHash: s.SpecHash(), NextRun: tt.nextRun, Active: tt.active}, tt.now, grace)
+			p := plan(s, DueSchedule{Name: s.Name, SpecHash: s.SpecHash(), NextRun: tt.nextRun, Active: tt.active}, tt.now, grace)
 			if p.Schedule != s.Name {
 				t.Errorf("plan for %q, want %q", p.Schedule, s.Name)
 			}
@@ -330,7 +330,7 @@ func TestPlanOnce(t *testing.T) {
 			if !first.Equal(at) {
 				t.Fatalf("first slot %v, want %v", first, at)
 			}
-			p := plan(s, DueSchedule{Name: "s", Task: "s", NextRun: first}, tc.now, 2*time.Minute)
+			p := plan(s, DueSchedule{Name: "s", NextRun: first}, tc.now, 2*time.Minute)
 			if len(p.Runs) != tc.planned {
 				t.Fatalf("planned %d runs (%+v), want %d", len(p.Runs), p.Runs, tc.planned)
 			}

@@ -23,7 +23,9 @@ func (e *Engine) Execute(ctx context.Context, r Run, now time.Time) Outcome {
 	tt := e.tickTime(ctx, now.UTC(), time.Now())
 	actx, cancel := context.WithDeadline(ctx, tt.attemptDeadline())
 	defer cancel()
-	o := e.newExecutor(e.log.With("tick_id", r.TickID), tt).execute(ctx, actx, r)
+	x := e.newExecutor(e.log.With("tick_id", r.TickID), tt)
+	defer x.stop()
+	o := x.execute(ctx, actx, r)
 	e.observeRun(ctx, r, o)
 	return o
 }
@@ -38,6 +40,10 @@ type executor struct {
 	// Config.AbandonGrace.
 	maxInlineWait time.Duration
 	abandonGrace  time.Duration
+
+	// mu guards idle, the runners not running an attempt.
+	mu   sync.Mutex
+	idle []*runner
 }
 
 func (e *Engine) newExecutor(log *slog.Logger, tt tickTime) *executor {
@@ -116,42 +122,104 @@ func runInfo(r Run) RunInfo {
 
 // attempt runs the task once under actx (the tick's attempt context) and
 // the task's timeout, turning a panic into an error with its stack. A task
-// that has not returned abandonGrace after its context ended is abandoned.
+// that has not returned abandonGrace after its context ended is abandoned:
+// it keeps its runner goroutine, which exits once the task returns.
 func (x *executor) attempt(actx context.Context, task *Task, info RunInfo) (err error, stack string) {
 	if task.Timeout > 0 {
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeout(actx, task.Timeout)
 		defer cancel()
 	}
-	type result struct {
-		err   error
-		stack string
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- result{fmt.Errorf("panic: %v", p), string(debug.Stack())}
-			}
-		}()
-		done <- result{err: task.Fn(actx, info)}
-	}()
-	var res result
+	rn := x.runner()
+	rn.jobs <- attemptJob{ctx: actx, fn: task.Fn, info: info}
+	var res attemptResult
 	select {
-	case res = <-done:
+	case res = <-rn.done:
 	case <-actx.Done():
 		t := time.NewTimer(x.abandonGrace)
 		select {
-		case res = <-done:
+		case res = <-rn.done:
 			t.Stop()
 		case <-t.C:
+			close(rn.jobs) // the runner exits once the task returns
 			return timeoutErr(task, actx, errors.New("the task did not return after its context ended; abandoned")), ""
 		}
 	}
+	x.release(rn)
 	if res.err != nil && actx.Err() != nil {
 		return timeoutErr(task, actx, res.err), res.stack
 	}
 	return res.err, res.stack
+}
+
+// A runner is a goroutine that runs attempts, one at a time, so that an
+// attempt can be abandoned (left running while its worker moves on) without
+// a goroutine started for every attempt: a worker takes an idle runner,
+// hands it the attempt and gives it back when the attempt returns. An
+// abandoned attempt's runner is not given back; its jobs are closed, so it
+// exits when the task returns.
+type runner struct {
+	jobs chan attemptJob
+	done chan attemptResult
+}
+
+type attemptJob struct {
+	ctx  context.Context
+	fn   TaskFunc
+	info RunInfo
+}
+
+type attemptResult struct {
+	err   error
+	stack string
+}
+
+// runner returns an idle runner, started if there is none.
+func (x *executor) runner() *runner {
+	x.mu.Lock()
+	if n := len(x.idle); n > 0 {
+		rn := x.idle[n-1]
+		x.idle = x.idle[:n-1]
+		x.mu.Unlock()
+		return rn
+	}
+	x.mu.Unlock()
+	rn := &runner{jobs: make(chan attemptJob, 1), done: make(chan attemptResult, 1)}
+	go rn.run()
+	return rn
+}
+
+// release gives back a runner whose attempt returned.
+func (x *executor) release(rn *runner) {
+	x.mu.Lock()
+	x.idle = append(x.idle, rn)
+	x.mu.Unlock()
+}
+
+// stop ends the idle runners; the executor must not run attempts after.
+func (x *executor) stop() {
+	x.mu.Lock()
+	for _, rn := range x.idle {
+		close(rn.jobs)
+	}
+	x.idle = nil
+	x.mu.Unlock()
+}
+
+func (rn *runner) run() {
+	for j := range rn.jobs {
+		rn.done <- runAttempt(j)
+	}
+}
+
+// runAttempt runs one attempt, turning a panic into an error with its stack.
+func runAttempt(j attemptJob) (res attemptResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = attemptResult{fmt.Errorf("panic: %v", p), string(debug.Stack())}
+		}
+	}()
+	return attemptResult{err: j.fn(j.ctx, j.info)}
 }
 
 // timeoutErr says why actx ended: a timeout (the task's or the tick's) or a

@@ -169,7 +169,7 @@ func (f *fakeStore) ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueRes
 	for _, name := range slices.Sorted(maps.Keys(f.scheds)) {
 		s := f.scheds[name]
 		if len(due) < p.Limit && !s.rec.NextRun.After(p.Now) {
-			due = append(due, DueSchedule{Name: name, Task: s.rec.Task, SpecHash: s.rec.SpecHash, NextRun: s.rec.NextRun})
+			due = append(due, DueSchedule{Name: name, SpecHash: s.rec.SpecHash, NextRun: s.rec.NextRun})
 		}
 	}
 	res := ClaimDueResult{Claimed: len(due)}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -112,6 +113,11 @@ type Registry struct {
 	mu        sync.RWMutex
 	tasks     map[string]*Task
 	schedules map[string]*Schedule
+	// names caches taskNames (valid when namesOK): a tick asks for the task
+	// names three times, and sorting 10,000 of them each time was 5% of a
+	// 10,000-schedule tick's CPU.
+	names   []string
+	namesOK bool
 }
 
 // NewRegistry returns an empty Registry.
@@ -257,6 +263,7 @@ func (r *Registry) add(t *Task, s *Schedule) error {
 		return invalid("name", t.Name, "duplicate: a task of this name is already registered")
 	}
 	r.tasks[t.Name] = t
+	r.names, r.namesOK = nil, false
 	if s != nil {
 		r.schedules[s.Name] = s
 	}
@@ -307,12 +314,29 @@ func (r *Registry) Tasks() []*Task {
 
 // TaskNames returns every task name, sorted.
 func (r *Registry) TaskNames() []string {
-	ts := r.Tasks()
-	out := make([]string, len(ts))
-	for i, t := range ts {
-		out[i] = t.Name
+	return slices.Clone(r.taskNames())
+}
+
+// taskNames is TaskNames without the copy: the slice is shared and must not
+// be modified.
+func (r *Registry) taskNames() []string {
+	r.mu.RLock()
+	names, ok := r.names, r.namesOK
+	r.mu.RUnlock()
+	if ok {
+		return names
 	}
-	return out
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.namesOK {
+		names := make([]string, 0, len(r.tasks))
+		for name := range r.tasks {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		r.names, r.namesOK = names, true
+	}
+	return r.names
 }
 
 // Schedules returns every schedule, sorted by name.

@@ -253,7 +253,6 @@ type SyncResult struct {
 // DueSchedule is a claimed schedule row handed to ClaimDueParams.Plan.
 type DueSchedule struct {
 	Name     string
-	Task     string
 	SpecHash string
 	NextRun  time.Time
 	// Active: the schedule has a run holding a live lease, or a scheduled run

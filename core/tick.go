@@ -69,6 +69,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	c.claim(ctx, ts, resynced)
 
 	pool.wait()
+	x.stop()
 	rec.close()
 	e.pruneRuns(ctx, tl, tt, log)
 	return e.endTick(ctx, tl, tt, log)
@@ -108,7 +109,7 @@ func (e *Engine) beginTick(ctx context.Context, trigger string, rep *Report, sta
 		rep.Error = err.Error()
 		return TickStart{}, err
 	}
-	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger, Tasks: e.cfg.Registry.TaskNames()})
+	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger, Tasks: e.cfg.Registry.taskNames()})
 	if err != nil {
 		err = fmt.Errorf("begin tick: %w", err)
 		rep.Error = err.Error()

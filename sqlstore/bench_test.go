@@ -35,11 +35,15 @@ func benchTick(b *testing.B, st *sqlstore.Store, n int) {
 	if _, err := st.SyncSchedules(ctx, core.SyncSchedulesParams{Now: t0, Schedules: recs}); err != nil {
 		b.Fatal(err)
 	}
+	task := make(map[string]string, n) // schedule name -> task name
+	for _, r := range recs {
+		task[r.Name] = r.Task
+	}
 	planFn := func(due []core.DueSchedule) []core.SchedulePlan {
 		out := make([]core.SchedulePlan, len(due))
 		for i, d := range due {
 			out[i] = core.SchedulePlan{Schedule: d.Name, NextRun: d.NextRun.Add(time.Minute), Runs: []core.PlannedRun{
-				{Schedule: d.Name, Task: d.Task, Slot: d.NextRun, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}}
+				{Schedule: d.Name, Task: task[d.Name], Slot: d.NextRun, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}}
 		}
 		return out
 	}

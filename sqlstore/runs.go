@@ -37,7 +37,7 @@ func (s *Store) ClaimRuns(ctx context.Context, p core.ClaimRunsParams) (core.Cla
 	if limit <= 0 {
 		limit = defaultClaimLimit
 	}
-	now, tasks := s.d.now(p.Now), s.d.strings(p.Tasks)
+	now, tasks := s.d.now(p.Now), s.taskStrings(p.Tasks)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var expired []string
 		if err := tx.SelectContext(ctx, &expired, s.d.q("claim_runs_expire"), now, tasks); err != nil {

@@ -272,7 +272,7 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 		nextRun nullTime
 	)
 	for rows.Next() {
-		if err := rows.Scan(&d.Name, &d.Task, &d.SpecHash, &nextRun, &d.Active); err != nil {
+		if err := rows.Scan(&d.Name, &d.SpecHash, &nextRun, &d.Active); err != nil {
 			return nil, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
 		}
 		d.NextRun = nextRun.Time
@@ -325,7 +325,10 @@ func (s *Store) plannedRuns(due []core.DueSchedule, plans []core.SchedulePlan) (
 
 // insertPlanned runs the insert statement with args and returns the runs
 // inserted (a slot recorded already is skipped), ordered by id. Only the
-// identity columns come back from the database; the rest is what was planned.
+// identity columns come back from the database (and created_at when p.Now
+// is zero on PostgreSQL, whose statement then reads now()); the rest is
+// what was planned: the status as planned, run_at the planned instant of a
+// pending run or else now, created_at now.
 func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []plannedRunJSON, p core.ClaimDueParams, args ...any) ([]core.Run, error) {
 	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_insert_runs"), args...)
 	if err != nil {
@@ -337,31 +340,32 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 	// Every row shares the statement's created_at and the lease: one
 	// pointer each per batch, not one per run.
 	lease := p.LeaseUntil.UTC()
-	var createdAt *time.Time
+	now := p.Now.UTC().Truncate(time.Microsecond)
+	createdAt := &now
 	slots := make([]time.Time, 0, len(planned)) // the runs' Slot pointers point here
 	// Scan's destinations escape: declared once, not once per row.
 	var (
-		id               int64
-		schedule, status string
-		slot, runAt      nullTime
-		created          nullTime
+		id       int64
+		schedule string
+		slot     nullTime
+		created  nullTime
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &schedule, &slot, &status, &runAt, &created); err != nil {
+		if err := rows.Scan(&id, &schedule, &slot, &created); err != nil {
 			return nil, fmt.Errorf("insert runs: scan: %w", s.d.interpret(err))
 		}
 		pr := m.find(schedule, slot.Time)
 		if pr == nil {
 			return nil, fmt.Errorf("insert runs: the database returned a run for %s at %v that was not planned", schedule, slot.Time)
 		}
-		if createdAt == nil || !createdAt.Equal(created.Time) {
+		if created.Valid && !createdAt.Equal(created.Time) {
 			createdAt = created.ptr()
 		}
 		r := core.Run{
 			ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: pr.Schedule,
 			Source: core.SourceScheduled, SlotsCovered: pr.SlotsCovered,
-			Status: core.Status(status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
-			RunAt: runAt.Time, CreatedAt: created.Time, TickID: p.TickID,
+			Status: core.Status(pr.Status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
+			RunAt: *createdAt, CreatedAt: *createdAt, TickID: p.TickID,
 		}
 		if slot.Valid {
 			slots = append(slots, slot.Time)
@@ -371,6 +375,10 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 		case r.Status == core.StatusRunning:
 			r.Attempt = 1
 			r.LeaseUntil, r.StartedAt = &lease, createdAt
+		case r.Status == core.StatusPending:
+			if !pr.runAt.IsZero() {
+				r.RunAt = time.UnixMicro(pr.runAt.UnixMicro()).UTC()
+			}
 		case r.Status.Final():
 			r.FinishedAt = createdAt
 		}

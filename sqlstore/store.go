@@ -40,6 +40,8 @@ type Store struct {
 	db  *sqlx.DB
 	d   *dialect
 	log *slog.Logger
+	// tasks caches the parameter of the last task list (see taskStrings).
+	tasks taskStringsCache
 	// pruneOneIn: SQLite prunes old ticks in one EndTick out of this many.
 	pruneOneIn int
 }

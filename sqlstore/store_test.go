@@ -292,16 +292,16 @@ func TestClaimDue(t *testing.T) {
 			Now: t0, TickID: "tick_1", Limit: 1, LeaseUntil: lease,
 			Plan: plan(&saw, t0.Add(-10*time.Second), func(d core.DueSchedule) []core.PlannedRun {
 				return []core.PlannedRun{
-					{Schedule: d.Name, Task: d.Task, DisplayName: "A", Slot: slot.Add(-time.Hour), SlotsCovered: 59, Status: core.StatusSkipped, MaxAttempts: 1, Error: "misfire"},
-					{Schedule: d.Name, Task: d.Task, DisplayName: "A", Slot: slot, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 3},
-					{Schedule: d.Name, Task: d.Task, DisplayName: "A", Slot: slot.Add(time.Second), SlotsCovered: 1, Status: core.StatusPending, RunAt: t0.Add(7 * time.Second), MaxAttempts: 3},
+					{Schedule: d.Name, Task: d.Name + "_task", DisplayName: "A", Slot: slot.Add(-time.Hour), SlotsCovered: 59, Status: core.StatusSkipped, MaxAttempts: 1, Error: "misfire"},
+					{Schedule: d.Name, Task: d.Name + "_task", DisplayName: "A", Slot: slot, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 3},
+					{Schedule: d.Name, Task: d.Name + "_task", DisplayName: "A", Slot: slot.Add(time.Second), SlotsCovered: 1, Status: core.StatusPending, RunAt: t0.Add(7 * time.Second), MaxAttempts: 3},
 				}
 			}),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Claimed != 1 || len(saw) != 1 || saw[0].Name != "a" || saw[0].Task != "a_task" || saw[0].SpecHash != "h1" ||
+		if res.Claimed != 1 || len(saw) != 1 || saw[0].Name != "a" || saw[0].SpecHash != "h1" ||
 			!saw[0].NextRun.Equal(slot) || saw[0].Active || res.Conflicts != 0 || len(res.Runs) != 3 {
 			t.Fatalf("ClaimDue(limit 1) = %+v, saw %+v; want schedule a (the oldest) claimed, 3 runs", res, saw)
 		}
@@ -379,7 +379,7 @@ func TestClaimDueConcurrentClaimsNeverOverlap(t *testing.T) {
 					var out []core.SchedulePlan
 					for _, d := range due {
 						out = append(out, core.SchedulePlan{Schedule: d.Name, NextRun: t0.Add(time.Minute), Runs: []core.PlannedRun{
-							{Schedule: d.Name, Task: d.Task, Slot: d.NextRun, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}})
+							{Schedule: d.Name, Task: d.Name + "_task", Slot: d.NextRun, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}})
 					}
 					return out
 				}})
@@ -694,7 +694,7 @@ func TestSchedulePausedAndLastRun(t *testing.T) {
 		var saw []core.DueSchedule
 		res, err := st.ClaimDue(ctx, core.ClaimDueParams{Now: t0, TickID: "t2", LeaseUntil: t0.Add(time.Minute),
 			Plan: plan(&saw, t0.Add(time.Minute), func(d core.DueSchedule) []core.PlannedRun {
-				return []core.PlannedRun{{Schedule: d.Name, Task: d.Task, Slot: d.NextRun, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}
+				return []core.PlannedRun{{Schedule: d.Name, Task: d.Name + "_task", Slot: d.NextRun, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}
 			})})
 		if err != nil || len(res.Runs) != 1 {
 			t.Fatalf("claim after resume = %+v, %v", res, err)

@@ -22,4 +22,4 @@ FROM (SELECT j.value ->> 'schedule' AS schedule, j.value ->> 'task' AS task,
       FROM json_each($4) AS j) AS x
 WHERE true
 ON CONFLICT (schedule, slot) DO NOTHING
-RETURNING id, schedule, slot, status, run_at, created_at
+RETURNING id, schedule, slot, created_at

@@ -4,7 +4,7 @@
 -- waiting for a retry. $1 now (unix µs), $2 limit, $3 JSON array of the
 -- process's task names (NULL: every task), filtered before the limit so other
 -- tasks' rows never fill a batch.
-SELECT s.name, s.task, s.spec_hash, s.next_run,
+SELECT s.name, s.spec_hash, s.next_run,
        EXISTS (
            SELECT 1 FROM tickflow_runs r
            WHERE r.schedule = s.name
