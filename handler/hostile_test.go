@@ -332,134 +332,120 @@ func TestAuthLimit(t *testing.T) {
 // route, and out-of-range or malformed numbers, answer 400 with nothing
 // written, on both dialects.
 func TestBadTextAndNumbers(t *testing.T) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		t.Run(dialect, func(t *testing.T) {
-			var opts []envOption
-			if dialect == "postgres" {
-				opts = append(opts, withPostgres())
+	forEachDialect(t, func(t *testing.T, e *env) {
+		run := e.addTask("send_email", "")
+		before := e.state()
+		for _, c := range []struct{ method, path, body string }{
+			{"POST", "/api/runs", `{"task":"send_email","idempotency_key":"a\u0000b"}`},
+			{"POST", "/api/runs", "{\"task\":\"send_email\",\"idempotency_key\":\"a\xffb\"}"},
+			{"POST", "/api/runs", "{\"task\":\"send_email\",\"idempotency_key\":\"" + strings.Repeat("é", 101) + "\"}"},
+			{"POST", "/api/runs", `{"task":"send_email","payload":{"to":"a\u0000b"}}`},
+			{"POST", "/api/runs", "{\"task\":\"send_email\",\"payload\":\"\xff\"}"},
+			{"POST", "/api/runs", `{"task":"send_email","payload":["\ud800"]}`},
+			{"POST", "/api/runs", `{"task":"send\u0000email"}`},
+			{"POST", "/api/runs", "{\"task\":\"send\xffemail\"}"},
+			{"POST", "/api/runs", `{"task":"send_email","extra":1}`},
+			{"POST", "/api/runs", `{"task":"send_email"} {"task":"send_email"}`},
+			{"POST", "/api/runs", `{"task":""}`},
+			{"POST", "/api/runs", `[]`},
+			{"GET", "/api/runs?task=a%00b", ""},
+			{"GET", "/api/runs?task=%ff", ""},
+			{"GET", "/api/runs?schedule=a%00b", ""},
+			{"GET", "/api/runs?schedule=%c3", ""},
+			{"GET", "/api/runs?status=%00", ""},
+			{"GET", "/api/runs?status=bogus", ""},
+			{"GET", "/api/runs?source=%ff", ""},
+			{"GET", "/api/runs?task=" + strings.Repeat("x", 201), ""},
+			{"GET", "/api/runs?task=a&task=b", ""},
+			{"GET", "/api/runs?limit=5&limit=500", ""},
+			{"GET", "/api/runs?limit=500", ""},
+			{"GET", "/api/runs?limit=201", ""},
+			{"GET", "/api/runs?limit=0", ""},
+			{"GET", "/api/runs?limit=-1", ""},
+			{"GET", "/api/runs?limit=99999999999999999999", ""},
+			{"GET", "/api/runs?limit=1e3", ""},
+			{"GET", "/api/runs?limit=%205", ""},
+			{"GET", "/api/runs?cursor=99999999999999999999", ""},
+			{"GET", "/api/runs?cursor=-5", ""},
+			{"GET", "/api/runs?cursor=0", ""},
+			{"GET", "/api/runs?cursor=abc", ""},
+			{"GET", "/api/ticks?limit=0", ""},
+			{"GET", "/api/ticks?limit=201", ""},
+			{"GET", "/api/ticks?limit=99999999999999999999", ""},
+			{"GET", "/api/ticks?limit=1&limit=2", ""},
+			{"GET", "/api/runs/99999999999999999999", ""},
+			{"GET", "/api/runs/-1", ""},
+			{"GET", "/api/runs/0", ""},
+			{"GET", "/api/runs/1.5", ""},
+			{"GET", "/api/runs/%00", ""},
+			{"GET", "/api/runs/%ff", ""},
+			{"POST", "/api/runs/99999999999999999999/cancel", ""},
+			{"POST", "/api/runs/-1/retry", ""},
+			{"POST", "/api/runs/%00/cancel", ""},
+			{"POST", "/api/runs/" + itoa(run.ID) + "/cancel", `{"force":true}`},
+			{"GET", "/api/schedules/a%00b", ""},
+			{"GET", "/api/schedules/%ff", ""},
+			{"POST", "/api/schedules/a%00b/pause", ""},
+			{"POST", "/api/schedules/%ff/pause", ""},
+			{"POST", "/api/schedules/a%00b/resume", ""},
+			{"POST", "/api/schedules/%ff/trigger", ""},
+			{"POST", "/api/schedules/a%00b/trigger", ""},
+			{"POST", "/api/schedules/cleanup/pause", `{"paused":false}`},
+			{"POST", "/tick", `{"now":"9999-12-31T23:59:59Z"}`},
+			{"POST", "/tick", "\xff"},
+		} {
+			r := e.do(c.method, c.path, c.body)
+			if r.status != http.StatusBadRequest {
+				t.Errorf("%s %s %q: %d %s, want 400", c.method, c.path, c.body, r.status, r.body)
+				continue
 			}
-			e := newEnv(t, opts...)
-			run := e.addTask("send_email", "")
-			before := e.state()
-			for _, c := range []struct{ method, path, body string }{
-				{"POST", "/api/runs", `{"task":"send_email","idempotency_key":"a\u0000b"}`},
-				{"POST", "/api/runs", "{\"task\":\"send_email\",\"idempotency_key\":\"a\xffb\"}"},
-				{"POST", "/api/runs", "{\"task\":\"send_email\",\"idempotency_key\":\"" + strings.Repeat("é", 101) + "\"}"},
-				{"POST", "/api/runs", `{"task":"send_email","payload":{"to":"a\u0000b"}}`},
-				{"POST", "/api/runs", "{\"task\":\"send_email\",\"payload\":\"\xff\"}"},
-				{"POST", "/api/runs", `{"task":"send_email","payload":["\ud800"]}`},
-				{"POST", "/api/runs", `{"task":"send\u0000email"}`},
-				{"POST", "/api/runs", "{\"task\":\"send\xffemail\"}"},
-				{"POST", "/api/runs", `{"task":"send_email","extra":1}`},
-				{"POST", "/api/runs", `{"task":"send_email"} {"task":"send_email"}`},
-				{"POST", "/api/runs", `{"task":""}`},
-				{"POST", "/api/runs", `[]`},
-				{"GET", "/api/runs?task=a%00b", ""},
-				{"GET", "/api/runs?task=%ff", ""},
-				{"GET", "/api/runs?schedule=a%00b", ""},
-				{"GET", "/api/runs?schedule=%c3", ""},
-				{"GET", "/api/runs?status=%00", ""},
-				{"GET", "/api/runs?status=bogus", ""},
-				{"GET", "/api/runs?source=%ff", ""},
-				{"GET", "/api/runs?task=" + strings.Repeat("x", 201), ""},
-				{"GET", "/api/runs?task=a&task=b", ""},
-				{"GET", "/api/runs?limit=5&limit=500", ""},
-				{"GET", "/api/runs?limit=500", ""},
-				{"GET", "/api/runs?limit=201", ""},
-				{"GET", "/api/runs?limit=0", ""},
-				{"GET", "/api/runs?limit=-1", ""},
-				{"GET", "/api/runs?limit=99999999999999999999", ""},
-				{"GET", "/api/runs?limit=1e3", ""},
-				{"GET", "/api/runs?limit=%205", ""},
-				{"GET", "/api/runs?cursor=99999999999999999999", ""},
-				{"GET", "/api/runs?cursor=-5", ""},
-				{"GET", "/api/runs?cursor=0", ""},
-				{"GET", "/api/runs?cursor=abc", ""},
-				{"GET", "/api/ticks?limit=0", ""},
-				{"GET", "/api/ticks?limit=201", ""},
-				{"GET", "/api/ticks?limit=99999999999999999999", ""},
-				{"GET", "/api/ticks?limit=1&limit=2", ""},
-				{"GET", "/api/runs/99999999999999999999", ""},
-				{"GET", "/api/runs/-1", ""},
-				{"GET", "/api/runs/0", ""},
-				{"GET", "/api/runs/1.5", ""},
-				{"GET", "/api/runs/%00", ""},
-				{"GET", "/api/runs/%ff", ""},
-				{"POST", "/api/runs/99999999999999999999/cancel", ""},
-				{"POST", "/api/runs/-1/retry", ""},
-				{"POST", "/api/runs/%00/cancel", ""},
-				{"POST", "/api/runs/" + itoa(run.ID) + "/cancel", `{"force":true}`},
-				{"GET", "/api/schedules/a%00b", ""},
-				{"GET", "/api/schedules/%ff", ""},
-				{"POST", "/api/schedules/a%00b/pause", ""},
-				{"POST", "/api/schedules/%ff/pause", ""},
-				{"POST", "/api/schedules/a%00b/resume", ""},
-				{"POST", "/api/schedules/%ff/trigger", ""},
-				{"POST", "/api/schedules/a%00b/trigger", ""},
-				{"POST", "/api/schedules/cleanup/pause", `{"paused":false}`},
-				{"POST", "/tick", `{"now":"9999-12-31T23:59:59Z"}`},
-				{"POST", "/tick", "\xff"},
-			} {
-				r := e.do(c.method, c.path, c.body)
-				if r.status != http.StatusBadRequest {
-					t.Errorf("%s %s %q: %d %s, want 400", c.method, c.path, c.body, r.status, r.body)
-					continue
-				}
-				r.errorMessage(t)
+			r.errorMessage(t)
+		}
+		if after := e.state(); after != before {
+			t.Fatalf("bad input changed the store:\nbefore %s\nafter  %s", before, after)
+		}
+		// The limits themselves are served.
+		expect(t, e.do("GET", "/api/runs?limit="+strconv.Itoa(handler.MaxRunsLimit), ""), http.StatusOK)
+		expect(t, e.do("GET", "/api/ticks?limit="+strconv.Itoa(handler.MaxTicksLimit), ""), http.StatusOK)
+		expect(t, e.do("GET", "/api/runs?cursor=9223372036854775807", ""), http.StatusOK)
+		expect(t, e.do("GET", "/api/runs/9223372036854775807", ""), http.StatusNotFound)
+		expect(t, e.do("GET", "/api/schedules/"+url.PathEscape("名前"), ""), http.StatusNotFound)
+		// Other methods are 405 with Allow.
+		for _, m := range []string{"PUT", "DELETE", "PATCH"} {
+			r := expect(t, e.do(m, "/api/runs", ""), http.StatusMethodNotAllowed)
+			if r.header.Get("Allow") == "" {
+				t.Errorf("%s /api/runs: 405 without Allow", m)
 			}
-			if after := e.state(); after != before {
-				t.Fatalf("bad input changed the store:\nbefore %s\nafter  %s", before, after)
-			}
-			// The limits themselves are served.
-			expect(t, e.do("GET", "/api/runs?limit="+strconv.Itoa(handler.MaxRunsLimit), ""), http.StatusOK)
-			expect(t, e.do("GET", "/api/ticks?limit="+strconv.Itoa(handler.MaxTicksLimit), ""), http.StatusOK)
-			expect(t, e.do("GET", "/api/runs?cursor=9223372036854775807", ""), http.StatusOK)
-			expect(t, e.do("GET", "/api/runs/9223372036854775807", ""), http.StatusNotFound)
-			expect(t, e.do("GET", "/api/schedules/"+url.PathEscape("名前"), ""), http.StatusNotFound)
-			// Other methods are 405 with Allow.
-			for _, m := range []string{"PUT", "DELETE", "PATCH"} {
-				r := expect(t, e.do(m, "/api/runs", ""), http.StatusMethodNotAllowed)
-				if r.header.Get("Allow") == "" {
-					t.Errorf("%s /api/runs: 405 without Allow", m)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestIdempotencyKeyConflict: a key reused for another payload or task is a
 // 409 naming the key, the first run unchanged, on both dialects; the same
 // request (other white space and key order) returns the first run (200).
 func TestIdempotencyKeyConflict(t *testing.T) {
-	for _, dialect := range []string{"sqlite", "postgres"} {
-		t.Run(dialect, func(t *testing.T) {
-			var opts []envOption
-			if dialect == "postgres" {
-				opts = append(opts, withPostgres())
+	forEachDialect(t, func(t *testing.T, e *env) {
+		var first, again core.Run
+		expect(t, e.do("POST", "/api/runs", `{"task":"send_email","payload":{"invoice":42,"to":"a"},"idempotency_key":"inv-42"}`), http.StatusCreated).json(t, &first)
+		expect(t, e.do("POST", "/api/runs", `{"idempotency_key":"inv-42","task":"send_email","payload":{ "to":"a", "invoice":42 }}`), http.StatusOK).json(t, &again)
+		if again.ID != first.ID {
+			t.Fatalf("same request returned run %d, want %d", again.ID, first.ID)
+		}
+		for _, body := range []string{
+			`{"task":"send_email","payload":{"invoice":43,"to":"a"},"idempotency_key":"inv-42"}`,
+			`{"task":"flaky","payload":{"invoice":42,"to":"a"},"idempotency_key":"inv-42"}`,
+			`{"task":"send_email","idempotency_key":"inv-42"}`,
+		} {
+			r := expect(t, e.do("POST", "/api/runs", body), http.StatusConflict)
+			if msg := r.errorMessage(t); !strings.Contains(msg, "idempotency key") || !strings.Contains(msg, "inv-42") {
+				t.Errorf("409 message %q does not name the key", msg)
 			}
-			e := newEnv(t, opts...)
-			var first, again core.Run
-			expect(t, e.do("POST", "/api/runs", `{"task":"send_email","payload":{"invoice":42,"to":"a"},"idempotency_key":"inv-42"}`), http.StatusCreated).json(t, &first)
-			expect(t, e.do("POST", "/api/runs", `{"idempotency_key":"inv-42","task":"send_email","payload":{ "to":"a", "invoice":42 }}`), http.StatusOK).json(t, &again)
-			if again.ID != first.ID {
-				t.Fatalf("same request returned run %d, want %d", again.ID, first.ID)
-			}
-			for _, body := range []string{
-				`{"task":"send_email","payload":{"invoice":43,"to":"a"},"idempotency_key":"inv-42"}`,
-				`{"task":"flaky","payload":{"invoice":42,"to":"a"},"idempotency_key":"inv-42"}`,
-				`{"task":"send_email","idempotency_key":"inv-42"}`,
-			} {
-				r := expect(t, e.do("POST", "/api/runs", body), http.StatusConflict)
-				if msg := r.errorMessage(t); !strings.Contains(msg, "idempotency key") || !strings.Contains(msg, "inv-42") {
-					t.Errorf("409 message %q does not name the key", msg)
-				}
-			}
-			runs := e.runs()
-			if len(runs) != 1 || string(runs[0].Payload) != string(first.Payload) {
-				t.Fatalf("runs after conflicts = %+v, want the first run only", runs)
-			}
-		})
-	}
+		}
+		runs := e.runs()
+		if len(runs) != 1 || string(runs[0].Payload) != string(first.Payload) {
+			t.Fatalf("runs after conflicts = %+v, want the first run only", runs)
+		}
+	})
 }
 
 // TestREADMELimits: the README's API table states the code's limits.
@@ -482,5 +468,19 @@ func TestREADMELimits(t *testing.T) {
 	}
 	if want := fmt.Sprintf("%d failed authentications", handler.DefaultAuthFailures); !strings.Contains(readme, want) {
 		t.Errorf("README does not state the limit %q", want)
+	}
+}
+
+// forEachDialect runs fn as a subtest over a fresh env on SQLite, then on
+// PostgreSQL.
+func forEachDialect(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			var opts []envOption
+			if dialect == "postgres" {
+				opts = append(opts, withPostgres())
+			}
+			fn(t, newEnv(t, opts...))
+		})
 	}
 }
