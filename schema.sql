@@ -37,13 +37,25 @@ CREATE TABLE IF NOT EXISTS tickflow_schedules (
     created_at      timestamptz      NOT NULL,
     updated_at      timestamptz      NOT NULL,
     once_at         timestamptz,
+    origin          text             NOT NULL DEFAULT 'code',
+    payload         json,
+    labels          jsonb            NOT NULL DEFAULT '{}',
+    start_at        timestamptz,
+    end_at          timestamptz,
+    max_runs        integer,
+    remaining_runs  integer,
+    completed_at    timestamptz,
     CONSTRAINT tickflow_schedules_pkey PRIMARY KEY (name),
     CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron', 'once')),
     CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '') OR (kind = 'once' AND once_at IS NOT NULL)),
     CONSTRAINT tickflow_schedules_misfire_check CHECK (misfire IN ('coalesce', 'catchup', 'skip')),
     CONSTRAINT tickflow_schedules_overlap_check CHECK (overlap IN ('skip', 'allow')),
     CONSTRAINT tickflow_schedules_counts_check CHECK (max_catchup >= 0 AND retries >= 0),
-    CONSTRAINT tickflow_schedules_durations_check CHECK (delay_seconds >= 0 AND timeout_seconds >= 0 AND jitter_seconds >= 0)
+    CONSTRAINT tickflow_schedules_durations_check CHECK (delay_seconds >= 0 AND timeout_seconds >= 0 AND jitter_seconds >= 0),
+    CONSTRAINT tickflow_schedules_origin_check CHECK (origin IN ('code', 'api')),
+    CONSTRAINT tickflow_schedules_window_check CHECK (end_at > start_at),
+    CONSTRAINT tickflow_schedules_max_runs_check CHECK (max_runs >= 1),
+    CONSTRAINT tickflow_schedules_remaining_runs_check CHECK (remaining_runs >= 0)
 );
 
 -- The once kind (once_at, and 'once' in the kind and spec checks) carried
@@ -53,9 +65,25 @@ ALTER TABLE tickflow_schedules DROP CONSTRAINT IF EXISTS tickflow_schedules_kind
     ADD CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron', 'once'));
 ALTER TABLE tickflow_schedules DROP CONSTRAINT IF EXISTS tickflow_schedules_spec_check,
     ADD CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '') OR (kind = 'once' AND once_at IS NOT NULL));
+-- Runtime schedules (origin, payload, labels, start/end, max_runs, completion)
+-- carried forward onto a table created before them; existing rows are code
+-- schedules. A column that exists is skipped with its constraint.
+ALTER TABLE tickflow_schedules
+    ADD COLUMN IF NOT EXISTS origin text NOT NULL DEFAULT 'code'
+        CONSTRAINT tickflow_schedules_origin_check CHECK (origin IN ('code', 'api')),
+    ADD COLUMN IF NOT EXISTS payload json,
+    ADD COLUMN IF NOT EXISTS labels jsonb NOT NULL DEFAULT '{}',
+    ADD COLUMN IF NOT EXISTS start_at timestamptz,
+    ADD COLUMN IF NOT EXISTS end_at timestamptz
+        CONSTRAINT tickflow_schedules_window_check CHECK (end_at > start_at),
+    ADD COLUMN IF NOT EXISTS max_runs integer
+        CONSTRAINT tickflow_schedules_max_runs_check CHECK (max_runs >= 1),
+    ADD COLUMN IF NOT EXISTS remaining_runs integer
+        CONSTRAINT tickflow_schedules_remaining_runs_check CHECK (remaining_runs >= 0),
+    ADD COLUMN IF NOT EXISTS completed_at timestamptz;
 
-COMMENT ON TABLE tickflow_schedules IS 'The code''s schedules, upserted by name on sync; never deleted (orphaned when no longer in code).';
-COMMENT ON COLUMN tickflow_schedules.name IS 'Schedule name, unique; the key sync upserts by.';
+COMMENT ON TABLE tickflow_schedules IS 'Schedules: the code''s (origin code: upserted by name on sync, never deleted, orphaned when no longer in code) and runtime ones (origin api: created, changed and deleted through the Engine; sync never touches them).';
+COMMENT ON COLUMN tickflow_schedules.name IS 'Schedule key, unique; the key sync and the API upsert by.';
 COMMENT ON COLUMN tickflow_schedules.task IS 'Registered task function the schedule runs.';
 COMMENT ON COLUMN tickflow_schedules.display_name IS 'Name option of the task, for display.';
 COMMENT ON COLUMN tickflow_schedules.kind IS 'every (anchored interval), cron (five fields) or once (one slot at once_at).';
@@ -78,12 +106,30 @@ COMMENT ON COLUMN tickflow_schedules.next_run IS 'Next slot to run; NULL when th
 COMMENT ON COLUMN tickflow_schedules.paused IS 'Paused schedules are not claimed; kept across syncs.';
 COMMENT ON COLUMN tickflow_schedules.orphaned IS 'No longer in code; kept for its history, never claimed.';
 COMMENT ON COLUMN tickflow_schedules.created_at IS 'When the schedule was first stored.';
-COMMENT ON COLUMN tickflow_schedules.updated_at IS 'When sync or pause last changed the row.';
+COMMENT ON COLUMN tickflow_schedules.updated_at IS 'When sync, the API or pause last changed the row.';
+COMMENT ON COLUMN tickflow_schedules.origin IS 'Who owns the row: code (sync) or api (the Engine''s schedule methods).';
+COMMENT ON COLUMN tickflow_schedules.payload IS 'JSON handed to each run of the schedule (NULL: none).';
+COMMENT ON COLUMN tickflow_schedules.labels IS 'String to string map for filtering (tenant=acme); {} when none.';
+COMMENT ON COLUMN tickflow_schedules.start_at IS 'No slot before it (NULL: unbounded).';
+COMMENT ON COLUMN tickflow_schedules.end_at IS 'No slot after it; past it the schedule completes (NULL: unbounded).';
+COMMENT ON COLUMN tickflow_schedules.max_runs IS 'Runs the schedule may create in all, skipped ones aside (NULL: unlimited).';
+COMMENT ON COLUMN tickflow_schedules.remaining_runs IS 'Runs left of max_runs, decremented in the claim transaction; 0 completes the schedule.';
+COMMENT ON COLUMN tickflow_schedules.completed_at IS 'When the schedule finished for good (once fired, max_runs used up, past end_at); NULL while active.';
 
 -- Due schedules: the claim's predicate and order.
 CREATE INDEX IF NOT EXISTS tickflow_schedules_due_idx
     ON tickflow_schedules (next_run)
     WHERE NOT paused AND NOT orphaned;
+-- Listing by key prefix and cursor: keys in byte order (COLLATE "C"), so a
+-- prefix is one index range whatever the database's collation.
+CREATE INDEX IF NOT EXISTS tickflow_schedules_key_idx
+    ON tickflow_schedules (name COLLATE "C");
+-- Listing a task's schedules, by key.
+CREATE INDEX IF NOT EXISTS tickflow_schedules_task_idx
+    ON tickflow_schedules (task, name COLLATE "C");
+-- Listing by labels (labels @> '{"tenant":"acme"}').
+CREATE INDEX IF NOT EXISTS tickflow_schedules_labels_idx
+    ON tickflow_schedules USING gin (labels jsonb_path_ops);
 
 CREATE TABLE IF NOT EXISTS tickflow_runs (
     id              bigint GENERATED BY DEFAULT AS IDENTITY,
@@ -107,6 +153,9 @@ CREATE TABLE IF NOT EXISTS tickflow_runs (
     lease_until     timestamptz,
     tick_id         text,
     idempotency_key text,
+    retry_delay_seconds double precision,
+    retry_backoff       double precision,
+    timeout_seconds     double precision,
     CONSTRAINT tickflow_runs_pkey PRIMARY KEY (id),
     CONSTRAINT tickflow_runs_schedule_slot_key UNIQUE (schedule, slot),
     CONSTRAINT tickflow_runs_source_check CHECK (source IN ('manual', 'scheduled')),
@@ -118,6 +167,12 @@ CREATE TABLE IF NOT EXISTS tickflow_runs (
     CONSTRAINT tickflow_runs_scheduled_slot_check CHECK (source <> 'scheduled' OR (schedule IS NOT NULL AND slot IS NOT NULL)),
     CONSTRAINT tickflow_runs_running_lease_check CHECK (status <> 'running' OR lease_until IS NOT NULL)
 );
+
+-- A schedule's policy overrides carried forward onto an older table.
+ALTER TABLE tickflow_runs
+    ADD COLUMN IF NOT EXISTS retry_delay_seconds double precision,
+    ADD COLUMN IF NOT EXISTS retry_backoff double precision,
+    ADD COLUMN IF NOT EXISTS timeout_seconds double precision;
 
 COMMENT ON TABLE tickflow_runs IS 'One record per execution of a task: a schedule slot or a manual run.';
 COMMENT ON COLUMN tickflow_runs.id IS 'Increasing identifier; list order and cursor.';
@@ -141,6 +196,9 @@ COMMENT ON COLUMN tickflow_runs.finished_at IS 'When the run reached a final sta
 COMMENT ON COLUMN tickflow_runs.lease_until IS 'A running attempt not finished by then is presumed dead.';
 COMMENT ON COLUMN tickflow_runs.tick_id IS 'Tick that recorded or last claimed the run.';
 COMMENT ON COLUMN tickflow_runs.idempotency_key IS 'Caller key making AddTask idempotent; unique when set.';
+COMMENT ON COLUMN tickflow_runs.retry_delay_seconds IS 'Wait before the first retry, from the schedule (NULL: the task''s).';
+COMMENT ON COLUMN tickflow_runs.retry_backoff IS 'Multiplier of the wait per retry, from the schedule (NULL: the task''s).';
+COMMENT ON COLUMN tickflow_runs.timeout_seconds IS 'Per-attempt timeout, from the schedule (NULL: the task''s).';
 
 -- AddTask idempotency: unique when given.
 CREATE UNIQUE INDEX IF NOT EXISTS tickflow_runs_idempotency_key

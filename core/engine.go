@@ -327,7 +327,10 @@ func (e *Engine) sync(ctx context.Context, now time.Time) (SyncResult, error) {
 	e.syncMu.Lock()
 	e.synced = true
 	e.syncMu.Unlock()
-	e.log.Info("schedules synced", "inserted", res.Inserted, "changed", res.Changed, "unchanged", res.Unchanged, "orphaned", res.Orphaned)
+	e.log.Info("schedules synced", "inserted", res.Inserted, "changed", res.Changed, "unchanged", res.Unchanged, "orphaned", res.Orphaned, "conflicts", res.Conflicts)
+	if res.Conflicts > 0 {
+		e.log.Warn("code schedules not synced: a runtime schedule holds their key; rename the code schedule or delete the runtime one", "conflicts", res.Conflicts)
+	}
 	return res, nil
 }
 

@@ -225,9 +225,39 @@ type ScheduleRecord struct {
 	LastRunID      *int64     `json:"last_run_id,omitempty" db:"last_run_id"`
 	LastRunStatus  *Status    `json:"last_run_status,omitempty" db:"last_run_status"`
 	LastRunSlot    *time.Time `json:"last_run_slot,omitempty" db:"last_run_slot"`
+	// Origin is who owns the schedule: OriginCode (declared in code,
+	// written by sync) or OriginAPI (created through the Engine's schedule
+	// methods; sync never touches it).
+	Origin string `json:"origin" db:"origin"`
+	// Payload is the JSON handed to each run (nil: none).
+	Payload json.RawMessage `json:"payload,omitempty" db:"payload"`
+	// Labels are string key/values for filtering (never nil when read
+	// from a store).
+	Labels map[string]string `json:"labels" db:"labels"`
+	// StartAt: no slot before it (nil: unbounded).
+	StartAt *time.Time `json:"start_at,omitempty" db:"start_at"`
+	// EndAt: no slot after it (nil: unbounded).
+	EndAt *time.Time `json:"end_at,omitempty" db:"end_at"`
+	// MaxRuns bounds the runs the schedule creates in all (nil: unlimited);
+	// RemainingRuns is what is left of it.
+	MaxRuns       *int `json:"max_runs,omitempty" db:"max_runs"`
+	RemainingRuns *int `json:"remaining_runs,omitempty" db:"remaining_runs"`
+	// CompletedAt is when the schedule finished for good (a once fired,
+	// max_runs used up, past end_at); nil while it is active.
+	CompletedAt *time.Time `json:"completed_at,omitempty" db:"completed_at"`
 	// Description is the spec in words; filled by core, not stored.
 	Description string `json:"description,omitempty" db:"-"`
 }
+
+// Schedule origins (ScheduleRecord.Origin).
+const (
+	// OriginCode: declared in code (Registry.Schedule), written by sync,
+	// orphaned when gone from the code.
+	OriginCode = "code"
+	// OriginAPI: created at runtime through the Engine; sync never
+	// touches it.
+	OriginAPI = "api"
+)
 
 // SyncSchedulesParams are the inputs of Store.SyncSchedules. Each record's
 // Anchor and NextRun are used only for new rows and changed specs.
@@ -248,6 +278,9 @@ type SyncResult struct {
 	Changed   int `json:"changed"`
 	Unchanged int `json:"unchanged"`
 	Orphaned  int `json:"orphaned"`
+	// Conflicts counts code schedules not written because a runtime (api)
+	// schedule holds their key: sync never overwrites one.
+	Conflicts int `json:"conflicts"`
 }
 
 // DueSchedule is a claimed schedule row handed to ClaimDueParams.Plan.

@@ -312,3 +312,118 @@ func TestMigrateAddsOnce(t *testing.T) {
 		})
 	}
 }
+
+// runtimeScheduleColumns are the columns runtime schedules added, by table.
+var runtimeScheduleColumns = map[string][]string{
+	"tickflow_schedules": {"origin", "payload", "labels", "start_at", "end_at", "max_runs", "remaining_runs", "completed_at"},
+	"tickflow_runs":      {"retry_delay_seconds", "retry_backoff", "timeout_seconds"},
+}
+
+// stripRuntimeColumnsSQLite returns statements that rebuild table as it was
+// before runtime schedules: its DDL without their columns and constraints.
+func stripRuntimeColumnsSQLite(t *testing.T, st *sqlstore.Store, table string) []string {
+	t.Helper()
+	var ddl string
+	if err := st.DB().Get(&ddl, `SELECT sql FROM sqlite_master WHERE name = ?`, table); err != nil {
+		t.Fatal(err)
+	}
+	var keep, cols []string
+	for _, line := range strings.Split(ddl, "\n") {
+		f := strings.Fields(line)
+		drop := false
+		for _, c := range runtimeScheduleColumns[table] {
+			if len(f) > 0 && (f[0] == c || strings.Contains(line, "CHECK ("+c) || strings.Contains(line, "CHECK (end_at")) {
+				drop = true
+			}
+		}
+		if drop {
+			continue
+		}
+		keep = append(keep, line)
+		if len(f) > 1 && f[0] != "CREATE" && f[0] != "CONSTRAINT" && f[0] != ")" {
+			cols = append(cols, f[0])
+		}
+	}
+	old := strings.Join(keep, "\n")
+	old = strings.Replace(old, ",\n)", "\n)", 1)
+	for _, c := range runtimeScheduleColumns[table] {
+		if strings.Contains(old, c) {
+			t.Fatalf("could not strip %s from %s:\n%s", c, table, old)
+		}
+	}
+	list := strings.Join(cols, ", ")
+	return []string{
+		`ALTER TABLE ` + table + ` RENAME TO tmp_old`,
+		old,
+		`INSERT INTO ` + table + ` (` + list + `) SELECT ` + list + ` FROM tmp_old`,
+		`DROP TABLE tmp_old`,
+	}
+}
+
+// TestMigrateAddsRuntimeSchedules: a database migrated before runtime
+// schedules (no origin, payload, labels, start/end, max_runs, completion on
+// schedules, no policy overrides on runs, an older schema hash) is carried
+// forward by the next Migrate: its schedules become code schedules with no
+// labels, its runs read back, and a second Migrate is a no-op.
+func TestMigrateAddsRuntimeSchedules(t *testing.T) {
+	for _, dialect := range sqlstoretest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlstoretest.Open(t, dialect)
+			t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			every := core.ScheduleRecord{Name: "old", Task: "old", Kind: core.KindEvery, EverySeconds: 60, SpecHash: "h1", Anchor: t0, NextRun: t0.Add(time.Minute)}
+			if _, err := st.SyncSchedules(ctx, core.SyncSchedulesParams{Now: t0, Schedules: []core.ScheduleRecord{every}}); err != nil {
+				t.Fatal(err)
+			}
+			run, _, err := st.InsertRun(ctx, core.InsertRunParams{Now: t0, Task: "old", Source: core.SourceManual, MaxAttempts: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stmts []string
+			if dialect == "postgres" {
+				for table, cols := range runtimeScheduleColumns {
+					for _, c := range cols {
+						stmts = append(stmts, `ALTER TABLE `+table+` DROP COLUMN `+c)
+					}
+				}
+				stmts = append(stmts, `DROP INDEX IF EXISTS tickflow_schedules_task_idx`, `DROP INDEX IF EXISTS tickflow_schedules_key_idx`)
+			} else {
+				stmts = append(stmts, `DROP INDEX tickflow_schedules_task_idx`)
+				stmts = append(stmts, stripRuntimeColumnsSQLite(t, st, "tickflow_schedules")...)
+				stmts = append(stmts, `CREATE INDEX IF NOT EXISTS tickflow_schedules_due_idx ON tickflow_schedules (next_run) WHERE NOT paused AND NOT orphaned`)
+				stmts = append(stmts, stripRuntimeColumnsSQLite(t, st, "tickflow_runs")...)
+			}
+			stmts = append(stmts, `UPDATE tickflow_meta SET value = 'before-runtime-schedules' WHERE key = 'schema_hash'`)
+			for _, q := range stmts {
+				if _, err := st.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			got, err := st.GetSchedule(ctx, "old")
+			if err != nil || got.Origin != core.OriginCode || got.Labels == nil || len(got.Labels) != 0 ||
+				got.MaxRuns != nil || got.CompletedAt != nil || !got.NextRun.Equal(t0.Add(time.Minute)) {
+				t.Fatalf("old schedule after migrating forward: %+v, %v", got, err)
+			}
+			if r, err := st.GetRun(ctx, run.ID); err != nil || r.Task != "old" {
+				t.Fatalf("old run after migrating forward: %+v, %v", r, err)
+			}
+			// The constraints came with the columns.
+			if _, err := st.DB().ExecContext(ctx, `UPDATE tickflow_schedules SET origin = 'bogus'`); err == nil {
+				t.Fatal("origin check missing after migrating forward")
+			}
+			if _, err := st.DB().ExecContext(ctx, `UPDATE tickflow_schedules SET max_runs = 0`); err == nil {
+				t.Fatal("max_runs check missing after migrating forward")
+			}
+			before := objects(t, st)
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate again: %v", err)
+			}
+			if after := objects(t, st); after != before {
+				t.Fatalf("second Migrate changed the objects: %d, then %d", before, after)
+			}
+		})
+	}
+}

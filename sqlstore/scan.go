@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -79,6 +80,10 @@ type runRow struct {
 	LeaseUntil     nullTime       `db:"lease_until"`
 	TickID         sql.NullString `db:"tick_id"`
 	IdempotencyKey sql.NullString `db:"idempotency_key"`
+	// The schedule's policy overrides (NULL: the task's own).
+	RetryDelaySeconds sql.NullFloat64 `db:"retry_delay_seconds"`
+	RetryBackoff      sql.NullFloat64 `db:"retry_backoff"`
+	TimeoutSeconds    sql.NullFloat64 `db:"timeout_seconds"`
 }
 
 func (r *runRow) run() core.Run {
@@ -130,6 +135,49 @@ type scheduleRow struct {
 	LastRunID      sql.NullInt64  `db:"last_run_id"`
 	LastRunStatus  sql.NullString `db:"last_run_status"`
 	LastRunSlot    nullTime       `db:"last_run_slot"`
+	Origin         string         `db:"origin"`
+	Payload        []byte         `db:"payload"`
+	Labels         labelsJSON     `db:"labels"`
+	StartAt        nullTime       `db:"start_at"`
+	EndAt          nullTime       `db:"end_at"`
+	MaxRuns        sql.NullInt64  `db:"max_runs"`
+	RemainingRuns  sql.NullInt64  `db:"remaining_runs"`
+	CompletedAt    nullTime       `db:"completed_at"`
+}
+
+// labelsJSON scans a labels column (a JSON object of strings: jsonb on
+// PostgreSQL, text on SQLite) into a map, never nil.
+type labelsJSON map[string]string
+
+// Scan implements sql.Scanner.
+func (l *labelsJSON) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("scan labels: unsupported type %T", src)
+	}
+	m := map[string]string{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("scan labels: %w", err)
+		}
+	}
+	*l = m
+	return nil
+}
+
+// nullInt is an integer column as a pointer (nil when NULL).
+func nullInt(n sql.NullInt64) *int {
+	if !n.Valid {
+		return nil
+	}
+	v := int(n.Int64)
+	return &v
 }
 
 func (r *scheduleRow) record() core.ScheduleRecord {
@@ -141,6 +189,11 @@ func (r *scheduleRow) record() core.ScheduleRecord {
 		TimeoutSeconds: r.TimeoutSeconds, JitterSeconds: r.JitterSeconds,
 		Anchor: r.Anchor.Time, NextRun: r.NextRun.Time, OnceAt: r.OnceAt.ptr(), Paused: r.Paused, Orphaned: r.Orphaned,
 		CreatedAt: r.CreatedAt.Time, UpdatedAt: r.UpdatedAt.Time, LastRunSlot: r.LastRunSlot.ptr(),
+		Origin: r.Origin, Labels: r.Labels, StartAt: r.StartAt.ptr(), EndAt: r.EndAt.ptr(),
+		MaxRuns: nullInt(r.MaxRuns), RemainingRuns: nullInt(r.RemainingRuns), CompletedAt: r.CompletedAt.ptr(),
+	}
+	if r.Payload != nil {
+		rec.Payload = json.RawMessage(r.Payload)
 	}
 	if r.LastRunID.Valid {
 		id := r.LastRunID.Int64

@@ -49,7 +49,9 @@ type scheduleJSON struct {
 const syncChunk = 5000
 
 // SyncSchedules upserts the schedules by name, syncChunk per statement, and
-// marks the others orphaned, in one transaction. Changed counts existing
+// marks the others orphaned, in one transaction. Only code schedules are
+// written: a name held by a runtime (api) schedule is left alone and
+// counted in Conflicts. Changed counts existing
 // rows that changed in any stored field (spec, display fields, or being
 // un-orphaned); only a changed spec_hash re-bases anchor and next_run. A name
 // listed twice counts once (the last entry wins). Misfire and overlap default
@@ -81,6 +83,9 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 				return fmt.Errorf("count existing: %w", s.d.interpret(err))
 			}
 		}
+		if err := tx.GetContext(ctx, &res.Conflicts, s.d.q("sync_schedules_conflicts"), s.d.strings(names)); err != nil {
+			return fmt.Errorf("count keys held by runtime schedules: %w", s.d.interpret(err))
+		}
 		changed, inserted, err := s.upsertSchedules(ctx, tx, now, p.Schedules, pick)
 		if err != nil {
 			return err
@@ -88,7 +93,7 @@ func (s *Store) SyncSchedules(ctx context.Context, p core.SyncSchedulesParams) (
 		if existing >= 0 {
 			inserted = len(pick) - existing
 		}
-		res.Inserted, res.Changed, res.Unchanged = inserted, changed-inserted, len(pick)-changed
+		res.Inserted, res.Changed, res.Unchanged = inserted, changed-inserted, len(pick)-changed-res.Conflicts
 		r, err := tx.ExecContext(ctx, s.d.q("sync_schedules_orphan"), now, s.d.strings(names), s.taskList(p.Tasks))
 		if err != nil {
 			return fmt.Errorf("mark orphans: %w", s.d.interpret(err))

@@ -417,6 +417,28 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: move schedules aside: %w", s.d.interpret(err))
 		}
 	}
+	// SQLite has no ADD COLUMN IF NOT EXISTS: tables from before runtime
+	// schedules gain their columns here, before the schema's indexes name them.
+	if q, ok := s.d.stmts()["migrate_api_check"]; ok {
+		var missing struct {
+			Schedules bool `db:"schedules"`
+			Runs      bool `db:"runs"`
+		}
+		if err := tx.GetContext(ctx, &missing, q); err != nil {
+			return fmt.Errorf("migrate: check for runtime schedule columns: %w", s.d.interpret(err))
+		}
+		for _, m := range []struct {
+			missing bool
+			stmt    string
+		}{{missing.Schedules, "migrate_api_schedules"}, {missing.Runs, "migrate_api_runs"}} {
+			if !m.missing {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, s.d.q(m.stmt)); err != nil {
+				return fmt.Errorf("migrate: %s: %w", m.stmt, s.d.interpret(err))
+			}
+		}
+	}
 	if _, err := tx.ExecContext(ctx, s.d.schema()); err != nil {
 		return fmt.Errorf("migrate: apply %s schema: %w", s.d.name, s.d.interpret(err))
 	}

@@ -1,8 +1,9 @@
 -- SyncSchedules: mark the schedules no longer in code orphaned (never
--- deleted): only those of the syncing process's tasks, as schedules of other
--- tasks belong to other processes sharing the store. $1 now (NULL: now()),
--- $2 the listed names, $3 the process's task names (NULL: every task).
+-- deleted): only code schedules (runtime ones are never orphaned), only those
+-- of the syncing process's tasks, as schedules of other tasks belong to other
+-- processes sharing the store. $1 now (NULL: now()), $2 the listed names, $3
+-- the process's task names (NULL: every task).
 UPDATE tickflow_schedules
 SET orphaned = true, updated_at = COALESCE($1::timestamptz, now())
-WHERE NOT orphaned AND NOT (name = ANY ($2::text[]))
+WHERE NOT orphaned AND origin = 'code' AND NOT (name = ANY ($2::text[]))
   AND ($3::text[] IS NULL OR task = ANY ($3::text[]))

@@ -3,7 +3,9 @@
 -- syncs never re-base a schedule or fire run_on_startup twice); a new row or
 -- a changed spec takes the given ones. Display fields are always updated;
 -- paused is kept; listed rows are un-orphaned. Rows that would not change are
--- not written. $1 now (NULL: now()), $2 JSON array of schedules.
+-- not written. A row of origin api is never written: sync does not touch
+-- runtime schedules (see sync_schedules_conflicts). $1 now (NULL: now()), $2
+-- JSON array of schedules.
 INSERT INTO tickflow_schedules AS s (
     name, task, display_name, kind, every_seconds, cron, timezone, spec_hash,
     run_on_startup, misfire, overlap, max_catchup, retries, delay_seconds, backoff,
@@ -41,7 +43,8 @@ ON CONFLICT (name) DO UPDATE SET
     spec_hash = EXCLUDED.spec_hash,
     orphaned = false,
     updated_at = EXCLUDED.updated_at
-WHERE (s.task, s.display_name, s.kind, s.every_seconds, s.cron, s.timezone, s.spec_hash,
+WHERE s.origin = 'code'
+  AND (s.task, s.display_name, s.kind, s.every_seconds, s.cron, s.timezone, s.spec_hash,
        s.run_on_startup, s.misfire, s.overlap, s.max_catchup, s.retries, s.delay_seconds,
        s.backoff, s.timeout_seconds, s.jitter_seconds, s.orphaned, s.once_at)
       IS DISTINCT FROM

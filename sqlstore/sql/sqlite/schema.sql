@@ -30,19 +30,36 @@ CREATE TABLE IF NOT EXISTS tickflow_schedules (
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     once_at         INTEGER,
+    origin          TEXT    NOT NULL DEFAULT 'code',
+    payload         TEXT,
+    labels          TEXT    NOT NULL DEFAULT '{}',
+    start_at        INTEGER,
+    end_at          INTEGER,
+    max_runs        INTEGER,
+    remaining_runs  INTEGER,
+    completed_at    INTEGER,
     CONSTRAINT tickflow_schedules_pkey PRIMARY KEY (name),
     CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron', 'once')),
     CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> '') OR (kind = 'once' AND once_at IS NOT NULL)),
     CONSTRAINT tickflow_schedules_misfire_check CHECK (misfire IN ('coalesce', 'catchup', 'skip')),
     CONSTRAINT tickflow_schedules_overlap_check CHECK (overlap IN ('skip', 'allow')),
     CONSTRAINT tickflow_schedules_counts_check CHECK (max_catchup >= 0 AND retries >= 0),
-    CONSTRAINT tickflow_schedules_durations_check CHECK (delay_seconds >= 0 AND timeout_seconds >= 0 AND jitter_seconds >= 0)
+    CONSTRAINT tickflow_schedules_durations_check CHECK (delay_seconds >= 0 AND timeout_seconds >= 0 AND jitter_seconds >= 0),
+    CONSTRAINT tickflow_schedules_origin_check CHECK (origin IN ('code', 'api')),
+    CONSTRAINT tickflow_schedules_window_check CHECK (end_at > start_at),
+    CONSTRAINT tickflow_schedules_max_runs_check CHECK (max_runs >= 1),
+    CONSTRAINT tickflow_schedules_remaining_runs_check CHECK (remaining_runs >= 0)
 );
 
 -- Due schedules: the claim's predicate and order.
 CREATE INDEX IF NOT EXISTS tickflow_schedules_due_idx
     ON tickflow_schedules (next_run)
     WHERE NOT paused AND NOT orphaned;
+-- Listing a task's schedules, by key. (Key prefixes use the primary key,
+-- already in byte order; labels are filtered with json_each: SQLite has no
+-- index for them.)
+CREATE INDEX IF NOT EXISTS tickflow_schedules_task_idx
+    ON tickflow_schedules (task, name);
 
 CREATE TABLE IF NOT EXISTS tickflow_runs (
     id              INTEGER NOT NULL,
@@ -66,6 +83,9 @@ CREATE TABLE IF NOT EXISTS tickflow_runs (
     lease_until     INTEGER,
     tick_id         TEXT,
     idempotency_key TEXT,
+    retry_delay_seconds REAL,
+    retry_backoff       REAL,
+    timeout_seconds     REAL,
     CONSTRAINT tickflow_runs_pkey PRIMARY KEY (id),
     CONSTRAINT tickflow_runs_schedule_slot_key UNIQUE (schedule, slot),
     CONSTRAINT tickflow_runs_source_check CHECK (source IN ('manual', 'scheduled')),

@@ -2,8 +2,10 @@
 -- whose spec_hash is unchanged keeps its anchor and next_run; a new row or a
 -- changed spec takes the given ones. Display fields are always updated;
 -- paused is kept; listed rows are un-orphaned. Rows that would not change are
--- not written. inserted is unknown here (NULL): see sync_schedules_count.
--- $1 now (unix µs), $2 JSON array of schedules.
+-- not written. A row of origin api is never written: sync does not touch
+-- runtime schedules (see sync_schedules_conflicts). inserted is unknown here
+-- (NULL): see sync_schedules_count. $1 now (unix µs), $2 JSON array of
+-- schedules.
 INSERT INTO tickflow_schedules (
     name, task, display_name, kind, every_seconds, cron, timezone, spec_hash,
     run_on_startup, misfire, overlap, max_catchup, retries, delay_seconds, backoff,
@@ -40,7 +42,8 @@ ON CONFLICT (name) DO UPDATE SET
     spec_hash = excluded.spec_hash,
     orphaned = 0,
     updated_at = excluded.updated_at
-WHERE (tickflow_schedules.task, tickflow_schedules.display_name, tickflow_schedules.kind,
+WHERE tickflow_schedules.origin = 'code'
+  AND (tickflow_schedules.task, tickflow_schedules.display_name, tickflow_schedules.kind,
        tickflow_schedules.every_seconds, tickflow_schedules.cron, tickflow_schedules.timezone,
        tickflow_schedules.spec_hash, tickflow_schedules.run_on_startup, tickflow_schedules.misfire,
        tickflow_schedules.overlap, tickflow_schedules.max_catchup, tickflow_schedules.retries,
