@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"Once", testOnce},
 		{"Timeout", testTimeout},
 		{"Retention", testRetention},
+		{"AuditBackfill", testAuditBackfill},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
