@@ -48,6 +48,8 @@ type sizes struct {
 	// HugeN are opt-in tickflow ticks (run with -only, never by the full
 	// run or CI): their schedules are seeded by one set-based statement.
 	HugeN []int
+	// AuditRows are the runs stored for the opt-in audit contender.
+	AuditRows int
 }
 
 func defaultSizes() sizes {
@@ -65,6 +67,7 @@ func defaultSizes() sizes {
 		PairN:        10000,
 		Pairs:        9,
 		HugeN:        []int{1000000},
+		AuditRows:    10_000_000,
 	}
 }
 
@@ -82,6 +85,7 @@ func contenders(s sizes) []contender {
 		}})
 	}
 	cs = append(cs, tickflowContenders(s, reps)...)
+	cs = append(cs, auditContender(s))
 	if s.PairN > 0 {
 		cs = append(cs, contender{name: fmt.Sprintf("pair-%d", s.PairN), run: func(ctx context.Context) (Result, error) {
 			return benchPair(ctx, s.PairN, s.Pairs)

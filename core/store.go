@@ -82,6 +82,19 @@ type Store interface {
 	// allowed, runnable at once (ErrConflict if it is not failed).
 	RetryRun(ctx context.Context, p RunActionParams) (Run, error)
 
+	// SlotRuns returns a schedule's runs with a slot in [p.From, p.To) and
+	// its first run with a slot at or after p.To (which may fold slots of
+	// the window in), oldest slot first: one range read of the unique
+	// (schedule, slot) index (Engine.AuditSlots).
+	SlotRuns(ctx context.Context, p SlotRunsParams) ([]SlotRun, error)
+	// InsertSlotRuns inserts a pending scheduled run, runnable at p.Now, for
+	// each of p.Slots that has no run yet (unique (schedule, slot): a clash
+	// inserts nothing), with the schedule's task and retries, in one
+	// statement, and only while the schedule exists,
+	// is not paused and not orphaned. It returns the runs it inserted, oldest
+	// slot first (Engine.Backfill).
+	InsertSlotRuns(ctx context.Context, p InsertSlotRunsParams) ([]SlotRun, error)
+
 	// ListSchedules returns the stored schedules, by name, with their last run.
 	ListSchedules(ctx context.Context) ([]ScheduleRecord, error)
 	// GetSchedule returns one schedule or ErrNotFound.
@@ -486,4 +499,29 @@ type LockParams struct {
 	TTL   time.Duration
 	// Now: zero for the database clock.
 	Now time.Time
+}
+
+// SlotRunsParams are the inputs of Store.SlotRuns.
+type SlotRunsParams struct {
+	Schedule string
+	From, To time.Time
+}
+
+// SlotRun is what an audit reads of a scheduled run.
+type SlotRun struct {
+	ID           int64
+	Slot         time.Time
+	SlotsCovered int
+	Status       Status
+	Error        string
+}
+
+// InsertSlotRunsParams are the inputs of Store.InsertSlotRuns.
+type InsertSlotRunsParams struct {
+	// Now: zero for the database clock.
+	Now      time.Time
+	Schedule string
+	// Slots are whole seconds; the runs take the schedule's task, display
+	// name and retries.
+	Slots []time.Time
 }

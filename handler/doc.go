@@ -33,6 +33,8 @@
 //	POST /api/schedules/{name}/pause *   200 with the schedule
 //	POST /api/schedules/{name}/resume *  200 with the schedule
 //	POST /api/schedules/{name}/trigger * a run of the schedule's task now, source manual: 201 with the core.Run
+//	GET  /api/schedules/{name}/slots     ?from=&to= (RFC 3339): every expected slot in [from, to) with its outcome, core.AuditResult
+//	POST /api/schedules/{name}/backfill * {"from", "to", "dry_run"}: runs for passed slots without one, core.BackfillResult (201; 200 on a dry run; 409 paused)
 //	GET  /api/runs                       {"runs": [...], "next_cursor": "…"}, newest first; query status, source, task, schedule, cursor, limit (1-200, default 50)
 //	POST /api/runs *                     add_task {"task", "payload", "idempotency_key", "run_at" | "delay_seconds"}: 201 created, 200 when the key existed
 //	GET  /api/runs/{id}                  one run

@@ -162,6 +162,8 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.Handle("POST /api/schedules/{name}/pause", h.mutating(h.pauseSchedule))
 	mux.Handle("POST /api/schedules/{name}/resume", h.mutating(h.resumeSchedule))
 	mux.Handle("POST /api/schedules/{name}/trigger", h.mutating(h.triggerSchedule))
+	mux.Handle("GET /api/schedules/{name}/slots", h.reading(h.auditSlots))
+	mux.Handle("POST /api/schedules/{name}/backfill", h.mutating(h.backfill))
 
 	mux.Handle("GET /api/runs", h.reading(h.listRuns))
 	mux.Handle("POST /api/runs", h.mutating(h.addTask))

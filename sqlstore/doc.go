@@ -36,6 +36,10 @@
 //	EndTick        1 statement (PostgreSQL prunes old ticks in it; SQLite in a
 //	               second statement, one EndTick in 64)
 //
+// Outside ticks, an audit (SlotRuns) is one range read of the unique
+// (schedule, slot) index, and a backfill (InsertSlotRuns) one INSERT of every
+// slot, ON CONFLICT (schedule, slot) DO NOTHING.
+//
 // Time: every method that takes a Now uses it for every comparison and every
 // timestamp it writes. A zero Now means the database clock: now() on
 // PostgreSQL (the transaction's start); on SQLite, an embedded database whose

@@ -48,6 +48,8 @@ var commands = []command{
 	{"migrate", "apply the schema and sync the code's schedules", runMigrate},
 	{"schedules", "sync the code's schedules and print them; create, update, delete or list runtime ones", runSchedules},
 	{"enqueue", "enqueue a manual run of a task and print it as JSON", runEnqueue},
+	{"audit", "list a schedule's expected slots in a window and what became of each (exit 1 if one was missed)", runAudit},
+	{"backfill", "create runs for a schedule's passed slots that have none", runBackfill},
 }
 
 // cli carries what every command needs: the environment and the output streams.

@@ -1,0 +1,224 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// auditStore is a Store with what AuditSlots and Backfill use: one stored
+// schedule and its runs. Every other method panics (the nil Store).
+type auditStore struct {
+	Store
+	rec      ScheduleRecord
+	runs     []SlotRun
+	reads    int
+	inserted []InsertSlotRunsParams
+}
+
+func (s *auditStore) GetSchedule(_ context.Context, name string) (ScheduleRecord, error) {
+	if name != s.rec.Name {
+		return ScheduleRecord{}, ErrNotFound
+	}
+	return s.rec, nil
+}
+
+func (s *auditStore) SlotRuns(_ context.Context, p SlotRunsParams) ([]SlotRun, error) {
+	s.reads++
+	var out []SlotRun
+	after := false
+	for _, r := range s.runs { // oldest first
+		switch {
+		case !r.Slot.Before(p.From) && r.Slot.Before(p.To):
+			out = append(out, r)
+		case !r.Slot.Before(p.To) && !after:
+			out, after = append(out, r), true
+		}
+	}
+	return out, nil
+}
+
+func (s *auditStore) InsertSlotRuns(_ context.Context, p InsertSlotRunsParams) ([]SlotRun, error) {
+	s.inserted = append(s.inserted, p)
+	out := make([]SlotRun, len(p.Slots))
+	for i, t := range p.Slots {
+		out[i] = SlotRun{ID: int64(100 + i), Slot: t, SlotsCovered: 1, Status: StatusPending}
+	}
+	return out, nil
+}
+
+var auditT0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+func auditEngine(t *testing.T, st *auditStore, now time.Time) *Engine {
+	t.Helper()
+	e, err := NewEngine(Config{Store: st, Registry: NewRegistry(), Clock: NewStubClock(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func mins(n int) time.Time { return auditT0.Add(time.Duration(n) * time.Minute) }
+
+func TestExpectedSlots(t *testing.T) {
+	ny := "America/New_York"
+	tests := []struct {
+		name     string
+		rec      ScheduleRecord
+		from, to time.Time
+		want     []time.Time
+	}{
+		{"interval keeps its anchor", ScheduleRecord{Kind: KindEvery, EverySeconds: 60, Anchor: auditT0.Add(30 * time.Second)},
+			mins(5), mins(8), []time.Time{mins(5).Add(30 * time.Second), mins(6).Add(30 * time.Second), mins(7).Add(30 * time.Second)}},
+		{"nothing before the anchor", ScheduleRecord{Kind: KindEvery, EverySeconds: 60, Anchor: mins(2)},
+			mins(0), mins(5), []time.Time{mins(3), mins(4)}},
+		{"run on startup: the anchor is a slot", ScheduleRecord{Kind: KindEvery, EverySeconds: 60, Anchor: mins(2), RunOnStartup: true},
+			mins(0), mins(4), []time.Time{mins(2), mins(3)}},
+		{"from on a slot is included, to is not", ScheduleRecord{Kind: KindEvery, EverySeconds: 120, Anchor: auditT0},
+			mins(4), mins(8), []time.Time{mins(4), mins(6)}},
+		{"cron across the spring-forward gap", ScheduleRecord{Kind: KindCron, Cron: "30 2 * * *", Timezone: ny, Anchor: auditT0},
+			time.Date(2026, 3, 7, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC),
+			[]time.Time{time.Date(2026, 3, 7, 7, 30, 0, 0, time.UTC), time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC), time.Date(2026, 3, 9, 6, 30, 0, 0, time.UTC)}},
+		{"once in the window", ScheduleRecord{Kind: KindOnce, OnceAt: ptrTime(mins(3)), Anchor: auditT0},
+			mins(0), mins(10), []time.Time{mins(3)}},
+		{"once before the window", ScheduleRecord{Kind: KindOnce, OnceAt: ptrTime(mins(3)), Anchor: auditT0},
+			mins(4), mins(10), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := auditSchedule(&tt.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := expectedSlots(s, tt.rec.Anchor, tt.from, tt.to, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("slots %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if !got[i].Equal(tt.want[i]) {
+					t.Errorf("slot %d: %v, want %v", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+	s, _ := auditSchedule(&ScheduleRecord{Kind: KindEvery, EverySeconds: 1})
+	if _, err := expectedSlots(s, auditT0, auditT0, auditT0.Add(time.Hour), 3598); !errors.Is(err, ErrInvalid) {
+		t.Errorf("3,599 slots over a bound of 3,598: %v, want ErrInvalid", err)
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
+
+// TestAuditOutcomes: each slot's outcome from its own run, a later run
+// that covers it (inside or after the window), or the schedule's next run.
+func TestAuditOutcomes(t *testing.T) {
+	st := &auditStore{
+		rec: ScheduleRecord{Name: "s", Task: "s", Kind: KindEvery, EverySeconds: 60, Anchor: auditT0, NextRun: mins(12)},
+		runs: []SlotRun{
+			{ID: 1, Slot: mins(1), SlotsCovered: 1, Status: StatusSuccess},
+			{ID: 2, Slot: mins(2), SlotsCovered: 1, Status: StatusFailed, Error: "boom"},
+			{ID: 3, Slot: mins(4), SlotsCovered: 2, Status: StatusSkipped, Error: "misfire"},
+			{ID: 4, Slot: mins(5), SlotsCovered: 1, Status: StatusRunning},
+			{ID: 5, Slot: mins(9), SlotsCovered: 3, Status: StatusSuccess},
+		},
+	}
+	e := auditEngine(t, st, mins(11).Add(30*time.Second))
+	a, err := e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(1), To: mins(14)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SlotAudit{
+		{mins(1), SlotSuccess, 1, false, ""},
+		{mins(2), SlotFailed, 2, false, "boom"},
+		{mins(3), SlotSkipped, 3, true, "misfire"},
+		{mins(4), SlotSkipped, 3, false, "misfire"},
+		{mins(5), SlotRunning, 4, false, ""},
+		{mins(6), SlotMissed, 0, false, ""},
+		{mins(7), SlotCoalesced, 5, true, ""},
+		{mins(8), SlotCoalesced, 5, true, ""},
+		{mins(9), SlotSuccess, 5, false, ""},
+		{mins(10), SlotMissed, 0, false, ""},
+		{mins(11), SlotMissed, 0, false, ""},
+		{mins(12), SlotNotYetDue, 0, false, ""}, // next_run, after now
+		{mins(13), SlotNotYetDue, 0, false, ""},
+	}
+	if len(a.Slots) != len(want) {
+		t.Fatalf("%d slots, want %d: %+v", len(a.Slots), len(want), a.Slots)
+	}
+	for i := range want {
+		if a.Slots[i] != want[i] {
+			t.Errorf("slot %d: %+v, want %+v", i, a.Slots[i], want[i])
+		}
+	}
+	if a.Missed() != 3 || a.Counts[SlotCoalesced] != 2 || st.reads != 1 {
+		t.Errorf("counts %v, %d reads; want 3 missed, 2 coalesced, one read", a.Counts, st.reads)
+	}
+
+	// The first run after the window covers its last slots; a due slot of
+	// a paused schedule is paused, not missed.
+	st.rec.NextRun, st.rec.Paused = mins(10), true
+	a, err = e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(6), To: mins(8)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Slots[0].Outcome != SlotMissed || a.Slots[1].Outcome != SlotCoalesced || a.Slots[1].RunID != 5 {
+		t.Errorf("window [+6m, +8m): %+v", a.Slots)
+	}
+	a, err = e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(10), To: mins(13)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Slots[0].Outcome != SlotPaused || a.Slots[1].Outcome != SlotPaused || a.Slots[2].Outcome != SlotNotYetDue {
+		t.Errorf("paused window: %+v", a.Slots)
+	}
+}
+
+// TestBackfillUnit: only passed slots without a run of their own are
+// inserted; a dry run, a paused, orphaned or unknown schedule insert nothing.
+func TestBackfillUnit(t *testing.T) {
+	st := &auditStore{
+		rec: ScheduleRecord{Name: "s", Task: "s", Kind: KindEvery, EverySeconds: 60, Anchor: auditT0, NextRun: mins(6)},
+		runs: []SlotRun{
+			{ID: 1, Slot: mins(1), SlotsCovered: 1, Status: StatusSuccess},
+			{ID: 2, Slot: mins(4), SlotsCovered: 2, Status: StatusSuccess},
+		},
+	}
+	e := auditEngine(t, st, mins(5))
+	p := BackfillParams{Schedule: "s", From: mins(0), To: mins(10), DryRun: true}
+	dry, err := e.Backfill(t.Context(), p)
+	if err != nil || dry.Created != 3 || len(st.inserted) != 0 {
+		t.Fatalf("dry run: %+v, %v, %d inserts", dry, err, len(st.inserted))
+	}
+	p.DryRun = false
+	res, err := e.Backfill(t.Context(), p)
+	if err != nil || res.Created != 3 || len(st.inserted) != 1 {
+		t.Fatalf("backfill: %+v, %v", res, err)
+	}
+	got := st.inserted[0].Slots
+	if len(got) != 3 || !got[0].Equal(mins(2)) || !got[1].Equal(mins(3)) || !got[2].Equal(mins(5)) {
+		t.Errorf("inserted %v, want +2m, +3m, +5m", got)
+	}
+	for _, tt := range []struct {
+		name   string
+		change func(*ScheduleRecord)
+		target error
+	}{
+		{"paused", func(r *ScheduleRecord) { r.Paused = true }, ErrConflict},
+		{"orphaned", func(r *ScheduleRecord) { r.Orphaned = true }, ErrNotFound},
+		{"unknown", func(r *ScheduleRecord) { r.Name = "other" }, ErrNotFound},
+	} {
+		saved := st.rec
+		tt.change(&st.rec)
+		if _, err := e.Backfill(t.Context(), p); !errors.Is(err, tt.target) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.target)
+		}
+		st.rec = saved
+	}
+	if len(st.inserted) != 1 {
+		t.Errorf("refused backfills inserted: %d calls", len(st.inserted))
+	}
+}

@@ -1,0 +1,19 @@
+-- InsertSlotRuns (backfill): one pending scheduled run per given slot,
+-- runnable now, attempt 0 (so the overlap check does not count it as
+-- active), with the schedule's task and retries; a slot that has a run
+-- already inserts nothing, and nothing is inserted unless the schedule
+-- exists, is not paused and not orphaned. $1 now (NULL: now()),
+-- $2 schedule, $3 slots (unix µs).
+INSERT INTO tickflow_runs (
+    task, display_name, schedule, source, slot, slots_covered, status, attempt,
+    max_attempts, run_at, created_at)
+SELECT s.task, s.display_name, s.name, 'scheduled',
+       timestamptz 'epoch' + u.slot_us / 1000000 * interval '1 second'
+                           + u.slot_us % 1000000 * interval '1 microsecond',
+       1, 'pending', 0, s.retries + 1, c.now, c.now
+FROM unnest($3::bigint[]) AS u(slot_us)
+CROSS JOIN (SELECT COALESCE($1::timestamptz, now()) AS now) c
+JOIN tickflow_schedules s ON s.name = $2 AND NOT s.paused AND NOT s.orphaned
+ORDER BY u.slot_us
+ON CONFLICT (schedule, slot) DO NOTHING
+RETURNING id, slot, slots_covered, status, error
