@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -144,11 +145,11 @@ func (e *Engine) audit(ctx context.Context, name string, from, to time.Time) (Au
 	if err != nil {
 		return AuditResult{}, rec, fmt.Errorf("audit %q: %w", name, err)
 	}
-	s, err := auditSchedule(&rec)
+	s, err := recordSchedule(&rec)
 	if err != nil {
 		return AuditResult{}, rec, fmt.Errorf("audit %q: stored spec: %w", name, err)
 	}
-	slots, err := expectedSlots(s, rec.Anchor, from, to, MaxAuditSlots)
+	slots, err := expectedSlots(s, &rec, from, to, MaxAuditSlots)
 	if err != nil {
 		return AuditResult{}, rec, err
 	}
@@ -163,6 +164,9 @@ func (e *Engine) audit(ctx context.Context, name string, from, to time.Time) (Au
 	if err != nil {
 		return AuditResult{}, rec, fmt.Errorf("audit %q: %w", name, err)
 	}
+	if rec.NextRun.IsZero() {
+		slots = untilLastRun(slots, runs)
+	}
 	res := AuditResult{Schedule: name, From: from, To: to, Now: now.UTC(), Counts: map[SlotOutcome]int{}}
 	if !rec.NextRun.IsZero() {
 		next := rec.NextRun.UTC()
@@ -175,20 +179,19 @@ func (e *Engine) audit(ctx context.Context, name string, from, to time.Time) (Au
 	return res, rec, nil
 }
 
-// auditSchedule builds the Schedule a stored record describes, as far as
-// slots go: its kind and RunOnStartup.
-func auditSchedule(rec *ScheduleRecord) (*Schedule, error) {
-	sp, err := recordSpec(rec)
-	if err != nil {
-		return nil, err
+// expectedSlots returns the slots in [from, to) of s, the schedule rec
+// stores, that its life allows, oldest first: none before its first slot
+// (from its anchor, or its start_at and when it was stored) and none after
+// its end_at. More than max is a ValidationError.
+func expectedSlots(s *Schedule, rec *ScheduleRecord, from, to time.Time, max int) ([]time.Time, error) {
+	storedAt := rec.Anchor
+	if !s.StartAt.IsZero() && !rec.CreatedAt.IsZero() {
+		// The anchor is start_at: the first slot also depends on when the
+		// schedule was stored (a start_at in the past starts at the next
+		// slot of its grid after that).
+		storedAt = rec.CreatedAt
 	}
-	return &Schedule{Name: rec.Name, RunOnStartup: rec.RunOnStartup, spec: sp}, nil
-}
-
-// expectedSlots returns the slots of s anchored at anchor in [from, to),
-// oldest first; more than max is a ValidationError.
-func expectedSlots(s *Schedule, anchor, from, to time.Time, max int) ([]time.Time, error) {
-	t := s.FirstSlot(anchor)
+	t := s.FirstSlot(storedAt)
 	if !t.IsZero() && t.Before(from) {
 		if _, ok := s.spec.(slotCounter); ok {
 			// Anchored kinds: count up to from by arithmetic.
@@ -197,6 +200,9 @@ func expectedSlots(s *Schedule, anchor, from, to time.Time, max int) ([]time.Tim
 			// Kinds whose slots do not depend on the anchor (cron, once).
 			t = s.NextSlot(from.Add(-time.Nanosecond))
 		}
+	}
+	if rec.EndAt != nil && rec.EndAt.Before(to) {
+		to = rec.EndAt.Add(time.Nanosecond) // a slot at end_at is its last
 	}
 	var out []time.Time
 	for ; !t.IsZero() && t.Before(to); t = s.NextSlot(t) {
@@ -208,14 +214,29 @@ func expectedSlots(s *Schedule, anchor, from, to time.Time, max int) ([]time.Tim
 	return out, nil
 }
 
+// untilLastRun drops the slots after the last of runs (SlotRuns, oldest
+// first) for a schedule that never fires again: it completed (a once fired,
+// max_runs used up, past end_at) with that run, so no slot after it was
+// due, and none is missed.
+func untilLastRun(slots []time.Time, runs []SlotRun) []time.Time {
+	if len(runs) == 0 {
+		return slots[:0]
+	}
+	last := runs[len(runs)-1].Slot
+	n, _ := slices.BinarySearchFunc(slots, last, time.Time.Compare)
+	if n < len(slots) && slots[n].Equal(last) {
+		n++
+	}
+	return slots[:n]
+}
+
 // judgeSlots gives each expected slot its outcome. runs are the schedule's
-// runs in the window and at most one after it, oldest first (SlotRuns).
+// runs in the window and at most one after it, oldest first (SlotRuns): one
+// merge walk of the two sorted lists, no index of the slots.
 func judgeSlots(s *Schedule, slots []time.Time, runs []SlotRun, to time.Time, next *time.Time, now time.Time, paused bool) []SlotAudit {
 	out := make([]SlotAudit, len(slots))
-	index := make(map[int64]int, len(slots))
 	for i, t := range slots {
 		out[i].Slot = t
-		index[t.Unix()] = i
 	}
 	// A run covering k slots stands for its own and the k-1 slots before it.
 	cover := func(r SlotRun, at int) {
@@ -229,8 +250,12 @@ func judgeSlots(s *Schedule, slots []time.Time, runs []SlotRun, to time.Time, ne
 			}
 		}
 	}
+	i := 0
 	for _, r := range runs {
-		if i, ok := index[r.Slot.Unix()]; ok && r.Slot.Equal(slots[i]) {
+		for i < len(slots) && slots[i].Before(r.Slot) {
+			i++
+		}
+		if i < len(slots) && r.Slot.Equal(slots[i]) {
 			reason := ""
 			if r.Status == StatusSkipped || r.Status == StatusFailed || r.Status == StatusInterrupted {
 				reason = r.Error

@@ -84,14 +84,30 @@ func TestExpectedSlots(t *testing.T) {
 			mins(0), mins(10), []time.Time{mins(3)}},
 		{"once before the window", ScheduleRecord{Kind: KindOnce, OnceAt: ptrTime(mins(3)), Anchor: auditT0},
 			mins(4), mins(10), nil},
+		// Runtime schedules: start_at (the anchor), when stored, end_at.
+		{"start_at after creation: start_at is the first slot", ScheduleRecord{Kind: KindEvery, EverySeconds: 120,
+			Origin: OriginAPI, StartAt: ptrTime(mins(3)), Anchor: mins(3), CreatedAt: auditT0},
+			mins(0), mins(8), []time.Time{mins(3), mins(5), mins(7)}},
+		{"start_at before creation: its grid, from the next slot after creation", ScheduleRecord{Kind: KindEvery, EverySeconds: 120,
+			Origin: OriginAPI, StartAt: ptrTime(mins(-10)), Anchor: mins(-10), CreatedAt: mins(1).Add(10 * time.Second)},
+			mins(-10), mins(7), []time.Time{mins(2), mins(4), mins(6)}},
+		{"cron from start_at", ScheduleRecord{Kind: KindCron, Cron: "*/5 * * * *", Timezone: "UTC",
+			Origin: OriginAPI, StartAt: ptrTime(mins(7)), Anchor: mins(7), CreatedAt: auditT0},
+			mins(0), mins(21), []time.Time{mins(10), mins(15), mins(20)}},
+		{"a slot at end_at is the last", ScheduleRecord{Kind: KindEvery, EverySeconds: 60,
+			Origin: OriginAPI, EndAt: ptrTime(mins(4)), Anchor: auditT0, CreatedAt: auditT0},
+			mins(2), mins(10), []time.Time{mins(2), mins(3), mins(4)}},
+		{"end_at before the window", ScheduleRecord{Kind: KindEvery, EverySeconds: 60,
+			Origin: OriginAPI, EndAt: ptrTime(mins(4).Add(-time.Second)), Anchor: auditT0, CreatedAt: auditT0},
+			mins(5), mins(10), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := auditSchedule(&tt.rec)
+			s, err := recordSchedule(&tt.rec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := expectedSlots(s, tt.rec.Anchor, tt.from, tt.to, 100)
+			got, err := expectedSlots(s, &tt.rec, tt.from, tt.to, 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,8 +121,9 @@ func TestExpectedSlots(t *testing.T) {
 			}
 		})
 	}
-	s, _ := auditSchedule(&ScheduleRecord{Kind: KindEvery, EverySeconds: 1})
-	if _, err := expectedSlots(s, auditT0, auditT0, auditT0.Add(time.Hour), 3598); !errors.Is(err, ErrInvalid) {
+	rec := ScheduleRecord{Kind: KindEvery, EverySeconds: 1, Anchor: auditT0}
+	s, _ := recordSchedule(&rec)
+	if _, err := expectedSlots(s, &rec, auditT0, auditT0.Add(time.Hour), 3598); !errors.Is(err, ErrInvalid) {
 		t.Errorf("3,599 slots over a bound of 3,598: %v, want ErrInvalid", err)
 	}
 }
@@ -220,5 +237,63 @@ func TestBackfillUnit(t *testing.T) {
 	}
 	if len(st.inserted) != 1 {
 		t.Errorf("refused backfills inserted: %d calls", len(st.inserted))
+	}
+}
+
+// TestAuditRuntimeLife: a runtime schedule's audit expects no slot before
+// its start_at or after its end_at, and none after the run that completed
+// it (max_runs used up): those slots are not missed.
+func TestAuditRuntimeLife(t *testing.T) {
+	maxRuns, left := 3, 0
+	st := &auditStore{
+		rec: ScheduleRecord{Name: "s", Task: "s", Kind: KindEvery, EverySeconds: 60, Origin: OriginAPI,
+			StartAt: ptrTime(mins(2)), Anchor: mins(2), CreatedAt: auditT0,
+			MaxRuns: &maxRuns, RemainingRuns: &left, CompletedAt: ptrTime(mins(6).Add(5 * time.Second))},
+		runs: []SlotRun{
+			{ID: 1, Slot: mins(2), SlotsCovered: 1, Status: StatusSuccess},
+			{ID: 2, Slot: mins(5), SlotsCovered: 2, Status: StatusSuccess}, // a tick late: coalesced
+			{ID: 3, Slot: mins(6), SlotsCovered: 1, Status: StatusFailed, Error: "boom"},
+		},
+	}
+	e := auditEngine(t, st, mins(30))
+	a, err := e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(0), To: mins(20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SlotAudit{
+		{mins(2), SlotSuccess, 1, false, ""},
+		{mins(3), SlotMissed, 0, false, ""},
+		{mins(4), SlotCoalesced, 2, true, ""},
+		{mins(5), SlotSuccess, 2, false, ""},
+		{mins(6), SlotFailed, 3, false, "boom"},
+	}
+	if len(a.Slots) != len(want) {
+		t.Fatalf("%d slots, want %d: %+v", len(a.Slots), len(want), a.Slots)
+	}
+	for i := range want {
+		if a.Slots[i] != want[i] {
+			t.Errorf("slot %d: %+v, want %+v", i, a.Slots[i], want[i])
+		}
+	}
+	if a.Missed() != 1 || a.NextRun != nil {
+		t.Errorf("counts %v, next run %v; want 1 missed, none next", a.Counts, a.NextRun)
+	}
+
+	// A window after the completing run holds no slot; nor does one of
+	// a schedule that completed at its end_at.
+	if a, err = e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(7), To: mins(20)}); err != nil || len(a.Slots) != 0 {
+		t.Errorf("after completion: %+v, %v; want no slot", a.Slots, err)
+	}
+	st.rec.MaxRuns, st.rec.RemainingRuns, st.rec.EndAt = nil, nil, ptrTime(mins(6))
+	if a, err = e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(0), To: mins(20)}); err != nil || len(a.Slots) != 5 || a.Missed() != 1 {
+		t.Errorf("ended at +6m: %+v, %v; want 5 slots, 1 missed", a.Slots, err)
+	}
+
+	// While it runs (next_run set), the slots after its last run are
+	// missed or due as usual, from start_at on.
+	st.rec.EndAt, st.rec.CompletedAt, st.rec.NextRun = nil, nil, mins(8)
+	a, err = e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(0), To: mins(10)})
+	if err != nil || len(a.Slots) != 8 || a.Slots[0].Slot != mins(2) || a.Slots[5].Outcome != SlotMissed || a.Slots[6].Outcome != SlotDue {
+		t.Errorf("active: %+v, %v", a.Slots, err)
 	}
 }

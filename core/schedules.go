@@ -614,6 +614,15 @@ func recordParams(r *ScheduleRecord) ScheduleParams {
 	return p
 }
 
+// recordSchedule builds the Schedule a stored record describes, as far as
+// its slots go (kind, RunOnStartup, StartAt and policies), through the path
+// every schedule takes (recordParams, newSchedule), whether or not this
+// process registers its task.
+func recordSchedule(r *ScheduleRecord) (*Schedule, error) {
+	p := recordParams(r)
+	return newSchedule(r.Name, &Task{Name: r.Task, DisplayName: r.DisplayName}, p.toSpec())
+}
+
 // seconds converts stored seconds to a duration.
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
