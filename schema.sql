@@ -157,7 +157,7 @@ CREATE TABLE IF NOT EXISTS tickflow_runs (
     retry_backoff       double precision,
     timeout_seconds     double precision,
     CONSTRAINT tickflow_runs_pkey PRIMARY KEY (id),
-    CONSTRAINT tickflow_runs_schedule_slot_key UNIQUE (schedule, slot),
+    CONSTRAINT tickflow_runs_slot_key UNIQUE (schedule, slot) INCLUDE (id, status, slots_covered),
     CONSTRAINT tickflow_runs_source_check CHECK (source IN ('manual', 'scheduled')),
     CONSTRAINT tickflow_runs_status_check CHECK (status IN ('pending', 'running', 'success', 'failed', 'interrupted', 'cancelled', 'skipped')),
     CONSTRAINT tickflow_runs_attempt_check CHECK (attempt >= 0),
@@ -167,6 +167,19 @@ CREATE TABLE IF NOT EXISTS tickflow_runs (
     CONSTRAINT tickflow_runs_scheduled_slot_check CHECK (source <> 'scheduled' OR (schedule IS NOT NULL AND slot IS NOT NULL)),
     CONSTRAINT tickflow_runs_running_lease_check CHECK (status <> 'running' OR lease_until IS NOT NULL)
 );
+
+-- One run per (schedule, slot), carrying what an audit reads of each run
+-- (id, status, slots_covered), so that Engine.AuditSlots reads a schedule's
+-- window by an index-only scan of adjacent index pages rather than one heap
+-- page per slot (43,200 pages for a minute schedule over 30 days). It is
+-- the key the claim's insert writes anyway, only wider (no index more per
+-- run), and finishing a run was no HOT update before it (status is in index
+-- predicates). It replaces tickflow_runs_schedule_slot_key, the same key
+-- without the included columns, on a table created before it: built once
+-- under its new name, then the old constraint dropped.
+CREATE UNIQUE INDEX IF NOT EXISTS tickflow_runs_slot_key
+    ON tickflow_runs (schedule, slot) INCLUDE (id, status, slots_covered);
+ALTER TABLE tickflow_runs DROP CONSTRAINT IF EXISTS tickflow_runs_schedule_slot_key;
 
 -- A schedule's policy overrides carried forward onto an older table.
 ALTER TABLE tickflow_runs

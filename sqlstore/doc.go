@@ -37,7 +37,8 @@
 //	               second statement, one EndTick in 64)
 //
 // Outside ticks, an audit (SlotRuns) is one range read of the unique
-// (schedule, slot) index, and a backfill (InsertSlotRuns) one INSERT of every
+// (schedule, slot) index (on PostgreSQL index-only: the key includes id,
+// status and slots_covered), and a backfill (InsertSlotRuns) one INSERT of every
 // slot, ON CONFLICT (schedule, slot) DO NOTHING.
 //
 // Time: every method that takes a Now uses it for every comparison and every

@@ -128,6 +128,7 @@ func describePostgres(t *testing.T, st *sqlstore.Store) map[string]*tableDesc {
 			array_to_string(ARRAY(
 				SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
 				JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+				WHERE k.ord <= ix.indnkeyatts -- key columns: INCLUDE ones are payload
 				ORDER BY k.ord), ',') AS columns
 		FROM pg_index ix
 		JOIN pg_class i ON i.oid = ix.indexrelid

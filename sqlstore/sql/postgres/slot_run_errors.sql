@@ -1,0 +1,4 @@
+-- SlotRuns, second part: the error text of the given runs (those of an
+-- audited window that did not succeed), by primary key; runs without one
+-- are left out. $1 run ids.
+SELECT id, error FROM tickflow_runs WHERE id = ANY($1::bigint[]) AND error <> ''
