@@ -85,7 +85,7 @@ func contenders(s sizes) []contender {
 		}})
 	}
 	cs = append(cs, tickflowContenders(s, reps)...)
-	cs = append(cs, auditContender(s))
+	cs = append(cs, auditContender(s), retentionContender(s))
 	if s.PairN > 0 {
 		cs = append(cs, contender{name: fmt.Sprintf("pair-%d", s.PairN), run: func(ctx context.Context) (Result, error) {
 			return benchPair(ctx, s.PairN, s.Pairs)
