@@ -41,20 +41,12 @@ func benchAudit(ctx context.Context, defRows, reps int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	schema, err := openSchema(ctx, "audit")
+	st, closeStore, err := openMigrated(ctx, "audit")
 	if err != nil {
 		return Result{}, err
 	}
-	defer schema.Close(ctx)
+	defer closeStore()
 	log := slog.New(slog.DiscardHandler)
-	st, err := sqlstore.Open(ctx, schema.URL, sqlstore.WithLogger(log))
-	if err != nil {
-		return Result{}, err
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return Result{}, err
-	}
 	anchor := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	reg := core.NewRegistry()
 	if err := reg.Schedule("audited", func(context.Context, core.RunInfo) error { return nil }, core.Every(time.Minute)); err != nil {
@@ -110,4 +102,25 @@ func benchAudit(ctx context.Context, defRows, reps int) (Result, error) {
 		res.Completed = len(a.Slots)
 	}
 	return res, nil
+}
+
+// openMigrated opens a migrated tickflow store in a fresh schema of its
+// own for contender; close closes the store and drops the schema.
+func openMigrated(ctx context.Context, contender string) (st *sqlstore.Store, close func(), err error) {
+	schema, err := openSchema(ctx, contender)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err = sqlstore.Open(ctx, schema.URL, sqlstore.WithLogger(slog.New(slog.DiscardHandler)))
+	if err == nil {
+		err = st.Migrate(ctx)
+		if err != nil {
+			st.Close()
+		}
+	}
+	if err != nil {
+		schema.Close(ctx)
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); schema.Close(ctx) }, nil
 }

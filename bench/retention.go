@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tickflow/tickflow/core"
-	"github.com/tickflow/tickflow/sqlstore"
 )
 
 // retentionSim is the opt-in retention simulation's workload: Schedules
@@ -68,20 +67,12 @@ func retentionContender(s sizes) contender {
 }
 
 func benchRetention(ctx context.Context, sim retentionSim) (Result, error) {
-	schema, err := openSchema(ctx, "retention")
+	st, closeStore, err := openMigrated(ctx, "retention")
 	if err != nil {
 		return Result{}, err
 	}
-	defer schema.Close(ctx)
+	defer closeStore()
 	log := slog.New(slog.DiscardHandler)
-	st, err := sqlstore.Open(ctx, schema.URL, sqlstore.WithLogger(log))
-	if err != nil {
-		return Result{}, err
-	}
-	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return Result{}, err
-	}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := core.NewStubClock(start)
 	reg := core.NewRegistry()

@@ -54,15 +54,6 @@ func testAuditBackfill(t *testing.T, h *harness) {
 		}
 		return a
 	}
-	runAt := func(name string, m int) int64 {
-		for _, r := range h.scheduleRuns(name) {
-			if r.Slot.Equal(at(minutes(m))) {
-				return r.ID
-			}
-		}
-		t.Fatalf("%s has no run at +%dm:\n%s", name, m, describeRuns(h.scheduleRuns(name)))
-		return 0
-	}
 
 	// co: +1m, +2m succeeded; +3m..+9m folded into +10m's run; +11m..+13m
 	// missed; +14m ran; +15m..+19m are in the future.
@@ -71,9 +62,9 @@ func testAuditBackfill(t *testing.T, h *harness) {
 	for m := 1; m <= 19; m++ {
 		switch {
 		case m <= 2 || m == 10 || m == 14:
-			want[m] = core.SlotAudit{Outcome: core.SlotSuccess, RunID: runAt("co", m)}
+			want[m] = core.SlotAudit{Outcome: core.SlotSuccess, RunID: h.slotRunID("co", m)}
 		case m <= 9:
-			want[m] = core.SlotAudit{Outcome: core.SlotCoalesced, RunID: runAt("co", 10), Covered: true}
+			want[m] = core.SlotAudit{Outcome: core.SlotCoalesced, RunID: h.slotRunID("co", 10), Covered: true}
 		case m <= 13:
 			want[m] = core.SlotAudit{Outcome: core.SlotMissed}
 		default:
@@ -98,8 +89,8 @@ func testAuditBackfill(t *testing.T, h *harness) {
 				t.Errorf("sk +%dm: %+v, want success", m, s)
 			}
 		case m <= 9:
-			if s.Outcome != core.SlotSkipped || s.RunID != runAt("sk", 9) || s.Reason == "" || s.Covered != (m < 9) {
-				t.Errorf("sk +%dm: %+v, want skipped by run %d with a reason, covered %t", m, s, runAt("sk", 9), m < 9)
+			if s.Outcome != core.SlotSkipped || s.RunID != h.slotRunID("sk", 9) || s.Reason == "" || s.Covered != (m < 9) {
+				t.Errorf("sk +%dm: %+v, want skipped by run %d with a reason, covered %t", m, s, h.slotRunID("sk", 9), m < 9)
 			}
 		}
 	}
@@ -223,4 +214,18 @@ func wantCounts(t *testing.T, name string, a core.AuditResult, want map[core.Slo
 	if total != len(a.Slots) {
 		t.Errorf("%s: counts add up to %d, %d slots", name, total, len(a.Slots))
 	}
+}
+
+// slotRunID is the id of a schedule's run at t0 + m minutes; none fails the
+// test.
+func (h *harness) slotRunID(name string, m int) int64 {
+	h.t.Helper()
+	rs := h.scheduleRuns(name)
+	for _, r := range rs {
+		if r.Slot.Equal(at(minutes(m))) {
+			return r.ID
+		}
+	}
+	h.t.Fatalf("%s has no run at +%dm:\n%s", name, m, describeRuns(rs))
+	return 0
 }

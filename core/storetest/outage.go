@@ -46,42 +46,33 @@ func testOutage(t *testing.T, h *harness) {
 	h.tick(e)
 
 	// What each policy recorded at +36m, slot by slot (+1m..+36m).
-	last := func(name string, m int) int64 {
-		for _, r := range h.scheduleRuns(name) {
-			if r.Slot.Equal(at(minutes(m))) {
-				return r.ID
-			}
-		}
-		t.Fatalf("%s has no run at +%dm:\n%s", name, m, describeRuns(h.scheduleRuns(name)))
-		return 0
-	}
 	own := func(name string, m int) core.SlotAudit {
-		return core.SlotAudit{Outcome: core.SlotSuccess, RunID: last(name, m)}
+		return core.SlotAudit{Outcome: core.SlotSuccess, RunID: h.slotRunID(name, m)}
 	}
 	wants := map[string]func(m int) core.SlotAudit{
 		"co": func(m int) core.SlotAudit { // one run at +36m for +6m..+36m
 			if m <= 5 || m == back {
 				return own("co", m)
 			}
-			return core.SlotAudit{Outcome: core.SlotCoalesced, RunID: last("co", back), Covered: true}
+			return core.SlotAudit{Outcome: core.SlotCoalesced, RunID: h.slotRunID("co", back), Covered: true}
 		},
 		"sk": func(m int) core.SlotAudit { // a skipped record at +35m for +6m..+35m
 			switch {
 			case m <= 5 || m == back:
 				return own("sk", m)
 			case m == back-1:
-				return core.SlotAudit{Outcome: core.SlotSkipped, RunID: last("sk", m)}
+				return core.SlotAudit{Outcome: core.SlotSkipped, RunID: h.slotRunID("sk", m)}
 			}
-			return core.SlotAudit{Outcome: core.SlotSkipped, RunID: last("sk", back-1), Covered: true}
+			return core.SlotAudit{Outcome: core.SlotSkipped, RunID: h.slotRunID("sk", back-1), Covered: true}
 		},
 		"cu": func(m int) core.SlotAudit { // +27m..+36m run; +6m..+26m one skipped record
 			switch {
 			case m <= 5 || m > back-10:
 				return own("cu", m)
 			case m == back-10:
-				return core.SlotAudit{Outcome: core.SlotSkipped, RunID: last("cu", m)}
+				return core.SlotAudit{Outcome: core.SlotSkipped, RunID: h.slotRunID("cu", m)}
 			}
-			return core.SlotAudit{Outcome: core.SlotSkipped, RunID: last("cu", back-10), Covered: true}
+			return core.SlotAudit{Outcome: core.SlotSkipped, RunID: h.slotRunID("cu", back-10), Covered: true}
 		},
 		"lost": func(m int) core.SlotAudit { // nothing covers +6m..+36m
 			if m <= 5 {
