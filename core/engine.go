@@ -345,7 +345,7 @@ func scheduleRecord(s *Schedule, now time.Time) ScheduleRecord {
 		RunOnStartup: s.RunOnStartup, Misfire: s.Misfire, Overlap: s.Overlap, MaxCatchup: s.MaxCatchup,
 		Retries: t.Retry.Retries, DelaySeconds: t.Retry.Delay.Seconds(), Backoff: t.Retry.Backoff,
 		TimeoutSeconds: t.Timeout.Seconds(), JitterSeconds: s.Jitter.Seconds(),
-		Anchor: now.UTC().Truncate(time.Second), NextRun: s.FirstSlot(now), OnceAt: onceAt(s),
+		Anchor: s.Anchor(now), NextRun: s.FirstSlot(now), OnceAt: onceAt(s), Origin: OriginCode,
 	}
 }
 

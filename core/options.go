@@ -71,6 +71,7 @@ type spec struct {
 	overlap      OverlapPolicy
 	maxCatchup   int
 	jitter       time.Duration
+	startAt      time.Time // runtime schedules only (ScheduleParams.StartAt)
 }
 
 // Every schedules a slot every d, anchored at the time the schedule is first

@@ -53,6 +53,10 @@ type Schedule struct {
 	MaxCatchup int
 	// Jitter delays each slot's run by up to Jitter.
 	Jitter time.Duration
+	// StartAt, when set, is the earliest slot: the first slot is the
+	// first slot of the kind at or after it (an interval's slots are then
+	// StartAt + k·Every). Runtime schedules only; part of SpecHash when set.
+	StartAt time.Time
 
 	spec Spec   // the kind: when slots fall
 	hash string // SpecHash, computed once at registration
@@ -81,6 +85,9 @@ func (s *Schedule) specHash() string {
 	if s.Kind() == KindOnce {
 		in += fmt.Sprintf("|%d", s.Once.Unix())
 	}
+	if !s.StartAt.IsZero() { // only when set: code schedules keep their hashes
+		in += fmt.Sprintf("|start=%d", s.StartAt.Unix())
+	}
 	h := sha256.Sum256([]byte(in))
 	return hex.EncodeToString(h[:8])
 }
@@ -88,12 +95,46 @@ func (s *Schedule) specHash() string {
 // FirstSlot is the first slot of a schedule stored (or whose spec changed) at
 // storedAt: storedAt itself with RunOnStartup, else the kind's first slot
 // after it. The anchor is storedAt truncated to the second.
+//
+// With StartAt set, no slot falls before it: the first slot is the kind's
+// first slot at or after max(StartAt, storedAt) (StartAt itself for an
+// interval or RunOnStartup when StartAt is later than storedAt; an
+// interval's slots are StartAt + k·Every).
 func (s *Schedule) FirstSlot(storedAt time.Time) time.Time {
 	storedAt = storedAt.UTC().Truncate(time.Second)
+	if s.StartAt.IsZero() {
+		if s.RunOnStartup {
+			return storedAt
+		}
+		return s.spec.First(storedAt)
+	}
+	start := s.StartAt.UTC().Truncate(time.Second)
+	if start.After(storedAt) {
+		if s.RunOnStartup {
+			return start
+		}
+		if _, ok := s.spec.(*Interval); ok {
+			return start
+		}
+		return s.spec.First(start.Add(-time.Second))
+	}
 	if s.RunOnStartup {
 		return storedAt
 	}
+	if iv, ok := s.spec.(*Interval); ok { // the grid StartAt + k·Every
+		k := storedAt.Sub(start)/iv.every + 1
+		return start.Add(k * iv.every).UTC()
+	}
 	return s.spec.First(storedAt)
+}
+
+// Anchor is the anchor of a schedule stored at storedAt: StartAt when set,
+// else storedAt, truncated to the second.
+func (s *Schedule) Anchor(storedAt time.Time) time.Time {
+	if !s.StartAt.IsZero() {
+		return s.StartAt.UTC().Truncate(time.Second)
+	}
+	return storedAt.UTC().Truncate(time.Second)
 }
 
 // NextSlot returns the slot after slot: slot+Every for intervals (anchored, no
@@ -164,7 +205,27 @@ func (r *Registry) Schedule(name string, fn TaskFunc, opts ...Option) error {
 	if err != nil {
 		return err
 	}
-	s := &Schedule{Name: name, Task: task, RunOnStartup: sp.runOnStartup, Misfire: sp.misfire, Overlap: sp.overlap, MaxCatchup: sp.maxCatchup, Jitter: sp.jitter}
+	s, err := newSchedule(name, task, sp)
+	if err != nil {
+		return err
+	}
+	return r.add(task, s)
+}
+
+// newSchedule validates the timing options in sp and builds the schedule
+// name of task: the one path from options to a Schedule, for code
+// schedules (Registry.Schedule) and runtime ones (ScheduleParams).
+func newSchedule(name string, task *Task, sp *spec) (*Schedule, error) {
+	s := &Schedule{Name: name, Task: task, RunOnStartup: sp.runOnStartup, Misfire: sp.misfire, Overlap: sp.overlap, MaxCatchup: sp.maxCatchup, Jitter: sp.jitter, StartAt: sp.startAt}
+	if err := s.build(sp); err != nil {
+		return nil, err
+	}
+	s.hash = s.specHash() // the tick compares it for every due schedule
+	return s, nil
+}
+
+// build sets the schedule's kind from sp and checks its policies.
+func (s *Schedule) build(sp *spec) error {
 	switch n := btoi(sp.everySet) + btoi(sp.cronSet) + btoi(sp.onceSet); {
 	case n > 1:
 		return invalid("every/cron/once", "", "give exactly one of every, cron or once, not several")
@@ -212,8 +273,7 @@ func (r *Registry) Schedule(name string, fn TaskFunc, opts ...Option) error {
 	if s.Jitter < 0 {
 		return invalid("jitter", s.Jitter.String(), "must not be negative")
 	}
-	s.hash = s.specHash() // the tick compares it for every due schedule
-	return r.add(task, s)
+	return nil
 }
 
 func buildTask(name string, fn TaskFunc, opts []Option) (*spec, *Task, error) {

@@ -86,6 +86,28 @@ type Store interface {
 	ListSchedules(ctx context.Context) ([]ScheduleRecord, error)
 	// GetSchedule returns one schedule or ErrNotFound.
 	GetSchedule(ctx context.Context, name string) (ScheduleRecord, error)
+	// InsertSchedules stores runtime schedule records in tx (nil: a
+	// transaction of its own), set-based. Without p.Upsert any existing
+	// key wraps ErrDuplicate; with it an existing code row wraps
+	// ErrConflict, an existing api row is updated (anchor, next_run and
+	// completed_at kept when SpecHash is unchanged; remaining_runs kept
+	// when MaxRuns is unchanged) unless identical in every field, which is
+	// counted Unchanged and not written. On error nothing is written.
+	InsertSchedules(ctx context.Context, tx Tx, p InsertSchedulesParams) (UpsertResult, error)
+	// UpdateSchedule locks the schedule p.Key in tx (nil: its own), calls
+	// p.Apply with it and writes the record Apply returns (ErrNotFound if
+	// absent; Apply's error is returned and nothing is written).
+	UpdateSchedule(ctx context.Context, tx Tx, p UpdateScheduleParams) (ScheduleRecord, error)
+	// DeleteSchedule deletes the schedule p.Key in tx (nil: its own); its
+	// runs stay. ErrNotFound if absent; ErrConflict if p.Origin is set and
+	// the row's origin differs.
+	DeleteSchedule(ctx context.Context, tx Tx, p DeleteScheduleParams) error
+	// GetScheduleTx is GetSchedule reading in tx (nil: no transaction).
+	GetScheduleTx(ctx context.Context, tx Tx, name string) (ScheduleRecord, error)
+	// ListSchedulesPage returns the schedules matching f (validated, Limit
+	// set) by key in byte order, after f.After, with their latest runs,
+	// and the cursor of the next page.
+	ListSchedulesPage(ctx context.Context, f ScheduleFilter) (SchedulePage, error)
 	// SetSchedulePaused pauses or resumes a schedule, stamping updated_at
 	// with p.Now (ErrNotFound if absent).
 	SetSchedulePaused(ctx context.Context, p SetSchedulePausedParams) (ScheduleRecord, error)

@@ -47,6 +47,11 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"Once", testOnce},
 		{"Timeout", testTimeout},
 		{"Retention", testRetention},
+		{"ScheduleCRUD", testScheduleCRUD},
+		{"ScheduleBatch", testScheduleBatch},
+		{"ScheduleList", testScheduleList},
+		{"ScheduleInCallerTx", testScheduleTx},
+		{"SyncLeavesRuntimeSchedules", testSyncLeavesAPIRows},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,45 @@
+package sqlstore_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tickflow/tickflow/sqlstore/sqlstoretest"
+)
+
+// TestListSchedulesPagePlanUsesIndexes pins the PostgreSQL plans of the
+// schedule list at 20,000 schedules: a key prefix with a cursor is a range
+// of tickflow_schedules_key_idx (not a scan of the table), and a label
+// filter reads tickflow_schedules_labels_idx.
+func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
+	st := sqlstoretest.OpenPostgres(t)
+	db := st.DB()
+	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, spec_hash, anchor, next_run,
+			created_at, updated_at, origin, labels)
+		SELECT 'tenant' || lpad(i::text, 5, '0') || '/report', 'report', 'every', 3600, 'h', now(), now(), now(), now(),
+		       'api', jsonb_build_object('tenant', 'tenant' || i, 'tier', CASE WHEN i % 2 = 0 THEN 'gold' ELSE 'free' END)
+		FROM generate_series(1, 20000) AS i`)
+	db.MustExec("ANALYZE tickflow_schedules")
+	explain := func(args ...any) string {
+		t.Helper()
+		var plan []string
+		if err := db.Select(&plan, "EXPLAIN "+st.Statement("list_schedules_page"), args...); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(plan, "\n")
+	}
+	for _, c := range []struct {
+		what  string
+		args  []any
+		index string
+	}{
+		{"key prefix and cursor", []any{"", nil, "", nil, nil, `tenant12%`, "tenant12000/report", 51}, "tickflow_schedules_key_idx"},
+		{"cursor only", []any{"", nil, "", nil, nil, "", "tenant12000/report", 51}, "tickflow_schedules_key_idx"},
+		{"label", []any{"", `{"tenant":"tenant77"}`, "", nil, nil, "", "", 51}, "tickflow_schedules_labels_idx"},
+	} {
+		plan := explain(c.args...)
+		if !strings.Contains(plan, c.index) || strings.Contains(plan, "Seq Scan on tickflow_schedules") {
+			t.Errorf("%s: the plan does not read %s:\n%s", c.what, c.index, plan)
+		}
+	}
+}

@@ -1,0 +1,7 @@
+-- InsertSchedules: the first listed key already taken, with its origin:
+-- by any row when $2 (create), by a code row otherwise (upsert). $1 the
+-- listed keys.
+SELECT name, origin FROM tickflow_schedules
+WHERE name IN (SELECT value FROM json_each($1)) AND ($2 OR origin <> 'api')
+ORDER BY name
+LIMIT 1
