@@ -366,7 +366,7 @@ func (e *Engine) plan(log *slog.Logger, due []DueSchedule, now time.Time) []Sche
 	for i := range due {
 		d := &due[i]
 		if d.api() {
-			s, err := e.apiSchedule(d)
+			s, err := e.rowSchedule(d)
 			if err != nil {
 				log.Warn("due runtime schedule cannot be planned; left unclaimed", "schedule", d.Name, "error", err)
 				continue

@@ -4,14 +4,14 @@ import "sync"
 
 // Runtime schedules (origin api) are planned from their rows, not from the
 // Registry: the claim returns each due api row's spec and policies
-// (DueSchedule), and apiSchedule builds the *Schedule plan reads from it,
+// (DueSchedule), and rowSchedule builds the *Schedule plan reads from it,
 // with the same kinds and validation as Registry.Schedule. The task itself
 // must be registered here (the claim only takes rows of registered tasks).
 
-// apiSchedule builds the Schedule a due runtime schedule row describes: the
+// rowSchedule builds the Schedule a due runtime schedule row describes: the
 // registered task with the row's display name and policy overrides, and the
 // row's spec (parsed cron specs come from e.specs).
-func (e *Engine) apiSchedule(d *DueSchedule) (*Schedule, error) {
+func (e *Engine) rowSchedule(d *DueSchedule) (*Schedule, error) {
 	registered, ok := e.cfg.Registry.Task(d.Task)
 	if !ok {
 		return nil, invalid("task", d.Task, "is not registered in this process")
@@ -30,22 +30,9 @@ func (e *Engine) apiSchedule(d *DueSchedule) (*Schedule, error) {
 		Name: d.Name, Task: &task, Misfire: d.Misfire, Overlap: d.Overlap,
 		MaxCatchup: d.MaxCatchup, Jitter: d.Jitter, spec: spec,
 	}
-	switch {
-	case s.Misfire == "":
-		s.Misfire = MisfireCoalesce
-	case !s.Misfire.Valid():
-		return nil, invalid("misfire", string(s.Misfire), "must be coalesce, catchup or skip")
+	if err := s.checkPolicies(); err != nil {
+		return nil, err
 	}
-	switch {
-	case s.Overlap == "":
-		s.Overlap = OverlapSkip
-	case !s.Overlap.Valid():
-		return nil, invalid("overlap", string(s.Overlap), "must be skip or allow")
-	}
-	if s.MaxCatchup <= 0 {
-		s.MaxCatchup = DefaultMaxCatchup
-	}
-	s.Jitter = max(s.Jitter, 0)
 	return s, nil
 }
 

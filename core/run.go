@@ -2,7 +2,6 @@ package core
 
 import (
 	"encoding/json"
-	"math"
 	"time"
 )
 
@@ -141,17 +140,6 @@ func (o RunOverrides) timeout(task *Task) time.Duration {
 		return seconds(*o.TimeoutSeconds)
 	}
 	return task.Timeout
-}
-
-// seconds is s seconds as a Duration, clamped to [0, MaxInt64].
-func seconds(s float64) time.Duration {
-	switch {
-	case !(s > 0): // also NaN
-		return 0
-	case s >= float64(math.MaxInt64)/float64(time.Second):
-		return math.MaxInt64
-	}
-	return time.Duration(s * float64(time.Second))
 }
 
 // RetriesUsed is the number of attempts after the first.
