@@ -28,6 +28,19 @@
 // fenced by tick and attempt. Engine.Execute exposes the executor, so a
 // claimed run can be executed outside the tick that claimed it.
 //
+// Runtime schedules: besides the code's schedules (origin code, written by
+// sync), the Engine creates, upserts, updates, deletes and lists schedules
+// at runtime (origin api; CreateSchedule, UpsertSchedule(s),
+// UpdateSchedule, DeleteSchedule, ListSchedules), each also in the
+// caller's own transaction (the ...Tx variants take a Tx: *sql.Tx or
+// *sqlx.Tx). Sync never touches api schedules; the API may only pause a
+// code schedule. An upsert with an unchanged spec keeps the schedule's next
+// slot; a changed spec takes effect from the next slot of the new spec.
+// Deleting a schedule stops its future slots; its runs stay. Params are
+// validated here (a ValidationError naming the field) and built into a
+// Schedule by the path Registry.Schedule takes, so both origins compute
+// spec hash, anchor and first slot alike.
+//
 // core imports no storage driver, transport or SDK; see package sqlstore for
 // the PostgreSQL and SQLite stores and package handler for Lambda and HTTP.
 // Package core/storetest is the conformance suite every Store implementation

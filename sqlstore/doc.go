@@ -51,6 +51,18 @@
 // with SQLITE_BUSY that no timeout resolves). SQLite has no SKIP LOCKED:
 // concurrent claims queue on the write lock instead.
 //
+// Runtime schedules and the caller's transaction: InsertSchedules,
+// UpdateSchedule, DeleteSchedule and GetScheduleTx take a core.Tx, the
+// application's own transaction, and never commit or roll it back (nil: a
+// transaction of their own). On PostgreSQL it is any *sql.Tx or *sqlx.Tx on
+// the same database. On SQLite it must be begun on this store's pool
+// (Store.BeginTx or Store.DB().BeginTx), whose transactions take the write
+// lock at BEGIN. Statements: insert_schedules (create and upsert, one
+// statement per 5,000 schedules), schedule_keys_taken (a taken key, read
+// before anything is written), lock_schedule, delete_schedule and
+// list_schedules_page (PostgreSQL: the C-collated key index for prefixes and
+// the cursor, GIN on labels; SQLite: the primary key, json_each on labels).
+//
 // Errors: driver errors are mapped in one function per dialect
 // (interpretPostgres, interpretSQLite): unique violations wrap
 // core.ErrDuplicate, check and not-null violations wrap core.ErrInvalid; a
