@@ -111,8 +111,6 @@ func TestExpectedSlots(t *testing.T) {
 	}
 }
 
-func ptrTime(t time.Time) *time.Time { return &t }
-
 // TestAuditOutcomes: each slot's outcome from its own run, a later run
 // that covers it (inside or after the window), or the schedule's next run.
 func TestAuditOutcomes(t *testing.T) {

@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ScheduleInCallerTx", testScheduleTx},
 		{"SyncLeavesRuntimeSchedules", testSyncLeavesAPIRows},
 		{"AuditBackfill", testAuditBackfill},
+		{"RuntimeScheduleTick", testRuntimeTick},
+		{"RuntimeScheduleRaces", testRuntimeRaces},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
