@@ -482,6 +482,9 @@ type InsertRunParams struct {
 	MaxAttempts    int
 	// RunAt: zero for Now.
 	RunAt time.Time
+	// Overrides are a runtime schedule's policies for the run (zero: the
+	// task's own).
+	Overrides RunOverrides
 }
 
 // ListRunsParams filters ListRuns. Zero values do not filter.

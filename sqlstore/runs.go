@@ -150,7 +150,8 @@ func (s *Store) InsertRun(ctx context.Context, p core.InsertRunParams) (core.Run
 	}
 	var rows []runRow
 	err := s.db.SelectContext(ctx, &rows, s.d.q("insert_run"), s.d.now(p.Now), p.Task, p.DisplayName,
-		p.Schedule, string(source), payload, p.IdempotencyKey, max(p.MaxAttempts, 1), s.d.arg(p.RunAt))
+		p.Schedule, string(source), payload, p.IdempotencyKey, max(p.MaxAttempts, 1), s.d.arg(p.RunAt),
+		p.Overrides.RetryDelaySeconds, p.Overrides.RetryBackoff, p.Overrides.TimeoutSeconds)
 	if err != nil {
 		return core.Run{}, false, fmt.Errorf("insert run of %q: %w", p.Task, s.d.interpret(err))
 	}

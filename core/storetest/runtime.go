@@ -276,4 +276,21 @@ func testRuntimeTick(t *testing.T, h *harness) {
 	if first := runs[0]; first.FinishedAt == nil || first.FinishedAt.Before(at(minutes(4))) {
 		t.Errorf("the first run's retry finished at %v; want it stored for the schedule's 2-minute delay (the task's is an hour)", first.FinishedAt)
 	}
+
+	// "Run now" of a runtime schedule carries its payload and policies; the
+	// other service's schedule is not this engine's to run.
+	r, err := e.Trigger(ctx, "acme")
+	if err != nil {
+		t.Fatalf("trigger acme: %v", err)
+	}
+	if o := r.RunOverrides; r.Source != core.SourceManual || r.MaxAttempts != 2 || !sameJSON(r.Payload, payload) ||
+		o.RetryDelaySeconds == nil || *o.RetryDelaySeconds != 120 || o.TimeoutSeconds == nil || *o.TimeoutSeconds != 30 {
+		t.Errorf("triggered run: source %s max_attempts %d payload %s overrides %+v; want manual with the schedule's", r.Source, r.MaxAttempts, r.Payload, o)
+	}
+	if _, err := e.Trigger(ctx, "aaa_elsewhere"); !errors.Is(err, core.ErrConflict) {
+		t.Errorf("trigger of another service's schedule: %v, want ErrConflict", err)
+	}
+	if _, err := e.Trigger(ctx, "nope"); !errors.Is(err, core.ErrNotFound) {
+		t.Errorf("trigger of an unknown schedule: %v, want ErrNotFound", err)
+	}
 }
