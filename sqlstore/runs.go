@@ -50,6 +50,11 @@ func (s *Store) ClaimRuns(ctx context.Context, p core.ClaimRunsParams) (core.Cla
 				res.Interrupted++
 			}
 		}
+		if p.Alerts && res.Failed > 0 {
+			if err := s.alertExpired(ctx, tx, now); err != nil {
+				return err
+			}
+		}
 		if len(p.Tasks) == 0 {
 			return nil
 		}
@@ -105,6 +110,9 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 			return 0, fmt.Errorf("finish runs: %w", err)
 		}
 		args = []any{p.TickID, js}
+	}
+	if ids := failedRunIDs(p); p.Alerts && len(ids) > 0 {
+		return s.finishRunsAlerting(ctx, args, p.TickID, ids)
 	}
 	r, err := s.db.ExecContext(ctx, s.d.q("finish_runs"), args...)
 	if err != nil {
