@@ -227,12 +227,13 @@ type Report struct {
 	Conflicts int `json:"conflicts"`
 	// PrunedRuns counts old finished runs this tick deleted (see Retention).
 	PrunedRuns int     `json:"pruned_runs"`
+	DurationMS float64 `json:"duration_ms"`
+	Error      string  `json:"error,omitempty"`
+
 	// AlertsDelivered and AlertsFailed count outbox deliveries this tick
 	// made and that failed (retried later or given up); see Alerts.
 	AlertsDelivered int `json:"alerts_delivered,omitempty"`
 	AlertsFailed    int `json:"alerts_failed,omitempty"`
-	DurationMS float64 `json:"duration_ms"`
-	Error      string  `json:"error,omitempty"`
 }
 
 // Engine runs ticks and manual operations over a Store and a Registry.

@@ -47,6 +47,11 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"Once", testOnce},
 		{"Timeout", testTimeout},
 		{"Retention", testRetention},
+		{"AlertRunFailed", testAlertRunFailed},
+		{"AlertRetry", testAlertRetry},
+		{"AlertRace", testAlertRace},
+		{"AlertSlotsMissed", testAlertSlotsMissed},
+		{"AlertTicksStopped", testAlertTicksStopped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
