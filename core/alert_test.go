@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -221,6 +223,28 @@ func TestAlertTexts(t *testing.T) {
 	} {
 		if got := tt.a.text(); got != tt.want {
 			t.Errorf("text = %q\nwant %q", got, tt.want)
+		}
+	}
+}
+
+// TestREADMEAlerts: the README's Alerts table states core's defaults.
+func TestREADMEAlerts(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for field, def := range map[string]string{
+		"TicksStoppedAfter": DefaultTicksStoppedAfter.String(),
+		"MaxAttempts":       fmt.Sprint(DefaultAlertAttempts),
+		"RetryDelay":        DefaultAlertRetryDelay.String(),
+		"MaxRetryDelay":     DefaultAlertMaxDelay.String(),
+		"BatchSize":         fmt.Sprint(DefaultAlertBatch),
+		"Lease":             DefaultAlertLease.String(),
+	} {
+		_, row, ok := strings.Cut(string(b), "\n| `"+field+"` |")
+		row, _, _ = strings.Cut(row, "\n")
+		if !ok || !strings.Contains(row, " `"+def+"` |") {
+			t.Errorf("README's Alerts row of %s does not say the default %s: %q", field, def, row)
 		}
 	}
 }
