@@ -19,7 +19,7 @@ import (
 //
 //   - FinishRuns with a failed outcome: the update and outbox_insert_failed
 //     in one transaction (an outcome that did not apply writes nothing);
-//   - ClaimRuns that failed expired runs: outbox_insert_expired after
+//   - ClaimRuns that failed expired runs: outbox_insert_failed after
 //     claim_runs_expire;
 //   - ClaimDue that recorded skipped or coalesced runs: one slots_missed
 //     row (outbox_insert) for the batch.
@@ -39,7 +39,7 @@ func failedRunIDs(p core.FinishRunsParams) []int64 {
 
 // finishRunsAlerting is FinishRuns (args are finish_runs' parameters) and
 // the run_failed alerts of the failed runs ids, in one transaction.
-func (s *Store) finishRunsAlerting(ctx context.Context, args []any, tickID string, ids []int64) (int, error) {
+func (s *Store) finishRunsAlerting(ctx context.Context, args []any, ids []int64) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		r, err := tx.ExecContext(ctx, s.d.q("finish_runs"), args...)
@@ -49,10 +49,7 @@ func (s *Store) finishRunsAlerting(ctx context.Context, args []any, tickID strin
 		if n, err = r.RowsAffected(); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.q("outbox_insert_failed"), tickID, s.ids(ids)); err != nil {
-			return fmt.Errorf("write run_failed alerts: %w", s.d.interpret(err))
-		}
-		return nil
+		return s.alertFailed(ctx, tx, ids)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("finish runs: %w", err)
@@ -69,10 +66,10 @@ func (s *Store) ids(ids []int64) any {
 	return string(b)
 }
 
-// alertExpired writes the run_failed alerts of the runs claim_runs_expire
-// failed at now, in its transaction.
-func (s *Store) alertExpired(ctx context.Context, tx *sqlx.Tx, now any) error {
-	if _, err := tx.ExecContext(ctx, s.d.q("outbox_insert_expired"), now); err != nil {
+// alertFailed writes, in tx, the run_failed alerts of the runs ids that
+// are failed (an outcome that did not apply left its run as it was).
+func (s *Store) alertFailed(ctx context.Context, tx *sqlx.Tx, ids []int64) error {
+	if _, err := tx.ExecContext(ctx, s.d.q("outbox_insert_failed"), s.ids(ids)); err != nil {
 		return fmt.Errorf("write run_failed alerts: %w", s.d.interpret(err))
 	}
 	return nil

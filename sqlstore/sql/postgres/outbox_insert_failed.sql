@@ -1,7 +1,8 @@
--- FinishRuns with alerts: one run_failed alert per run of $2 (run ids) that
--- tick $1 failed, in FinishRuns' transaction, due when the run finished.
--- The key names the run and its attempt: a run retried by hand and failed
--- again alerts again; a second write of the same failure inserts nothing.
+-- FinishRuns and ClaimRuns with alerts: one run_failed alert per failed run
+-- of $1 (run ids), in the transaction that failed it, due when the run
+-- finished. The key names the run and its attempt: a run retried by hand and
+-- failed again alerts again; a second write of the same failure inserts
+-- nothing (a run another tick failed has its alert under the same key).
 INSERT INTO tickflow_outbox (kind, dedupe_key, body, next_attempt_at, created_at)
 SELECT 'run_failed', 'run-failed:' || r.id || ':' || r.attempt,
        json_build_object('runs', json_build_array(json_build_object(
@@ -9,5 +10,5 @@ SELECT 'run_failed', 'run-failed:' || r.id || ':' || r.attempt,
            'attempt', r.attempt, 'slots_covered', r.slots_covered, 'error', left(r.error, 1000))))::text,
        COALESCE(r.finished_at, now()), COALESCE(r.finished_at, now())
 FROM tickflow_runs r
-WHERE r.id = ANY ($2::bigint[]) AND r.status = 'failed' AND r.tick_id = $1
+WHERE r.id = ANY ($1::bigint[]) AND r.status = 'failed'
 ON CONFLICT (dedupe_key) DO NOTHING

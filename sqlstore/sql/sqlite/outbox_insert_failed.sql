@@ -1,8 +1,8 @@
--- FinishRuns with alerts: one run_failed alert per run of $2 (JSON array of
--- run ids) that tick $1 failed, in FinishRuns' transaction, due when the
--- run finished. The key names the run and its attempt: a run retried by
+-- FinishRuns and ClaimRuns with alerts: one run_failed alert per failed run
+-- of $1 (JSON array of run ids), in the transaction that failed it, due when
+-- the run finished. The key names the run and its attempt: a run retried by
 -- hand and failed again alerts again; a second write of the same failure
--- inserts nothing.
+-- inserts nothing (a run another tick failed has its alert under the same key).
 INSERT INTO tickflow_outbox (kind, dedupe_key, body, next_attempt_at, created_at)
 SELECT 'run_failed', 'run-failed:' || r.id || ':' || r.attempt,
        json_object('runs', json_array(json_object(
@@ -12,6 +12,6 @@ SELECT 'run_failed', 'run-failed:' || r.id || ':' || r.attempt,
            'error', substr(r.error, 1, 1000)))),
        r.finished_at, r.finished_at
 FROM tickflow_runs r
-WHERE r.id IN (SELECT value FROM json_each($2)) AND r.status = 'failed' AND r.tick_id = $1
+WHERE r.id IN (SELECT value FROM json_each($1)) AND r.status = 'failed'
   AND r.finished_at IS NOT NULL
 ON CONFLICT (dedupe_key) DO NOTHING
