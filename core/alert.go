@@ -16,7 +16,8 @@ import (
 //   - slots_missed: slots that did not run as planned: skipped by the
 //     misfire or overlap policy, or missed while no tick came and coalesced
 //     into one run (a ClaimDue batch gives one alert for all its schedules);
-//   - ticks_stopped: no tick finished for longer than TicksStoppedAfter.
+//   - ticks_stopped: no tick finished (without error) for longer than
+//     TicksStoppedAfter.
 //     It is detected by the first tick that arrives after the gap (a tick
 //     that never comes cannot deliver anything): watch /healthz for the
 //     live condition, and read this alert as the record of the outage.
@@ -35,9 +36,10 @@ type Alerts struct {
 	// nothing is written to the outbox and the tick's statements are those
 	// of an engine without alerts.
 	Notifier Notifier
-	// TicksStoppedAfter: a tick that finds the last tick that finished
-	// (without error) started longer ago than this writes a ticks_stopped
-	// alert (default DefaultTicksStoppedAfter, 5 minutes).
+	// TicksStoppedAfter: a tick that finds that no tick finished without
+	// error for longer than this writes a ticks_stopped alert (default
+	// DefaultTicksStoppedAfter, 5 minutes). Keep it above the trigger's
+	// period and the longest tick a lone trigger runs.
 	TicksStoppedAfter time.Duration
 	// MaxAttempts is how many deliveries an alert gets before it is given
 	// up (default 10, at most 100).
@@ -179,11 +181,11 @@ type AlertRun struct {
 
 // AlertGap is an outage of ticks.
 type AlertGap struct {
-	// LastTickAt is when the last tick before the gap started.
-	LastTickAt time.Time `json:"last_tick_at"`
+	// LastTickFinished is when the last tick before the gap finished.
+	LastTickFinished time.Time `json:"last_tick_finished"`
 	// ResumedAt is when the tick that found the gap started.
 	ResumedAt time.Time `json:"resumed_at"`
-	// Seconds is ResumedAt minus LastTickAt.
+	// Seconds is ResumedAt minus LastTickFinished.
 	Seconds float64 `json:"seconds"`
 }
 
@@ -226,7 +228,7 @@ func (a Alert) text() string {
 	case AlertTicksStopped:
 		if g := a.Gap; g != nil {
 			fmt.Fprintf(&b, "tickflow: no tick finished between %s and %s (%s): check the trigger",
-				g.LastTickAt.UTC().Format(time.RFC3339), g.ResumedAt.UTC().Format(time.RFC3339),
+				g.LastTickFinished.UTC().Format(time.RFC3339), g.ResumedAt.UTC().Format(time.RFC3339),
 				time.Duration(g.Seconds*float64(time.Second)).Round(time.Second))
 		}
 	}

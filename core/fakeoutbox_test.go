@@ -10,7 +10,7 @@ import (
 // The fake store's outbox: what the SQL statements do, kept in memory with
 // the same keys, so core's alert part can be tested without a database.
 
-// beginTickAlerts fills ts's alert fields: the due outbox rows and the start
+// beginTickAlerts fills ts's alert fields: the due outbox rows and the end
 // of the latest tick that ended without error.
 func (f *fakeStore) beginTickAlerts(ts *TickStart) {
 	for _, o := range f.outbox {
@@ -19,9 +19,9 @@ func (f *fakeStore) beginTickAlerts(ts *TickStart) {
 		}
 	}
 	for _, e := range f.endTicks {
-		if e.Error == "" && (ts.LastTickAt == nil || e.Report.Now.After(*ts.LastTickAt)) {
-			t := e.Report.Now
-			ts.LastTickAt = &t
+		if e.Error == "" && (ts.LastTickFinished == nil || e.FinishedAt.After(*ts.LastTickFinished)) {
+			t := e.FinishedAt
+			ts.LastTickFinished = &t
 		}
 	}
 }

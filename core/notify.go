@@ -17,20 +17,21 @@ import (
 func (e *Engine) alerting() bool { return e.cfg.Alerts.Notifier != nil }
 
 // noteTickGap writes a ticks_stopped alert when the latest tick that
-// finished without error started more than TicksStoppedAfter before this
-// one. Its key is that tick's start, so every tick that sees the same gap
-// writes the same row once; a failed write is the tick's error, so the tick
-// is not recorded as finished without error and the next one writes it.
+// finished without error finished more than TicksStoppedAfter before this
+// one started. Its key is that instant, so every tick that sees the same
+// gap writes the same row once; a failed write is the tick's error, so the
+// tick is not recorded as finished without error and the next one writes it.
+// Finishes, not starts, are compared: a long tick is not a gap.
 func (e *Engine) noteTickGap(ctx context.Context, ts TickStart, tt tickTime, tl *tally, log *slog.Logger) {
-	if !e.alerting() || ts.LastTickAt == nil {
+	if !e.alerting() || ts.LastTickFinished == nil {
 		return
 	}
-	last := ts.LastTickAt.UTC()
+	last := ts.LastTickFinished.UTC()
 	gap := tt.now.Sub(last)
 	if gap <= e.cfg.Alerts.TicksStoppedAfter {
 		return
 	}
-	body, _ := json.Marshal(AlertBody{Gap: &AlertGap{LastTickAt: last, ResumedAt: tt.now, Seconds: gap.Seconds()}}) // cannot fail
+	body, _ := json.Marshal(AlertBody{Gap: &AlertGap{LastTickFinished: last, ResumedAt: tt.now, Seconds: gap.Seconds()}}) // cannot fail
 	key := "ticks-stopped:" + last.Format(time.RFC3339Nano)
 	created, err := e.cfg.Store.InsertAlert(ctx, InsertAlertParams{Now: tt.now, Kind: AlertTicksStopped, Key: key, Body: body})
 	if err != nil {
@@ -39,7 +40,7 @@ func (e *Engine) noteTickGap(ctx context.Context, ts TickStart, tt tickTime, tl 
 		return
 	}
 	if created {
-		log.Warn("ticks stopped arriving", "last_tick_at", last, "gap_seconds", gap.Seconds())
+		log.Warn("ticks stopped arriving", "last_tick_finished", last, "gap_seconds", gap.Seconds())
 	}
 	tl.noteGap()
 }

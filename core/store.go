@@ -166,7 +166,7 @@ type BeginTickParams struct {
 	// process can run do not make every tick of this one claim in vain.
 	// nil counts every task's schedules (tools, tests).
 	Tasks []string
-	// Alerts: also read TickStart.DueAlerts and LastTickAt (alerts on).
+	// Alerts: also read TickStart.DueAlerts and LastTickFinished (alerts on).
 	Alerts bool
 }
 
@@ -182,11 +182,11 @@ type TickStart struct {
 	RunnableRuns int
 	// OldestDue is the earliest next_run among due schedules (nil if none).
 	OldestDue *time.Time
-	// With BeginTickParams.Alerts: DueAlerts counts outbox rows due at Now,
-	// LastTickAt is the start of the latest tick that finished without
-	// error (nil if none).
-	DueAlerts  int
-	LastTickAt *time.Time
+	// With BeginTickParams.Alerts: DueAlerts counts outbox rows due at Now;
+	// LastTickFinished is when the latest tick that finished without error
+	// finished (nil if none; a store may look at the latest few ticks only).
+	DueAlerts        int
+	LastTickFinished *time.Time
 }
 
 // EndTickParams are the inputs of Store.EndTick.

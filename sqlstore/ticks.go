@@ -27,7 +27,7 @@ func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.Tic
 		RunnableRuns int      `db:"runnable_runs"`
 		OldestDue    nullTime `db:"oldest_due"`
 		DueAlerts    int      `db:"due_alerts"`
-		LastTickAt   nullTime `db:"last_tick_at"`
+		LastTickDone nullTime `db:"last_tick_finished"`
 	}
 	err := s.db.QueryRowxContext(ctx, s.d.q("begin_tick"), p.TickID, s.d.now(p.Now), p.Trigger, s.taskList(p.Tasks), p.Alerts).StructScan(&row)
 	if err != nil {
@@ -36,7 +36,7 @@ func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.Tic
 	return core.TickStart{
 		Now: row.StartedAt.Time, DueSchedules: row.DueSchedules,
 		RunnableRuns: row.RunnableRuns, OldestDue: row.OldestDue.ptr(),
-		DueAlerts: row.DueAlerts, LastTickAt: row.LastTickAt.ptr(),
+		DueAlerts: row.DueAlerts, LastTickFinished: row.LastTickDone.ptr(),
 	}, nil
 }
 

@@ -83,7 +83,11 @@ type config struct {
 	// TICKFLOW_ALERT_WEBHOOK_SECRET) configure the webhook that receives
 	// failure alerts; an empty URL turns alerts off.
 	alertURL, alertSecret string
-	logLevel              slog.Level
+	// alertStoppedAfter (TICKFLOW_ALERT_TICKS_STOPPED_AFTER) is
+	// core.Alerts.TicksStoppedAfter: default 3 × tickPeriod (the /healthz
+	// threshold), at least core.DefaultTicksStoppedAfter.
+	alertStoppedAfter time.Duration
+	logLevel          slog.Level
 	// functionName (AWS_LAMBDA_FUNCTION_NAME, set by Lambda) is the
 	// dimension of the tick metrics.
 	functionName string
@@ -169,6 +173,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case cfg.alertURL == "" && cfg.alertSecret != "":
 		return cfg, fmt.Errorf("TICKFLOW_ALERT_WEBHOOK_SECRET is set without TICKFLOW_ALERT_WEBHOOK_URL")
 	case cfg.alertURL != "":
+		cfg.alertStoppedAfter = max(core.DefaultTicksStoppedAfter, 3*cfg.tickPeriod)
+		if v := getenv("TICKFLOW_ALERT_TICKS_STOPPED_AFTER"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 || d > 30*24*time.Hour {
+				return cfg, fmt.Errorf("TICKFLOW_ALERT_TICKS_STOPPED_AFTER %q: want a positive duration such as 10m, at most 720h", v)
+			}
+			cfg.alertStoppedAfter = d
+		}
 		if err := webhook.CheckURL(cfg.alertURL); err != nil {
 			return cfg, fmt.Errorf("TICKFLOW_ALERT_WEBHOOK_URL: %w", err)
 		}
@@ -188,7 +200,7 @@ func (c config) alerts() (core.Alerts, error) {
 	if err != nil {
 		return core.Alerts{}, fmt.Errorf("alert webhook: %w", err)
 	}
-	return core.Alerts{Notifier: n}, nil
+	return core.Alerts{Notifier: n, TicksStoppedAfter: c.alertStoppedAfter}, nil
 }
 
 // setup registers the tasks, opens the store with a small pool kept across

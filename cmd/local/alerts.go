@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/notify/webhook"
@@ -16,8 +17,12 @@ import (
 // the URL's token or the secret.
 type alertFlags struct {
 	url, secret, secretFile *string
+	stoppedAfter            *time.Duration
 	getenv                  env
 }
+
+// maxTicksStoppedAfter bounds --alert-ticks-stopped-after.
+const maxTicksStoppedAfter = 30 * 24 * time.Hour
 
 func addAlertFlags(fs *flag.FlagSet, getenv env) *alertFlags {
 	return &alertFlags{
@@ -27,6 +32,8 @@ func addAlertFlags(fs *flag.FlagSet, getenv env) *alertFlags {
 		secret: fs.String("alert-webhook-secret", "",
 			fmt.Sprintf("sign each alert with HMAC-SHA256 under this secret, at least %d bytes, in the %s header (env TICKFLOW_ALERT_WEBHOOK_SECRET; prefer the env or --alert-webhook-secret-file: flags show in ps)", webhook.MinSecretLen, webhook.SignatureHeader)),
 		secretFile: fs.String("alert-webhook-secret-file", "", "read the signing secret from this `file` (one line)"),
+		stoppedAfter: fs.Duration("alert-ticks-stopped-after", core.DefaultTicksStoppedAfter,
+			"alert when no tick finished for longer than this: keep it above the trigger's period (cron) or --interval"),
 	}
 }
 
@@ -47,6 +54,9 @@ func (f *alertFlags) alerts() (core.Alerts, error) {
 		}
 		secret = strings.TrimRight(string(b), "\r\n")
 	}
+	if d := *f.stoppedAfter; d <= 0 || d > maxTicksStoppedAfter {
+		return core.Alerts{}, usagef("bad --alert-ticks-stopped-after %s: must be greater than zero and at most %s", d, maxTicksStoppedAfter)
+	}
 	if url == "" {
 		if secret != "" {
 			return core.Alerts{}, usagef("bad --alert-webhook-secret: set without --alert-webhook-url (or TICKFLOW_ALERT_WEBHOOK_URL)")
@@ -57,5 +67,5 @@ func (f *alertFlags) alerts() (core.Alerts, error) {
 	if err != nil {
 		return core.Alerts{}, usagef("bad --alert-webhook-url or --alert-webhook-secret (or their TICKFLOW_ALERT_WEBHOOK_* variables): %v", err)
 	}
-	return core.Alerts{Notifier: n}, nil
+	return core.Alerts{Notifier: n, TicksStoppedAfter: *f.stoppedAfter}, nil
 }

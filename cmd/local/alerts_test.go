@@ -35,11 +35,13 @@ func TestAlertFlagsRejectHostileValues(t *testing.T) {
 		"env url":             {[]string{"TICKFLOW_ALERT_WEBHOOK_URL=gopher://example.com/hunter2"}, nil},
 		"env short secret":    {[]string{"TICKFLOW_ALERT_WEBHOOK_URL=https://example.com/h", "TICKFLOW_ALERT_WEBHOOK_SECRET=hunter2"}, nil},
 		"missing secret file": {nil, []string{"--alert-webhook-url", "https://example.com/h", "--alert-webhook-secret-file", filepath.Join(dir, "nope")}},
+		"zero gap":            {nil, []string{"--alert-ticks-stopped-after", "0s"}},
+		"huge gap":            {nil, []string{"--alert-ticks-stopped-after", "10000h"}},
 		"secret twice":        {nil, []string{"--alert-webhook-url", "https://example.com/h", "--alert-webhook-secret", "hunter2-hunter2-hunter2", "--alert-webhook-secret-file", "/dev/null"}},
 	} {
 		for _, cmd := range [][]string{{"tick"}, {"serve", "--addr", "127.0.0.1:0"}} {
 			r := cliRun(t, dir, tt.env, append(cmd, tt.args...)...)
-			if r.code != 2 || !strings.Contains(r.stderr, "bad --alert-webhook") || strings.Contains(r.stderr, "hunter2") {
+			if r.code != 2 || !strings.Contains(r.stderr, "bad --alert-") || strings.Contains(r.stderr, "hunter2") {
 				t.Errorf("%s %s: exit %d, stderr %q; want exit 2 naming the flag, without secrets", cmd[0], name, r.code, r.stderr)
 			}
 		}
