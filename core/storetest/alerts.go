@@ -321,3 +321,49 @@ func testAlertTicksStopped(t *testing.T, h *harness) {
 		t.Fatalf("alerts after a second tick: %d", len(n.got()))
 	}
 }
+
+// testAlertOutage: 30 minutes without ticks, then two processes tick at
+// once: exactly one ticks_stopped and one slots_missed alert, each
+// delivered once, and nothing more on the following minutes.
+func testAlertOutage(t *testing.T, h *harness) {
+	x := newExecs()
+	reg := core.NewRegistry()
+	mustSchedule(t, reg, "coalesced", x.task(nil), core.Every(time.Minute))
+	mustSchedule(t, reg, "skipped", x.task(nil), core.Every(time.Minute), core.Misfire(core.MisfireSkip))
+	n := &notifier{}
+	a, b := h.engine(reg, alerting(n)), h.engine(reg, alerting(n))
+	for m := 0; m <= 5; m++ {
+		h.set(minutes(m))
+		h.tick(a)
+	}
+	h.set(minutes(36))
+	var wg sync.WaitGroup
+	for _, e := range []*core.Engine{a, b} {
+		wg.Go(func() {
+			if _, err := e.Tick(t.Context()); err != nil {
+				t.Errorf("tick: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for m := 37; m <= 40; m++ {
+		h.set(minutes(m))
+		h.tick(a)
+		h.tick(b)
+	}
+	kinds := map[core.AlertKind]int{}
+	for _, al := range n.got() {
+		kinds[al.Kind]++
+		if al.Kind == core.AlertSlotsMissed && al.Slots != 2*30 {
+			t.Errorf("slots_missed counts %d slots, want 60 (+6m..+35m of each schedule; +36m runs)", al.Slots)
+		}
+	}
+	if len(n.got()) != 2 || kinds[core.AlertTicksStopped] != 1 || kinds[core.AlertSlotsMissed] != 1 {
+		t.Fatalf("alerts after the outage: %v (%d deliveries), want one ticks_stopped and one slots_missed", kinds, len(n.got()))
+	}
+	for k, c := range n.byKey {
+		if c != 1 {
+			t.Errorf("alert %s delivered %d times", k, c)
+		}
+	}
+}

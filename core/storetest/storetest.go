@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"AlertRace", testAlertRace},
 		{"AlertSlotsMissed", testAlertSlotsMissed},
 		{"AlertTicksStopped", testAlertTicksStopped},
+		{"AlertOutage", testAlertOutage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
