@@ -31,6 +31,8 @@ import (
 // last error kept. Racing ticks never claim the same row; a tick that dies
 // after sending and before marking the row makes the next claim send it
 // again after the lease: receivers dedupe by Alert.Key.
+// Finished rows are kept as long as failed runs (Retention.FailedRuns),
+// then deleted in bounded batches by the ticks that deliver.
 type Alerts struct {
 	// Notifier receives the alerts. nil (the default) turns alerts off:
 	// nothing is written to the outbox and the tick's statements are those
@@ -313,6 +315,9 @@ type FinishAlertsParams struct {
 	Now     time.Time
 	TickID  string
 	Results []AlertResult
+	// PruneBefore: delivered and given-up alerts created before it are
+	// deleted, a bounded batch per call (zero: none).
+	PruneBefore time.Time
 }
 
 // ListAlertsParams are the inputs of Store.ListAlerts.

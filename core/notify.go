@@ -90,7 +90,9 @@ func (e *Engine) deliverAlerts(ctx context.Context, ts TickStart, tl *tally, tt 
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := e.cfg.Store.FinishAlerts(fctx, FinishAlertsParams{Now: tt.at(), TickID: tickID, Results: results}); err != nil {
+	// Finished alerts are kept as long as failed runs (Retention.FailedRuns).
+	fin := FinishAlertsParams{Now: tt.at(), TickID: tickID, Results: results, PruneBefore: before(tt.now, e.cfg.Retention.FailedRuns)}
+	if _, err := e.cfg.Store.FinishAlerts(fctx, fin); err != nil {
 		log.Warn("record alert deliveries failed; they are claimed again after their lease", "error", err)
 	}
 	tl.alerted(delivered, failed)

@@ -121,7 +121,8 @@ type Store interface {
 	ClaimAlerts(ctx context.Context, p ClaimAlertsParams) ([]OutboxAlert, error)
 	// FinishAlerts records delivery outcomes in one statement, each only
 	// while the row is still claimed by p.TickID with the same attempts
-	// (fencing); it returns how many applied.
+	// (fencing); it returns how many applied. It also deletes a bounded
+	// batch of finished alerts created before p.PruneBefore (none if zero).
 	FinishAlerts(ctx context.Context, p FinishAlertsParams) (int, error)
 	// ListAlerts returns outbox rows newest first.
 	ListAlerts(ctx context.Context, p ListAlertsParams) ([]OutboxAlert, error)

@@ -188,32 +188,39 @@ type alertResultJSON struct {
 }
 
 // FinishAlerts records delivery outcomes in one fenced statement and
-// returns how many applied.
+// returns how many applied; then, with p.PruneBefore, it deletes at most 100
+// finished alerts created before it (a second statement).
 func (s *Store) FinishAlerts(ctx context.Context, p core.FinishAlertsParams) (int, error) {
-	if len(p.Results) == 0 {
-		return 0, nil
+	n := 0
+	if len(p.Results) > 0 {
+		batch := make([]alertResultJSON, len(p.Results))
+		for i, r := range p.Results {
+			batch[i] = alertResultJSON{ID: r.ID, Attempts: r.Attempts, Delivered: r.Delivered, Released: r.Released, Error: r.Error}
+			if !r.RetryAt.IsZero() {
+				us := r.RetryAt.UnixMicro()
+				batch[i].RetryUS = &us
+			}
+		}
+		js, err := jsonParam(batch)
+		if err != nil {
+			return 0, fmt.Errorf("finish alerts: %w", err)
+		}
+		r, err := s.db.ExecContext(ctx, s.d.q("outbox_finish"), s.d.now(p.Now), p.TickID, js)
+		if err != nil {
+			return 0, fmt.Errorf("finish alerts: %w", s.d.interpret(err))
+		}
+		applied, err := r.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("finish alerts: %w", err)
+		}
+		n = int(applied)
 	}
-	batch := make([]alertResultJSON, len(p.Results))
-	for i, r := range p.Results {
-		batch[i] = alertResultJSON{ID: r.ID, Attempts: r.Attempts, Delivered: r.Delivered, Released: r.Released, Error: r.Error}
-		if !r.RetryAt.IsZero() {
-			us := r.RetryAt.UnixMicro()
-			batch[i].RetryUS = &us
+	if !p.PruneBefore.IsZero() {
+		if _, err := s.db.ExecContext(ctx, s.d.q("outbox_prune"), s.d.arg(p.PruneBefore)); err != nil {
+			return n, fmt.Errorf("finish alerts: prune old alerts: %w", s.d.interpret(err))
 		}
 	}
-	js, err := jsonParam(batch)
-	if err != nil {
-		return 0, fmt.Errorf("finish alerts: %w", err)
-	}
-	r, err := s.db.ExecContext(ctx, s.d.q("outbox_finish"), s.d.now(p.Now), p.TickID, js)
-	if err != nil {
-		return 0, fmt.Errorf("finish alerts: %w", s.d.interpret(err))
-	}
-	n, err := r.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("finish alerts: %w", err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // ListAlerts returns outbox rows newest first (limit default 50, at most 500).

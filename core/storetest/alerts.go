@@ -222,6 +222,24 @@ func testAlertRace(t *testing.T, h *harness) {
 			t.Errorf("row %s: %+v, want delivered on its first attempt", row.Key, row)
 		}
 	}
+
+	// Pruning: finished alerts created before the cut-off go, 100 at most
+	// per call; a pending one stays.
+	if _, err := h.store.InsertAlert(ctx, core.InsertAlertParams{Now: h.now(), Kind: core.AlertSlotsMissed, Key: "pending", Body: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.FinishAlerts(ctx, core.FinishAlertsParams{Now: h.now(), TickID: "tick_prune", PruneBefore: h.now()}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := h.outbox(); len(rows) != alerts+1 {
+		t.Fatalf("pruned with a cut-off at their creation: %d rows left, want %d", len(rows), alerts+1)
+	}
+	if _, err := h.store.FinishAlerts(ctx, core.FinishAlertsParams{Now: h.now(), TickID: "tick_prune", PruneBefore: h.now().Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := h.outbox(); len(rows) != 1 || rows[0].Key != "pending" {
+		t.Fatalf("after pruning: %+v, want the pending alert only", rows)
+	}
 }
 
 // testAlertSlotsMissed: skipped and coalesced slots of one claim batch give

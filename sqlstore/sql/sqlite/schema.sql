@@ -199,3 +199,6 @@ CREATE TABLE IF NOT EXISTS tickflow_outbox (
 -- Due deliveries: BeginTick's count and the delivery claim.
 CREATE INDEX IF NOT EXISTS tickflow_outbox_due_idx ON tickflow_outbox (next_attempt_at)
     WHERE next_attempt_at IS NOT NULL;
+-- Finished alerts by age: pruning (FinishAlerts' PruneBefore).
+CREATE INDEX IF NOT EXISTS tickflow_outbox_done_idx ON tickflow_outbox (created_at)
+    WHERE next_attempt_at IS NULL;
