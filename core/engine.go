@@ -63,6 +63,8 @@ type Config struct {
 	// Retention says how long finished runs and tick reports are kept; the
 	// ticks themselves delete older ones in bounded batches (see Retention).
 	Retention Retention
+	// Alerts configures failure alerts (off unless Alerts.Notifier is set).
+	Alerts Alerts
 }
 
 // Retention is how long finished runs and tick reports are kept. Ticks prune
@@ -169,6 +171,9 @@ func (c *Config) validate() error {
 	if err := c.Retention.validate(); err != nil {
 		return err
 	}
+	if err := c.Alerts.validate(); err != nil {
+		return err
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -224,6 +229,11 @@ type Report struct {
 	PrunedRuns int     `json:"pruned_runs"`
 	DurationMS float64 `json:"duration_ms"`
 	Error      string  `json:"error,omitempty"`
+
+	// AlertsDelivered and AlertsFailed count outbox deliveries this tick
+	// made and that failed (retried later or given up); see Alerts.
+	AlertsDelivered int `json:"alerts_delivered,omitempty"`
+	AlertsFailed    int `json:"alerts_failed,omitempty"`
 }
 
 // Engine runs ticks and manual operations over a Store and a Registry.

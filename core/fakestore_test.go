@@ -36,6 +36,8 @@ type fakeStore struct {
 	// (1-based); an error it returns is the method's. It runs without the
 	// store's lock held.
 	hook func(method string, call int) error
+	// outbox holds the alerts written (see fakeoutbox_test.go).
+	outbox []*OutboxAlert
 }
 
 type fakeSchedule struct {
@@ -135,6 +137,9 @@ func (f *fakeStore) BeginTick(ctx context.Context, p BeginTickParams) (TickStart
 			ts.RunnableRuns++
 		}
 	}
+	if p.Alerts {
+		f.beginTickAlerts(&ts)
+	}
 	return ts, nil
 }
 
@@ -220,6 +225,9 @@ func (f *fakeStore) ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueRes
 			rec.CompletedAt = &now
 		}
 	}
+	if p.Alerts {
+		f.alertMissed(p.Now, res.Runs)
+	}
 	return res, nil
 }
 
@@ -271,6 +279,9 @@ func (f *fakeStore) ClaimRuns(ctx context.Context, p ClaimRunsParams) (ClaimRuns
 		case f.expired(r, p.Now) && r.Attempt >= r.MaxAttempts:
 			r.Status, r.Interruptions, r.Error = StatusFailed, r.Interruptions+1, "lease expired"
 			res.Failed++
+			if p.Alerts {
+				f.alertFailed(r, p.Now)
+			}
 			continue
 		case f.expired(r, p.Now):
 			r.Interruptions++
@@ -304,6 +315,9 @@ func (f *fakeStore) FinishRuns(ctx context.Context, p FinishRunsParams) (int, er
 		r.Status, r.Attempt, r.Error, r.Stack, r.LeaseUntil = o.Status, o.Attempt, o.Error, o.Stack, nil
 		if o.Status == StatusPending {
 			r.RunAt = o.RunAt
+		}
+		if o.Status == StatusFailed && p.Alerts {
+			f.alertFailed(r, o.FinishedAt)
 		}
 		n++
 	}

@@ -146,6 +146,21 @@ type Store interface {
 	CheckSession(ctx context.Context, p CheckSessionParams) (bool, error)
 	// DeleteSession ends the session p.IDHash; an absent one is no error.
 	DeleteSession(ctx context.Context, p DeleteSessionParams) error
+
+	// Alerts' outbox (see Alerts). InsertAlert writes one alert unless its
+	// key exists (then it reports false).
+	InsertAlert(ctx context.Context, p InsertAlertParams) (bool, error)
+	// ClaimAlerts claims up to p.Limit alerts due at p.Now (oldest due
+	// first; rows locked by another claim are skipped): each gets
+	// attempts+1, claimed_by p.TickID and next_attempt_at p.LeaseUntil.
+	ClaimAlerts(ctx context.Context, p ClaimAlertsParams) ([]OutboxAlert, error)
+	// FinishAlerts records delivery outcomes in one statement, each only
+	// while the row is still claimed by p.TickID with the same attempts
+	// (fencing); it returns how many applied. It also deletes a bounded
+	// batch of finished alerts created before p.PruneBefore (none if zero).
+	FinishAlerts(ctx context.Context, p FinishAlertsParams) (int, error)
+	// ListAlerts returns outbox rows newest first.
+	ListAlerts(ctx context.Context, p ListAlertsParams) ([]OutboxAlert, error)
 }
 
 // CreateSessionParams are the inputs of Store.CreateSession.
@@ -187,6 +202,8 @@ type BeginTickParams struct {
 	// process can run do not make every tick of this one claim in vain.
 	// nil counts every task's schedules (tools, tests).
 	Tasks []string
+	// Alerts: also read TickStart.DueAlerts and LastTickFinished (alerts on).
+	Alerts bool
 }
 
 // TickStart is what BeginTick read.
@@ -201,6 +218,11 @@ type TickStart struct {
 	RunnableRuns int
 	// OldestDue is the earliest next_run among due schedules (nil if none).
 	OldestDue *time.Time
+	// With BeginTickParams.Alerts: DueAlerts counts outbox rows due at Now;
+	// LastTickFinished is when the latest tick that finished without error
+	// finished (nil if none; a store may look at the latest few ticks only).
+	DueAlerts        int
+	LastTickFinished *time.Time
 }
 
 // EndTickParams are the inputs of Store.EndTick.
@@ -412,6 +434,9 @@ type ClaimDueParams struct {
 	// registered tasks), filtered in SQL before the limit. nil claims every
 	// task's schedules (tools, tests).
 	Tasks []string
+	// Alerts: the transaction also writes one slots_missed alert for the
+	// inserted skipped runs and runs covering more than one slot.
+	Alerts bool
 }
 
 // ClaimDueResult is what ClaimDue did.
@@ -433,6 +458,9 @@ type ClaimRunsParams struct {
 	LeaseUntil time.Time
 	// Tasks limits the claim to tasks this process can run.
 	Tasks []string
+	// Alerts: the transaction also writes a run_failed alert per expired
+	// run failed for lack of attempts.
+	Alerts bool
 }
 
 // ClaimRunsResult is what ClaimRuns did.
@@ -467,6 +495,9 @@ type Outcome struct {
 type FinishRunsParams struct {
 	TickID   string
 	Outcomes []Outcome
+	// Alerts: the transaction also writes a run_failed alert per applied
+	// failed outcome.
+	Alerts bool
 }
 
 // InsertRunParams are the inputs of Store.InsertRun.

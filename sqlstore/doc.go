@@ -41,6 +41,14 @@
 // (schedule, slot) index, and a backfill (InsertSlotRuns) one INSERT of every
 // slot, ON CONFLICT (schedule, slot) DO NOTHING.
 //
+// With core.Config.Alerts on (the Alerts flags of the params), BeginTick
+// also counts due outbox rows and reads the last good tick (same statement);
+// a FinishRuns flush with a failed outcome becomes one transaction of two
+// statements (+ outbox_insert_failed); ClaimRuns adds outbox_insert_failed
+// when a lease expired with no attempt left, and ClaimDue one outbox_insert
+// when it recorded skipped or coalesced runs; a tick that has alerts to
+// deliver runs outbox_claim, then outbox_finish once (see outbox.go).
+//
 // Time: every method that takes a Now uses it for every comparison and every
 // timestamp it writes. A zero Now means the database clock: now() on
 // PostgreSQL (the transaction's start); on SQLite, an embedded database whose

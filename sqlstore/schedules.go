@@ -245,7 +245,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				return err
 			}
 			res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
-			return nil
+			return s.alertMissed(ctx, tx, p, now, res.Runs)
 		}
 		if len(planned) > 0 {
 			js, err := jsonParam(planned)
@@ -267,7 +267,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				return fmt.Errorf("advance next_run: %w", s.d.interpret(err))
 			}
 		}
-		return nil
+		return s.alertMissed(ctx, tx, p, now, res.Runs)
 	})
 	if err != nil {
 		return core.ClaimDueResult{}, fmt.Errorf("claim due: %w", err)

@@ -55,6 +55,12 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"AuditBackfill", testAuditBackfill},
 		{"RuntimeScheduleTick", testRuntimeTick},
 		{"RuntimeScheduleRaces", testRuntimeRaces},
+		{"AlertRunFailed", testAlertRunFailed},
+		{"AlertRetry", testAlertRetry},
+		{"AlertRace", testAlertRace},
+		{"AlertSlotsMissed", testAlertSlotsMissed},
+		{"AlertTicksStopped", testAlertTicksStopped},
+		{"AlertOutage", testAlertOutage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
