@@ -306,6 +306,12 @@ type SyncResult struct {
 }
 
 // DueSchedule is a claimed schedule row handed to ClaimDueParams.Plan.
+//
+// A code schedule (Origin OriginCode) is planned from the Registry, so only
+// Name, SpecHash, NextRun and Active are read for it. A runtime schedule
+// (Origin OriginAPI) is planned from its row: the store fills every field
+// below for it (and need not for code rows, which keeps the claim of
+// thousands of code schedules as cheap as before).
 type DueSchedule struct {
 	Name     string
 	SpecHash string
@@ -313,7 +319,39 @@ type DueSchedule struct {
 	// Active: the schedule has a run holding a live lease, or a scheduled run
 	// waiting for a retry (what the overlap policy looks at).
 	Active bool
+	// Origin is OriginCode or OriginAPI ("" reads as OriginCode).
+	Origin string
+
+	// The row's spec and policies, for a runtime schedule.
+	Task         string
+	DisplayName  string
+	Kind         string
+	EverySeconds float64
+	Cron         string
+	Timezone     string
+	OnceAt       *time.Time
+	Anchor       time.Time
+	// StartAt and EndAt bound the slots (nil: unbounded); RemainingRuns is
+	// what is left of max_runs (nil: unlimited).
+	StartAt       *time.Time
+	EndAt         *time.Time
+	RemainingRuns *int
+	// Payload is copied into every run of the schedule.
+	Payload    json.RawMessage
+	Misfire    MisfirePolicy
+	Overlap    OverlapPolicy
+	MaxCatchup int
+	Jitter     time.Duration
+	// Retries, Delay, Backoff and Timeout override the task's (each run
+	// planned from the row carries them).
+	Retries int
+	Delay   time.Duration
+	Backoff float64
+	Timeout time.Duration
 }
+
+// api reports whether d is a runtime schedule, planned from its row.
+func (d *DueSchedule) api() bool { return d.Origin == OriginAPI }
 
 // PlannedRun is a run row ClaimDue inserts.
 type PlannedRun struct {
@@ -328,13 +366,24 @@ type PlannedRun struct {
 	RunAt       time.Time
 	MaxAttempts int
 	Error       string
+	// Payload is the schedule's payload (nil: none).
+	Payload json.RawMessage
+	// Overrides are the schedule's policies that replace the task's for
+	// this run (the zero value: the task's own).
+	Overrides RunOverrides
 }
 
 // SchedulePlan is what a tick decided for one due schedule.
 type SchedulePlan struct {
 	Schedule string
-	NextRun  time.Time
-	Runs     []PlannedRun
+	// NextRun is the schedule's next slot; zero means never again: the
+	// schedule is done (a once fired, max_runs used up, past end_at) and
+	// ClaimDue stamps its completed_at.
+	NextRun time.Time
+	Runs    []PlannedRun
+	// RemainingRuns is the schedule's new remaining_runs (nil: unchanged,
+	// as for every schedule without max_runs).
+	RemainingRuns *int
 }
 
 // ClaimDueParams are the inputs of Store.ClaimDue.

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ScheduleList", testScheduleList},
 		{"ScheduleInCallerTx", testScheduleTx},
 		{"SyncLeavesRuntimeSchedules", testSyncLeavesAPIRows},
+		{"RuntimeScheduleRaces", testRuntimeRaces},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
