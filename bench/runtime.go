@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -437,13 +438,13 @@ func benchUpsert(ctx context.Context, n, stored, reps int) (Result, error) {
 	for i := range ps {
 		ps[i] = runtimeParams(fmt.Sprintf("up_%07d", i), fmt.Sprintf("u%06d", i%max(1, n/runtimeTenantRows)))
 	}
-	upsertAll := func(want func(core.UpsertResult) bool) (time.Duration, error) {
+	upsertAll := func(eng *core.Engine, want func(core.UpsertResult) bool) (time.Duration, error) {
 		start := time.Now()
 		var sum core.UpsertResult
 		for rest := ps; len(rest) > 0; {
 			batch := rest[:min(len(rest), core.MaxUpsertBatch)]
 			rest = rest[len(batch):]
-			r, err := e.engine.UpsertSchedules(ctx, batch)
+			r, err := eng.UpsertSchedules(ctx, batch)
 			if err != nil {
 				return 0, err
 			}
@@ -457,32 +458,65 @@ func benchUpsert(ctx context.Context, n, stored, reps int) (Result, error) {
 		}
 		return elapsed, nil
 	}
-	var noop []float64
-	for i := 0; i < reps; i++ {
+	clear := func(i int) error {
 		if i > 0 {
 			if _, err := e.db.ExecContext(ctx, `DELETE FROM tickflow_schedules WHERE name LIKE 'up\_%'`); err != nil {
-				return res, fmt.Errorf("delete: %w", err)
+				return fmt.Errorf("delete: %w", err)
 			}
 		}
 		if _, err := e.db.ExecContext(ctx, tickflowVacuumSQL); err != nil {
-			return res, fmt.Errorf("vacuum: %w", err)
+			return fmt.Errorf("vacuum: %w", err)
 		}
-		created, err := upsertAll(func(r core.UpsertResult) bool { return r.Created == n })
+		return nil
+	}
+	stopProfile, err := startCPUProfile()
+	if err != nil {
+		return res, err
+	}
+	var noop []float64
+	for i := 0; i < reps; i++ {
+		if err := clear(i); err != nil {
+			return res, err
+		}
+		cpu0 := processCPU()
+		created, err := upsertAll(e.engine, func(r core.UpsertResult) bool { return r.Created == n })
 		if err != nil {
 			return res, err
 		}
+		res.CPUSeconds = append(res.CPUSeconds, (processCPU() - cpu0).Seconds())
 		res.addRun(created, Counts{}, n)
-		again, err := upsertAll(func(r core.UpsertResult) bool { return r.Unchanged == n })
+		again, err := upsertAll(e.engine, func(r core.UpsertResult) bool { return r.Unchanged == n })
 		if err != nil {
 			return res, err
 		}
 		noop = append(noop, again.Seconds())
 		fmt.Fprintf(os.Stderr, "bench: upsert %d: new %s (%s/s), no-op %s (%s/s)\n", i, fmtDuration(created.Seconds()), thousands(int(float64(n)/created.Seconds())), fmtDuration(again.Seconds()), thousands(int(float64(n)/again.Seconds())))
 	}
+	stopProfile()
+	// One more pass through the counting proxy, untimed: the statements and
+	// the time per statement kind, seen from the client.
+	peng, err := e.counted(ctx)
+	if err != nil {
+		return res, err
+	}
+	if err := clear(reps); err != nil {
+		return res, err
+	}
+	before := e.counter.Snapshot()
+	e.proxy.Reset()
+	if _, err := upsertAll(peng, func(r core.UpsertResult) bool { return r.Created == n }); err != nil {
+		return res, fmt.Errorf("counted upsert: %w", err)
+	}
+	res.Breakdown = e.proxy.Spent()
+	for i := range res.Counts {
+		res.Counts[i] = e.counter.Snapshot().Sub(before)
+	}
+	fmt.Fprintf(os.Stderr, "bench: upsert: Go CPU %s per %s new; counted pass: %s\n", fmtDuration(median(res.CPUSeconds)), thousands(n), breakdownText(res.Breakdown, 8))
 	res.Figures = append(res.Figures,
 		Figure{Label: fmt.Sprintf("new schedules per second, %s in calls of %s (target ≥ 20,000/s)", thousands(n), thousands(core.MaxUpsertBatch)), Value: float64(n) / res.Median(), Unit: "/s"},
 		Figure{Label: fmt.Sprintf("no-op re-upsert of the same %s, schedules per second", thousands(n)), Value: float64(n) / median(noop), Unit: "/s"},
 		Figure{Label: "no-op re-upsert median", Value: median(noop), Unit: "s"},
+		Figure{Label: fmt.Sprintf("process CPU (Go side) per %s new, median", thousands(n)), Value: median(res.CPUSeconds), Unit: "s"},
 	)
 	res.Notes = append(res.Notes, fmt.Sprintf("upsert: %s ScheduleParams built before the timing (Every 1 minute, a payload, a tenant label), upserted through Engine.UpsertSchedules in calls of %s on a table holding %s runtime schedules; then the same %s again (every one unchanged, nothing written). %d repetitions, the new rows deleted and VACUUM ANALYZE run between them, outside the timing.", thousands(n), thousands(core.MaxUpsertBatch), thousands(stored), thousands(n), reps))
 	return res, nil
@@ -534,6 +568,23 @@ func benchList(ctx context.Context, stored, reps int) (Result, error) {
 	return res, nil
 }
 
+// startCPUProfile starts the CPU profile asked for by -cpuprofile (none:
+// a no-op) and returns its stop.
+func startCPUProfile() (func(), error) {
+	if cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(cpuProfile)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
 // dashboardToken is the API token the dashboard contender signs in with.
 const dashboardToken = "bench-dashboard-token"
 
@@ -569,6 +620,11 @@ func benchDashboard(ctx context.Context, stored, reps int) (Result, error) {
 	if rec.Code != http.StatusSeeOther || session == nil {
 		return res, fmt.Errorf("sign in: status %d, session cookie %v", rec.Code, session != nil)
 	}
+	stopProfile, err := startCPUProfile()
+	if err != nil {
+		return res, err
+	}
+	defer stopProfile()
 	var bytes int
 	loopStart := time.Now()
 	for i := 0; i < reps; i++ {
