@@ -215,7 +215,7 @@ func (f *fakeStore) ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueRes
 			n := *pl.RemainingRuns
 			rec.RemainingRuns = &n
 		}
-		if pl.NextRun.IsZero() {
+		if pl.NextRun.IsZero() && rec.Origin == OriginAPI {
 			now := p.Now
 			rec.CompletedAt = &now
 		}

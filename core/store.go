@@ -378,7 +378,7 @@ type SchedulePlan struct {
 	Schedule string
 	// NextRun is the schedule's next slot; zero means never again: the
 	// schedule is done (a once fired, max_runs used up, past end_at) and
-	// ClaimDue stamps its completed_at.
+	// ClaimDue stamps a runtime schedule's completed_at.
 	NextRun time.Time
 	Runs    []PlannedRun
 	// RemainingRuns is the schedule's new remaining_runs (nil: unchanged,

@@ -28,6 +28,7 @@
 //	               of the process's tasks)
 //	SyncSchedules  1 transaction: 1 upsert per 5,000 schedules + orphan (SQLite: + a count first)
 //	ClaimDue       1 transaction per batch: select due, insert runs, advance next_run
+//	               (and a runtime schedule's remaining_runs and completed_at)
 //	               (PostgreSQL: the insert and the advance are one statement)
 //	ClaimRuns      1 transaction per batch: recover expired leases, claim runnable runs
 //	FinishRuns     1 statement per flush of outcomes

@@ -9,8 +9,9 @@
 -- runtime schedules' $16 payload (JSON text), $17 retry delay, $18 retry
 -- backoff, $19 timeout (NULL elements: none, the task's own; a NULL array
 -- when no run of the batch has any, which unnest pads with NULLs); the
--- advances: $13 schedule names, $14 their next_run (NULL: never again: the
--- schedule is done and completed_at is stamped), $15 their remaining_runs
+-- advances: $13 schedule names, $14 their next_run (NULL: never again: a
+-- runtime schedule is done and its completed_at is stamped; sync owns the
+-- code schedules' rows), $15 their remaining_runs
 -- (NULL: unchanged; a NULL array when none changes). Instants in the arrays
 -- are unix microseconds (NULL for none).
 -- Only the identity columns come back: the caller knows the rest (it planned
@@ -22,7 +23,7 @@ WITH advance AS (
     UPDATE tickflow_schedules s
     SET next_run = a.next_run,
         remaining_runs = COALESCE(a.remaining_runs, s.remaining_runs),
-        completed_at = CASE WHEN a.next_run IS NULL THEN COALESCE($1::timestamptz, now())
+        completed_at = CASE WHEN a.next_run IS NULL AND s.origin = 'api' THEN COALESCE($1::timestamptz, now())
                             ELSE s.completed_at END
     FROM (SELECT u.name,
                  timestamptz 'epoch' + u.next_us / 1000000 * interval '1 second'
