@@ -72,24 +72,6 @@ func (h *Handler) postTick(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type scheduleList struct {
-	Schedules []core.ScheduleRecord `json:"schedules"`
-}
-
-// listSchedules is GET /api/schedules: {"schedules": [...]}, by name, each
-// with its description in words and its latest run.
-func (h *Handler) listSchedules(w http.ResponseWriter, r *http.Request) error {
-	recs, err := h.engine.Schedules(r.Context())
-	if err != nil {
-		return err
-	}
-	if recs == nil {
-		recs = []core.ScheduleRecord{}
-	}
-	writeJSON(w, http.StatusOK, scheduleList{Schedules: recs})
-	return nil
-}
-
 // getSchedule is GET /api/schedules/{name}.
 func (h *Handler) getSchedule(w http.ResponseWriter, r *http.Request) error {
 	rec, err := h.engine.Schedule(r.Context(), r.PathValue("name"))

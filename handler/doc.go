@@ -24,8 +24,12 @@
 // Config.Token is set.
 //
 //	POST /tick *                         one tick; 200 with the core.Report, 500 with the partial report on an infrastructure failure
-//	GET  /api/schedules                  {"schedules": [core.ScheduleRecord…]} with descriptions in words
+//	GET  /api/schedules                  {"schedules": [core.ScheduleRecord…], "next": …} by key, filtered (task, label, origin, paused, completed, prefix), paginated (after, limit)
 //	GET  /api/schedules/{name}           one schedule
+//	POST /api/schedules *                create a runtime schedule (ScheduleRequest): 201; 409 key taken
+//	PUT  /api/schedules/{name} *         upsert a runtime schedule: 201 created, 200 changed or unchanged
+//	PATCH /api/schedules/{name} *        change the fields given: 200; 404 unknown; 409 a code schedule's spec
+//	DELETE /api/schedules/{name} *       delete a runtime schedule: 204; 404 unknown; 409 a code schedule
 //	POST /api/schedules/{name}/pause *   200 with the schedule
 //	POST /api/schedules/{name}/resume *  200 with the schedule
 //	POST /api/schedules/{name}/trigger * a run of the schedule's task now, source manual: 201 with the core.Run

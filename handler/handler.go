@@ -155,6 +155,10 @@ func (h *Handler) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /api/schedules", h.reading(h.listSchedules))
 	mux.Handle("GET /api/schedules/{name}", h.reading(h.getSchedule))
+	mux.Handle("POST /api/schedules", h.mutating(h.createSchedule))
+	mux.Handle("PUT /api/schedules/{name}", h.mutating(h.putSchedule))
+	mux.Handle("PATCH /api/schedules/{name}", h.mutating(h.patchSchedule))
+	mux.Handle("DELETE /api/schedules/{name}", h.mutating(h.deleteSchedule))
 	mux.Handle("POST /api/schedules/{name}/pause", h.mutating(h.pauseSchedule))
 	mux.Handle("POST /api/schedules/{name}/resume", h.mutating(h.resumeSchedule))
 	mux.Handle("POST /api/schedules/{name}/trigger", h.mutating(h.triggerSchedule))

@@ -459,7 +459,10 @@ func TestREADMELimits(t *testing.T) {
 		route string
 		def   int
 		max   int
-	}{{"GET /api/runs", handler.DefaultRunsLimit, handler.MaxRunsLimit}, {"GET /api/ticks", handler.DefaultTicksLimit, handler.MaxTicksLimit}} {
+	}{
+		{"GET /api/runs", handler.DefaultRunsLimit, handler.MaxRunsLimit}, {"GET /api/ticks", handler.DefaultTicksLimit, handler.MaxTicksLimit},
+		{"GET /api/schedules", core.DefaultListLimit, core.MaxListLimit},
+	} {
 		row := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(c.route) + "` \\|.*$").FindString(readme)
 		want := fmt.Sprintf("`limit` (default %d, ≤ %d)", c.def, c.max)
 		if !strings.Contains(row, want) {

@@ -86,3 +86,9 @@ func ParseListRuns(q url.Values) (core.ListRunsParams, error) { return parseList
 // RunID parses a route's {id} path value: a positive integer run id, else a
 // *core.ValidationError (400).
 func RunID(r *http.Request) (int64, error) { return runID(r) }
+
+// ParseScheduleFilter reads the schedules filter of GET /api/schedules's
+// query (task, label=k=v repeated, origin, paused, completed, prefix,
+// after, limit); a bad value is a *core.ValidationError naming the
+// parameter.
+func ParseScheduleFilter(q url.Values) (core.ScheduleFilter, error) { return parseScheduleFilter(q) }

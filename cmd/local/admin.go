@@ -25,10 +25,17 @@ func runMigrate(ctx context.Context, c *cli, args []string) error {
 }
 
 func runSchedules(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 0 {
+		if sub, ok := scheduleSubcommands[args[0]]; ok {
+			return sub(ctx, c, args[1:])
+		}
+	}
 	return c.synced(ctx, args, "schedules",
 		"Syncs the code's schedules into the store and prints every stored schedule:\n"+
 			"when it runs, its next run in UTC and in its zone, whether it is paused, and\n"+
-			"the status of its latest run.",
+			"the status of its latest run.\n\n"+
+			"Runtime schedules: "+progName+" schedules create | update | delete | list\n"+
+			"(run '"+progName+" schedules create -h' for their flags).",
 		func(a *app, _ core.SyncResult) error {
 			recs, err := a.engine.Schedules(ctx)
 			if err != nil {
@@ -61,7 +68,7 @@ func (c *cli) synced(ctx context.Context, args []string, name, description strin
 // printSchedules prints stored schedules as a table.
 func (c *cli) printSchedules(recs []core.ScheduleRecord) error {
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tWHEN\tNEXT RUN (UTC)\tNEXT RUN (LOCAL)\tPAUSED\tLAST STATUS")
+	fmt.Fprintln(tw, "NAME\tORIGIN\tWHEN\tNEXT RUN (UTC)\tNEXT RUN (LOCAL)\tPAUSED\tLAST STATUS")
 	for _, r := range recs {
 		name := r.Name
 		if r.Orphaned {
@@ -78,8 +85,11 @@ func (c *cli) printSchedules(recs []core.ScheduleRecord) error {
 		if r.LastRunStatus != nil {
 			last = string(*r.LastRunStatus)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s %s\t%t\t%s\n", name, r.Description,
-			r.NextRun.UTC().Format(time.RFC3339), local.Format(time.RFC3339), local.Format("MST"), r.Paused, last)
+		next, nextLocal := "-", "-"
+		if !r.NextRun.IsZero() {
+			next, nextLocal = r.NextRun.UTC().Format(time.RFC3339), local.Format(time.RFC3339)+" "+local.Format("MST")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%t\t%s\n", name, r.Origin, r.Description, next, nextLocal, r.Paused, last)
 	}
 	return tw.Flush()
 }

@@ -46,7 +46,7 @@ var commands = []command{
 	{"tick", "run one tick and print its JSON report (for system cron and scripts)", runTick},
 	{"next", "print the next fire times of a cron expression or interval", runNext},
 	{"migrate", "apply the schema and sync the code's schedules", runMigrate},
-	{"schedules", "sync the code's schedules and print them as a table", runSchedules},
+	{"schedules", "sync the code's schedules and print them; create, update, delete or list runtime ones", runSchedules},
 	{"enqueue", "enqueue a manual run of a task and print it as JSON", runEnqueue},
 }
 

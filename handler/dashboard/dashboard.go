@@ -92,6 +92,8 @@ func (dash *Dashboard) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ui/runs/{id}", dash.page(dash.viewRun))
 	mux.HandleFunc("GET /ui/ticks", dash.page(dash.viewTicks))
 
+	mux.Handle("POST /ui/schedules", post(http.HandlerFunc(dash.postCreate)))
+	mux.Handle("POST /ui/schedules/{name}/delete", post(dash.action(backToSchedules, dash.actDelete)))
 	mux.Handle("POST /ui/schedules/{name}/trigger", post(dash.action(backToSchedules, dash.actTrigger)))
 	mux.Handle("POST /ui/schedules/{name}/pause", post(dash.action(backToSchedules, dash.actPause(true))))
 	mux.Handle("POST /ui/schedules/{name}/resume", post(dash.action(backToSchedules, dash.actPause(false))))
@@ -155,17 +157,9 @@ func (dash *Dashboard) action(back func(*http.Request) string, f actionFunc) htt
 	}
 }
 
-// schedulesData is the schedules view's data.
-type schedulesData struct {
-	Schedules []core.ScheduleRecord
-}
-
+// viewSchedules is the schedules view (schedules.go).
 func (dash *Dashboard) viewSchedules(r *http.Request) (dashView, error) {
-	recs, err := dash.engine.Schedules(r.Context())
-	if err != nil {
-		return dashView{}, err
-	}
-	return dashView{page: "schedules", title: "Schedules", nav: "schedules", refresh: 30, data: schedulesData{Schedules: recs}}, nil
+	return dash.schedulesView(r, createForm{})
 }
 
 // runsData is the runs view's data.

@@ -10,12 +10,14 @@
 //
 // Its pages:
 //
-//	GET  /ui/schedules                    schedules, with run now / pause / resume
+//	GET  /ui/schedules                    schedules, 50 a page (after=), searched by prefix, task, label, origin; run now / pause / resume
 //	GET  /ui/runs?status=&source=&task=&schedule=&cursor=
 //	                                      runs, newest first, filtered, paginated
 //	GET  /ui/runs/{id}                    one run: slot, attempts, timings,
 //	                                      payload, error and stack, tick
 //	GET  /ui/ticks                        recent ticks and the staleness banner
+//	POST /ui/schedules                    create a runtime schedule (the form; errors show it again)
+//	POST /ui/schedules/{name}/delete      delete a runtime schedule
 //	POST /ui/schedules/{name}/trigger     run now (source manual)
 //	POST /ui/schedules/{name}/pause       pause
 //	POST /ui/schedules/{name}/resume      resume
