@@ -30,7 +30,8 @@
 //     then the no-op re-upsert of the same 100,000.
 //   - list-1000000: Engine.ListSchedules pages at 1,000,000 stored: a label
 //     filter matching 1,000 rows, a key prefix, a deep cursor.
-//   - dashboard-1000000: the dashboard's GET /ui/schedules, signed in, at
+//   - dashboard-1000000: the dashboard's schedules pages (first page, a
+//     label filter, a deep cursor) through handler.New, signed in, at
 //     1,000,000 stored.
 //
 // -stored N and -upsert N change those sizes (and the names with them):

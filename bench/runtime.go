@@ -593,7 +593,7 @@ const dashboardToken = "bench-dashboard-token"
 // do), at stored runtime schedules.
 func benchDashboard(ctx context.Context, stored, reps int) (Result, error) {
 	res := Result{Name: fmt.Sprintf("dashboard-%d", stored), Group: "stored",
-		Title: fmt.Sprintf("dashboard: GET /ui/schedules signed in, %s stored runtime schedules", thousands(stored))}
+		Title: fmt.Sprintf("dashboard: GET /ui/schedules pages signed in, %s stored runtime schedules", thousands(stored))}
 	e, err := newRuntimeEnv(ctx, res.Name, stored, 0)
 	if err != nil {
 		return res, err
@@ -625,34 +625,44 @@ func benchDashboard(ctx context.Context, stored, reps int) (Result, error) {
 		return res, err
 	}
 	defer stopProfile()
-	var bytes int
-	loopStart := time.Now()
-	for i := 0; i < reps; i++ {
-		if i > 0 && time.Since(loopStart) > tickflowBudget {
-			res.Notes = append(res.Notes, fmt.Sprintf("dashboard: %d of %d requests, stopped by the %s time budget.", i, reps, tickflowBudget))
-			break
-		}
-		req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/ui/schedules", nil)
-		req.AddCookie(session)
-		rec := httptest.NewRecorder()
-		start := time.Now()
-		h.ServeHTTP(rec, req)
-		elapsed := time.Since(start)
-		body := rec.Body.String()
-		if rec.Code != http.StatusOK || !strings.Contains(body, "rt_0000001") {
-			return res, fmt.Errorf("GET /ui/schedules: status %d, %d bytes, first key missing", rec.Code, len(body))
-		}
-		if strings.Contains(body, `id="signin-link"`) {
-			return res, fmt.Errorf("GET /ui/schedules: not signed in")
-		}
-		bytes = len(body)
-		res.addRun(elapsed, Counts{}, 0)
-		fmt.Fprintf(os.Stderr, "bench: dashboard %d: %s, %s bytes\n", i, fmtDuration(elapsed.Seconds()), thousands(bytes))
+	tenant := fmt.Sprintf("t%06d", 42%e.tenants())
+	deep := fmt.Sprintf("rt_%07d", stored*9/10)
+	pages := []struct{ label, path, want string }{
+		{"GET /ui/schedules (first page) median (target ≤ 200 ms)", "/ui/schedules", "rt_0000001"},
+		{"GET /ui/schedules?label=tenant=" + tenant + " median", "/ui/schedules?" + url.Values{"label": {"tenant=" + tenant}}.Encode(), ""},
+		{"GET /ui/schedules?after=" + deep + " median", "/ui/schedules?" + url.Values{"after": {deep}}.Encode(), fmt.Sprintf("rt_%07d", stored*9/10+1)},
 	}
-	res.Figures = append(res.Figures,
-		Figure{Label: "GET /ui/schedules median (target ≤ 200 ms)", Value: res.Median(), Unit: "s"},
-		Figure{Label: "page size", Value: float64(bytes), Unit: "bytes"},
-	)
-	res.Notes = append(res.Notes, fmt.Sprintf("dashboard: handler.New with the dashboard and a token, signed in through POST /ui/login (session cookie); GET /ui/schedules served into an httptest.ResponseRecorder, timed from the request to the last byte written, %s runtime schedules stored.", thousands(stored)))
+	for pi, pg := range pages {
+		var times []float64
+		bytes := 0
+		loopStart := time.Now()
+		for i := 0; i < reps; i++ {
+			if i > 0 && time.Since(loopStart) > tickflowBudget {
+				res.Notes = append(res.Notes, fmt.Sprintf("dashboard: %s: %d of %d requests, stopped by the %s time budget.", pg.path, i, reps, tickflowBudget))
+				break
+			}
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, pg.path, nil)
+			req.AddCookie(session)
+			rec := httptest.NewRecorder()
+			start := time.Now()
+			h.ServeHTTP(rec, req)
+			elapsed := time.Since(start)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || !strings.Contains(body, pg.want) {
+				return res, fmt.Errorf("GET %s: status %d, %d bytes, %q missing", pg.path, rec.Code, len(body), pg.want)
+			}
+			if strings.Contains(body, `id="signin-link"`) {
+				return res, fmt.Errorf("GET %s: not signed in", pg.path)
+			}
+			bytes = len(body)
+			times = append(times, elapsed.Seconds())
+			if pi == 0 {
+				res.addRun(elapsed, Counts{}, 0)
+			}
+		}
+		res.Figures = append(res.Figures, Figure{Label: pg.label, Value: median(times), Unit: "s"},
+			Figure{Label: "  its page size", Value: float64(bytes), Unit: "bytes"})
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("dashboard: handler.New with the dashboard and a token, signed in through POST /ui/login (session cookie); the schedules pages (first, label-filtered, deep cursor) served into an httptest.ResponseRecorder, each timed from the request to the last byte written, %d times, %s runtime schedules stored.", reps, thousands(stored)))
 	return res, nil
 }
