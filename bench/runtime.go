@@ -407,12 +407,15 @@ func benchStoredEmpty(ctx context.Context, stored, reps int) (Result, error) {
 	}
 	for i := range res.Counts {
 		before := e.counter.Snapshot()
+		e.proxy.Reset()
 		if _, _, err := e.timedTick(ctx, peng); err != nil {
 			return res, fmt.Errorf("counted tick: %w", err)
 		}
 		res.Counts[i] = e.counter.Snapshot().Sub(before)
+		res.Breakdown = e.proxy.Spent()
 	}
 	c := res.MedianCounts()
+	fmt.Fprintf(os.Stderr, "bench: empty tick, counted: %s\n", breakdownText(res.Breakdown, 8))
 	res.Figures = append(res.Figures,
 		Figure{Label: "empty tick median (target ≤ 10 ms)", Value: res.Median(), Unit: "s"},
 		Figure{Label: "statements per empty tick (target 2)", Value: float64(c.Statements), Unit: ""},
