@@ -214,3 +214,14 @@ func TestTargets(t *testing.T) {
 		t.Errorf("empty report: %s, want not measured", got)
 	}
 }
+
+// TestKeptSections: a regenerated report keeps the opt-in sections.
+func TestKeptSections(t *testing.T) {
+	if got := keptSections("# Benchmarks\n\n## Targets\n"); got != "" {
+		t.Errorf("no marker: kept %q", got)
+	}
+	old := "# Benchmarks\n\n## Targets\n\n" + keptMarker + "\n\n## Runtime schedules at 1,000,000\n\nfigures\n"
+	if got, want := keptSections(old), keptMarker+"\n\n## Runtime schedules at 1,000,000\n\nfigures\n"; got != want {
+		t.Errorf("kept %q, want %q", got, want)
+	}
+}

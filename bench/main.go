@@ -247,7 +247,11 @@ func runAll(ctx context.Context, cs []contender, skip string, reps int, out stri
 	fmt.Println(rep.table())
 	fmt.Println(rep.targetsText())
 	if out != "" {
-		if err := os.WriteFile(out, []byte(rep.markdown()), 0o644); err != nil {
+		md := rep.markdown()
+		if old, err := os.ReadFile(out); err == nil {
+			md += keptSections(string(old))
+		}
+		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "bench: wrote %s\n", out)

@@ -82,7 +82,7 @@ func runtimeContenders(s sizes) []contender {
 			return benchList(ctx, n, s.RuntimeReps)
 		}},
 		{name: fmt.Sprintf("dashboard-%d", n), optIn: true, run: func(ctx context.Context) (Result, error) {
-			return benchDashboard(ctx, n, s.SlowReps)
+			return benchDashboard(ctx, n, s.RuntimeReps)
 		}},
 	}
 }
