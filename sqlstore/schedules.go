@@ -286,11 +286,12 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 	due := make([]core.DueSchedule, 0, min(limit, 1024))
 	// Scan's destinations escape: declared once, not once per row.
 	var (
+		d       core.DueSchedule
 		nextRun nullTime
 		api     []byte
 	)
 	for rows.Next() {
-		var d core.DueSchedule
+		d = core.DueSchedule{} // an api row's fields must not carry over
 		if err := rows.Scan(&d.Name, &d.SpecHash, &nextRun, &d.Active, &api); err != nil {
 			return nil, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
 		}

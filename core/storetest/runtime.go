@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -197,4 +199,81 @@ func testRuntimeRaces(t *testing.T, h *harness) {
 	}
 	t.Logf("%d engines x %d rounds in %v (slowest round %v): %d runs, %d executions, %d slots planned again and not recorded",
 		raceEngines, raceRounds+2, time.Since(started).Round(time.Millisecond), slowest.Round(time.Millisecond), len(all), x.total.Load(), conflicts.Load())
+}
+
+// testRuntimeTick: a tick plans a runtime schedule from its row. Its payload
+// reaches every run and attempt; its retries, delay, backoff and timeout
+// replace the task's on its runs, a retry claimed by a later tick included;
+// no slot falls before StartAt or after EndAt; exactly MaxRuns runs; then
+// it completes (next_run NULL, completed_at the tick's now), as a once does
+// after its slot. A due schedule of a task this process does not register
+// is never claimed by it and does not block the others' claim, one row per
+// batch.
+func testRuntimeTick(t *testing.T, h *harness) {
+	ctx := t.Context()
+	x := newExecs()
+	var calls atomic.Int32
+	mine := core.NewRegistry()
+	mustRegister(t, mine, "report", x.task(func(context.Context, core.RunInfo) error {
+		if calls.Add(1) == 1 {
+			return errors.New("first attempt fails")
+		}
+		return nil
+	}), core.Retries(7), core.Delay(time.Hour), core.Timeout(time.Hour))
+	mustRegister(t, mine, "job", x.task(nil))
+	theirs := core.NewRegistry() // another service sharing the store
+	mustRegister(t, theirs, "elsewhere", x.task(nil))
+	e := h.engine(mine, func(c *core.Config) { c.BatchSize = 1 })
+	other := h.engine(theirs)
+
+	retries, delay, backoff, timeout := 1, 2*time.Minute, 2.0, 30*time.Second
+	payload := json.RawMessage(`{"tenant": "acme", "n": [1, 2]}`)
+	for _, c := range []struct {
+		e *core.Engine
+		p core.ScheduleParams
+	}{
+		{e, core.ScheduleParams{Key: "acme", Task: "report", Every: time.Minute, Payload: payload, Overlap: core.OverlapAllow,
+			Retries: &retries, Delay: &delay, Backoff: &backoff, Timeout: &timeout, StartAt: at(minutes(2)), MaxRuns: 2}},
+		{e, core.ScheduleParams{Key: "ends", Task: "job", Every: time.Minute, EndAt: at(minutes(2) + 30*time.Second)}},
+		{e, core.ScheduleParams{Key: "once", Task: "job", Once: at(minutes(1))}},
+		{other, core.ScheduleParams{Key: "aaa_elsewhere", Task: "elsewhere", Every: time.Minute, RunOnStartup: true}},
+	} {
+		if _, err := c.e.CreateSchedule(ctx, c.p); err != nil {
+			t.Fatalf("create %s: %v", c.p.Key, err)
+		}
+	}
+	for m := 0; m <= 5; m++ {
+		h.set(minutes(m))
+		h.tick(e)
+	}
+
+	if rec := h.schedule("aaa_elsewhere"); !rec.NextRun.Equal(t0) || rec.LastRunID != nil {
+		t.Errorf("the other service's schedule: next_run %v, last run %v; want untouched", rec.NextRun, rec.LastRunID)
+	}
+	for key, done := range map[string]time.Time{"acme": at(minutes(3)), "ends": at(minutes(2)), "once": at(minutes(1))} {
+		rec := h.schedule(key)
+		if !rec.NextRun.IsZero() || rec.CompletedAt == nil || !rec.CompletedAt.Equal(done) {
+			t.Errorf("%s: next_run %v, completed_at %v; want NULL and %v", key, rec.NextRun, rec.CompletedAt, done)
+		}
+	}
+	h.wantRuns("ends", runWant{at(minutes(1)), 1, core.StatusSuccess, 1}, runWant{at(minutes(2)), 1, core.StatusSuccess, 1})
+	h.wantRuns("once", runWant{at(minutes(1)), 1, core.StatusSuccess, 1})
+	runs := h.wantRuns("acme", runWant{at(minutes(2)), 1, core.StatusSuccess, 2}, runWant{at(minutes(3)), 1, core.StatusSuccess, 1})
+	if rec := h.schedule("acme"); rec.RemainingRuns == nil || *rec.RemainingRuns != 0 {
+		t.Errorf("acme: remaining_runs %v, want 0", rec.RemainingRuns)
+	}
+	for _, r := range runs {
+		o := r.RunOverrides
+		if r.MaxAttempts != 2 || !sameJSON(r.Payload, payload) || o.RetryDelaySeconds == nil || *o.RetryDelaySeconds != 120 ||
+			o.RetryBackoff == nil || *o.RetryBackoff != 2 || o.TimeoutSeconds == nil || *o.TimeoutSeconds != 30 {
+			t.Errorf("run %d: max_attempts %d payload %s overrides delay %v backoff %v timeout %v; want the schedule's",
+				r.ID, r.MaxAttempts, r.Payload, o.RetryDelaySeconds, o.RetryBackoff, o.TimeoutSeconds)
+		}
+		if info, ok := x.info(r.ID); !ok || !sameJSON(info.Payload, payload) {
+			t.Errorf("run %d: the task saw payload %s, want the schedule's", r.ID, info.Payload)
+		}
+	}
+	if first := runs[0]; first.FinishedAt == nil || first.FinishedAt.Before(at(minutes(4))) {
+		t.Errorf("the first run's retry finished at %v; want it stored for the schedule's 2-minute delay (the task's is an hour)", first.FinishedAt)
+	}
 }

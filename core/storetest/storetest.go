@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"ScheduleList", testScheduleList},
 		{"ScheduleInCallerTx", testScheduleTx},
 		{"SyncLeavesRuntimeSchedules", testSyncLeavesAPIRows},
+		{"RuntimeScheduleTick", testRuntimeTick},
 		{"RuntimeScheduleRaces", testRuntimeRaces},
 	}
 	for _, tt := range tests {
