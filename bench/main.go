@@ -50,6 +50,14 @@ type sizes struct {
 	HugeN []int
 	// AuditRows are the runs stored for the opt-in audit contender.
 	AuditRows int
+	// StoredN runtime schedules are stored for the opt-in runtime-schedule
+	// contenders (stored-N, stored-empty-N, list-N, dashboard-N), StoredDue
+	// of them due in stored-N; UpsertN are upserted by upsert-N on top of
+	// StoredN. RuntimeReps repeats the fast ones (empty tick, list pages).
+	StoredN     int
+	StoredDue   int
+	UpsertN     int
+	RuntimeReps int
 }
 
 func defaultSizes() sizes {
@@ -68,6 +76,10 @@ func defaultSizes() sizes {
 		Pairs:        9,
 		HugeN:        []int{1000000},
 		AuditRows:    10_000_000,
+		StoredN:      1000000,
+		StoredDue:    10000,
+		UpsertN:      100000,
+		RuntimeReps:  21,
 	}
 }
 
@@ -107,6 +119,7 @@ func contenders(s sizes) []contender {
 		}})
 	}
 	cs = append(cs, lambdaContenders(s)...)
+	cs = append(cs, runtimeContenders(s)...)
 	return cs
 }
 
@@ -119,6 +132,8 @@ func main() {
 		list   = flag.Bool("list", false, "list the contenders and exit")
 		cpuOut = flag.String("cpuprofile", "", "with -only on a tickflow contender: write a CPU profile of its timed ticks to this file")
 		memOut = flag.String("memprofile", "", "with -only on a tickflow contender: write a heap profile (allocations of the whole process) to this file after its timed ticks")
+		stored = flag.Int("stored", 0, "runtime schedules stored by the opt-in contenders stored-N, stored-empty-N, list-N and dashboard-N, and under upsert-M (default 1000000; it names them: -stored 10000 -only stored-10000)")
+		upsert = flag.Int("upsert", 0, "runtime schedules upserted by the opt-in contender upsert-N (default 100000; it names it)")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -126,7 +141,13 @@ func main() {
 
 	s := defaultSizes()
 	if *reps > 0 {
-		s.Reps, s.SlowReps = *reps, *reps
+		s.Reps, s.SlowReps, s.RuntimeReps = *reps, *reps, *reps
+	}
+	if *stored > 0 {
+		s.StoredN = *stored
+	}
+	if *upsert > 0 {
+		s.UpsertN = *upsert
 	}
 	cs := contenders(s)
 	if *list {
@@ -166,6 +187,9 @@ func runChild(ctx context.Context, cs []contender, name string) error {
 			var ru syscall.Rusage
 			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 				res.MaxRSSKB = max(ru.Maxrss, res.SetupMaxRSSKB)
+			}
+			for _, f := range res.Figures {
+				fmt.Fprintln(os.Stderr, "bench:", f)
 			}
 			b, err := json.Marshal(res)
 			if err != nil {
@@ -227,7 +251,11 @@ func runAll(ctx context.Context, cs []contender, skip string, reps int, out stri
 	fmt.Println(rep.table())
 	fmt.Println(rep.targetsText())
 	if out != "" {
-		if err := os.WriteFile(out, []byte(rep.markdown()), 0o644); err != nil {
+		md := rep.markdown()
+		if old, err := os.ReadFile(out); err == nil {
+			md += keptSections(string(old))
+		}
+		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "bench: wrote %s\n", out)

@@ -15,7 +15,7 @@ import (
 func benchPair(ctx context.Context, n, pairs int) (Result, error) {
 	res := Result{Name: fmt.Sprintf("pair-%d", n), Group: "pair", N: n,
 		Title: fmt.Sprintf("floor and tickflow alternating, %s due schedules", thousands(n))}
-	f, err := newFloorEnv(ctx, "pair-floor", n)
+	f, err := newFloorEnv(ctx, "pair-floor", n, n)
 	if err != nil {
 		return res, err
 	}
