@@ -41,10 +41,13 @@ type sizes struct {
 	GocronConns []int
 	Reps        int
 	SlowReps    int
-	// PairN schedules are ticked by the floor and tickflow alternately,
-	// Pairs times each (0: no paired contender).
-	PairN int
-	Pairs int
+	// PairN are the sizes the floor and tickflow tick alternately, Pairs
+	// times each (none: no paired contender); with PairLoad > 0 each size
+	// runs again with that many `yes > /dev/null` processes loading the
+	// machine (pair-N-loaded).
+	PairN    []int
+	Pairs    int
+	PairLoad int
 	// HugeN are opt-in tickflow ticks (run with -only, never by the full
 	// run or CI): their schedules are seeded by one set-based statement.
 	HugeN []int
@@ -72,8 +75,9 @@ func defaultSizes() sizes {
 		GocronConns:  []int{0, 50},
 		Reps:         5,
 		SlowReps:     3,
-		PairN:        10000,
+		PairN:        []int{10000, 100000},
 		Pairs:        9,
+		PairLoad:     2,
 		HugeN:        []int{1000000},
 		AuditRows:    10_000_000,
 		StoredN:      1000000,
@@ -98,10 +102,15 @@ func contenders(s sizes) []contender {
 	}
 	cs = append(cs, tickflowContenders(s, reps)...)
 	cs = append(cs, auditContender(s))
-	if s.PairN > 0 {
-		cs = append(cs, contender{name: fmt.Sprintf("pair-%d", s.PairN), run: func(ctx context.Context) (Result, error) {
-			return benchPair(ctx, s.PairN, s.Pairs)
+	for _, n := range s.PairN {
+		cs = append(cs, contender{name: fmt.Sprintf("pair-%d", n), run: func(ctx context.Context) (Result, error) {
+			return benchPair(ctx, n, s.Pairs, 0)
 		}})
+		if s.PairLoad > 0 {
+			cs = append(cs, contender{name: fmt.Sprintf("pair-%d-loaded", n), run: func(ctx context.Context) (Result, error) {
+				return benchPair(ctx, n, s.Pairs, s.PairLoad)
+			}})
+		}
 	}
 	for _, w := range s.RiverWorkers {
 		r := s.SlowReps
