@@ -94,6 +94,12 @@ type Store interface {
 	// is not paused and not orphaned. It returns the runs it inserted, oldest
 	// slot first (Engine.Backfill).
 	InsertSlotRuns(ctx context.Context, p InsertSlotRunsParams) ([]SlotRun, error)
+	// SlotRunsMany returns the runs of several schedules with a slot in
+	// each one's window [From, To) (no run after a window), by schedule
+	// then slot, with their Schedule set: one statement for a page of
+	// schedules, each part a range read of the unique (schedule, slot)
+	// index (Engine.RecentSlots).
+	SlotRunsMany(ctx context.Context, p SlotRunsManyParams) ([]SlotRun, error)
 
 	// ListSchedules returns the stored schedules, by name, with their last run.
 	ListSchedules(ctx context.Context) ([]ScheduleRecord, error)
@@ -590,6 +596,12 @@ type SlotRunsParams struct {
 	From, To time.Time
 }
 
+// SlotRunsManyParams are the inputs of Store.SlotRunsMany: one window per
+// schedule.
+type SlotRunsManyParams struct {
+	Windows []SlotRunsParams
+}
+
 // SlotRun is what an audit reads of a scheduled run.
 type SlotRun struct {
 	ID           int64
@@ -597,6 +609,10 @@ type SlotRun struct {
 	SlotsCovered int
 	Status       Status
 	Error        string
+	// StartedAt and FinishedAt are the latest attempt's (zero: not yet).
+	StartedAt, FinishedAt time.Time
+	// Schedule is set by SlotRunsMany only.
+	Schedule string
 }
 
 // InsertSlotRunsParams are the inputs of Store.InsertSlotRuns.

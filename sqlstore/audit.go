@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tickflow/tickflow/core"
 )
@@ -15,13 +16,17 @@ type slotRunRow struct {
 	SlotsCovered int      `db:"slots_covered"`
 	Status       string   `db:"status"`
 	Error        string   `db:"error"`
+	StartedAt    nullTime `db:"started_at"`
+	FinishedAt   nullTime `db:"finished_at"`
+	Schedule     string   `db:"schedule"`
 }
 
 func slotRuns(rows []slotRunRow) []core.SlotRun {
 	out := make([]core.SlotRun, len(rows))
 	for i, r := range rows {
 		out[i] = core.SlotRun{ID: r.ID, Slot: r.Slot.Time, SlotsCovered: r.SlotsCovered,
-			Status: core.Status(r.Status), Error: r.Error}
+			Status: core.Status(r.Status), Error: r.Error,
+			StartedAt: r.StartedAt.Time, FinishedAt: r.FinishedAt.Time, Schedule: r.Schedule}
 	}
 	return out
 }
@@ -32,6 +37,38 @@ func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.Slo
 	var rows []slotRunRow
 	if err := s.db.SelectContext(ctx, &rows, s.d.q("slot_runs"), p.Schedule, s.d.arg(p.From), s.d.arg(p.To)); err != nil {
 		return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, s.d.interpret(err))
+	}
+	return slotRuns(rows), nil
+}
+
+// SlotRunsMany returns the runs of several schedules in their slot windows
+// in one statement (see core.Store.SlotRunsMany and slot_runs_many.sql).
+func (s *Store) SlotRunsMany(ctx context.Context, p core.SlotRunsManyParams) ([]core.SlotRun, error) {
+	w := p.Windows
+	if len(w) == 0 {
+		return nil, nil
+	}
+	var args []any
+	if s.d.arrays {
+		args = []any{
+			textArrayOf(len(w), func(i int) string { return w[i].Schedule }),
+			microsArrayOf(len(w), func(i int) time.Time { return w[i].From }),
+			microsArrayOf(len(w), func(i int) time.Time { return w[i].To }),
+		}
+	} else {
+		rows := make([][3]any, len(w))
+		for i, x := range w {
+			rows[i] = [3]any{x.Schedule, x.From.UnixMicro(), x.To.UnixMicro()}
+		}
+		js, err := jsonParam(rows)
+		if err != nil {
+			return nil, fmt.Errorf("slot runs of %d schedules: %w", len(w), err)
+		}
+		args = []any{js}
+	}
+	var rows []slotRunRow
+	if err := s.db.SelectContext(ctx, &rows, s.d.q("slot_runs_many"), args...); err != nil {
+		return nil, fmt.Errorf("slot runs of %d schedules: %w", len(w), s.d.interpret(err))
 	}
 	return slotRuns(rows), nil
 }

@@ -39,7 +39,9 @@
 //
 // Outside ticks, an audit (SlotRuns) is one range read of the unique
 // (schedule, slot) index, and a backfill (InsertSlotRuns) one INSERT of every
-// slot, ON CONFLICT (schedule, slot) DO NOTHING.
+// slot, ON CONFLICT (schedule, slot) DO NOTHING. The dashboard's history
+// strips for a page of schedules (SlotRunsMany) are one statement joining
+// the list of windows (unnest, json_each) to that index.
 //
 // With core.Config.Alerts on (the Alerts flags of the params), BeginTick
 // also counts due outbox rows and reads the last good tick (same statement);

@@ -2,13 +2,13 @@
 -- with a slot at or after $3 (a coalesced or skipped record there may fold
 -- slots of the window in), oldest slot first. Both parts are range reads of
 -- the unique (schedule, slot) index. $1 schedule, $2 from, $3 to (unix µs).
-SELECT id, slot, slots_covered, status, error FROM (
-    SELECT r.id, r.slot, r.slots_covered, r.status, r.error
+SELECT id, slot, slots_covered, status, error, started_at, finished_at FROM (
+    SELECT r.id, r.slot, r.slots_covered, r.status, r.error, r.started_at, r.finished_at
     FROM tickflow_runs r
     WHERE r.schedule = $1 AND r.slot >= $2 AND r.slot < $3
     UNION ALL
-    SELECT id, slot, slots_covered, status, error FROM (
-        SELECT r.id, r.slot, r.slots_covered, r.status, r.error
+    SELECT id, slot, slots_covered, status, error, started_at, finished_at FROM (
+        SELECT r.id, r.slot, r.slots_covered, r.status, r.error, r.started_at, r.finished_at
         FROM tickflow_runs r
         WHERE r.schedule = $1 AND r.slot >= $3
         ORDER BY r.slot
