@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/sqlstore"
 )
 
@@ -305,4 +307,49 @@ func TestDashboardBackfill(t *testing.T) {
 	if got := len(e.runs()); got != n+5 {
 		t.Fatalf("signed-in backfill: %d runs, want %d", got, n+5)
 	}
+}
+
+// TestDashboardSchedulesPageCost: a page of 50 schedules with 20 slots of
+// history each reads the runs of all its strips in one store call; the
+// median time to render it is logged (go test -v), and bounded loosely.
+func TestDashboardSchedulesPageCost(t *testing.T) {
+	forDialects(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, withDialect(dialect))
+		c := newDashClient(e)
+		var ps []core.ScheduleParams
+		for i := range 48 {
+			ps = append(ps, core.ScheduleParams{Key: fmt.Sprintf("m%02d", i), Task: "send_email", Every: time.Minute})
+		}
+		if _, err := e.engine.UpsertSchedules(context.Background(), ps); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 21 {
+			e.clock.Set(mins(i))
+			e.tick()
+		}
+		const renders = 15
+		var took []time.Duration
+		for range renders {
+			reads := e.store.slotReads.Load()
+			start := time.Now()
+			p := c.get("/ui/schedules").want(t, http.StatusOK)
+			took = append(took, time.Since(start))
+			if n := e.store.slotReads.Load() - reads; n != 1 {
+				t.Fatalf("one page read the runs %d times, want once", n)
+			}
+			if keys := p.scheduleKeys(); len(keys) != 50 {
+				t.Fatalf("%d rows", len(keys))
+			}
+			if cells := p.strip(t, "m47"); len(cells) != 20 || outcomes(cells) != strings.TrimSpace(strings.Repeat("success ", 20)) {
+				t.Fatalf("m47's strip: %s", outcomes(cells))
+			}
+		}
+		slices.Sort(took)
+		median := took[renders/2]
+		t.Logf("%s: GET /ui/schedules with 50 schedules × 20 slots: median %v (min %v, max %v) over %d renders",
+			dialect, median.Round(100*time.Microsecond), took[0].Round(100*time.Microsecond), took[renders-1].Round(100*time.Microsecond), renders)
+		if median > 2*time.Second {
+			t.Errorf("median render %v, over 2 s", median)
+		}
+	})
 }
