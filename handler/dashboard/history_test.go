@@ -196,6 +196,9 @@ func TestDashboardSchedulePage(t *testing.T) {
 		if strings.Join(runs, " ") != itoa(first)+" "+itoa(coalesced) || misses != 0 {
 			t.Fatalf("chart marks %v, %d misses; want runs %d %d", runs, misses, first, coalesced)
 		}
+		if n := strings.Count(p.body, `<path class="fold"`); n != 4 {
+			t.Errorf("chart has %d coalesced ticks, want 4", n)
+		}
 		p.has(t, "7 slots", ">2 success<", ">4 coalesced<", ">1 not_yet_due<", `href="/ui/runs/`+itoa(coalesced)+`"><circle`,
 			`<tr id="slot-`+fmt.Sprint(mins(35).Unix())+`" data-outcome="not_yet_due">`, "Clean up sessions")
 		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self'") {

@@ -164,11 +164,7 @@ func (dash *Dashboard) viewSchedule(r *http.Request) (dashView, error) {
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	chartFrom := a.From
-	if d.Hidden > 0 {
-		chartFrom = shown[0].Slot
-	}
-	d.Chart = buildChart(shown, chartFrom, a.To, rec)
+	d.Chart = buildChart(shown, a.From, a.To, a.Now, rec)
 	if recent, err := dash.engine.RecentSlots(r.Context(), core.RecentSlotsParams{Schedules: []core.ScheduleRecord{rec}, Last: dashStripSlots}); err == nil {
 		d.Strip = historyStrips([]core.ScheduleRecord{rec}, recent)[rec.Name]
 	} else {
@@ -244,6 +240,7 @@ type chart struct {
 	Left, Right, Top, Bottom string
 	Marks                    []chartMark
 	Misses                   []chartMiss
+	Folds                    []chartMiss
 	YTicks, XTicks           []chartTick
 	Desc                     string
 	Runs, Missed, Unfinished int
@@ -259,14 +256,16 @@ type chartMark struct {
 	SX, SY string
 }
 
-// chartMiss is a missed slot: a cross on the baseline.
+// chartMiss is a slot without a run of its own: a cross on the baseline
+// when missed, a short grey tick when folded into a later run.
 type chartMiss struct {
 	D, Label string
 }
 
-// chartTick is an axis label with its position.
+// chartTick is an axis label with its position (and, on the time axis,
+// its text-anchor, so the end labels stay inside the chart).
 type chartTick struct {
-	Pos, Text string
+	Pos, Text, Anchor string
 }
 
 const (
@@ -278,8 +277,24 @@ const (
 func px(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
 
 // buildChart lays out the slots of [from, to): one mark per run of a slot
-// of its own, one cross per missed slot.
-func buildChart(slots []core.SlotAudit, from, to time.Time, rec core.ScheduleRecord) chart {
+// of its own, one cross per missed slot. The time axis spans the shown
+// slots that are not in the future (the window, when there are none), a
+// little wider, so that a young schedule's runs are not squeezed into the
+// window's last pixels.
+func buildChart(slots []core.SlotAudit, from, to, now time.Time, rec core.ScheduleRecord) chart {
+	if len(slots) > 0 {
+		first, last := slots[0].Slot, slots[0].Slot
+		for _, s := range slots {
+			if !s.Slot.After(now) {
+				last = s.Slot
+			}
+		}
+		if pad := last.Sub(first) / 30; pad > 0 {
+			from, to = first.Add(-pad), last.Add(pad)
+		} else {
+			from, to = first.Add(-time.Minute), first.Add(time.Minute)
+		}
+	}
 	c := chart{W: chartW, H: chartH, Left: px(chartLeft), Right: px(chartRight), Top: px(chartTop), Bottom: px(chartBottom)}
 	var maxDur time.Duration
 	for _, s := range slots {
@@ -321,6 +336,11 @@ func buildChart(slots []core.SlotAudit, from, to time.Time, rec core.ScheduleRec
 				Label: slotLabel(s, rec.Timezone),
 			})
 			c.Missed++
+		case s.Covered:
+			c.Folds = append(c.Folds, chartMiss{
+				D:     fmt.Sprintf("M%s %sv-10", px(x(s.Slot)), px(chartBottom)),
+				Label: slotLabel(s, rec.Timezone),
+			})
 		}
 	}
 	for i := 0; i <= 2; i++ {
@@ -329,7 +349,14 @@ func buildChart(slots []core.SlotAudit, from, to time.Time, rec core.ScheduleRec
 	}
 	for i := 0; i <= 4; i++ {
 		t := from.Add(span * time.Duration(i) / 4)
-		c.XTicks = append(c.XTicks, chartTick{Pos: px(x(t)), Text: t.UTC().Format("01-02 15:04")})
+		tick := chartTick{Pos: px(x(t)), Text: t.UTC().Format(tickLayout(span)), Anchor: "middle"}
+		switch i {
+		case 0:
+			tick.Anchor = "start"
+		case 4:
+			tick.Anchor = "end"
+		}
+		c.XTicks = append(c.XTicks, tick)
 	}
 	c.Desc = fmt.Sprintf("Run durations from %s to %s: %d runs (%d not finished), %d missed slots; the tallest mark took %s.",
 		fmtUTC(from), fmtUTC(to), c.Runs, c.Unfinished, c.Missed, fmtDuration(maxDur))
@@ -337,9 +364,9 @@ func buildChart(slots []core.SlotAudit, from, to time.Time, rec core.ScheduleRec
 }
 
 // niceCeil rounds d up to 1, 2 or 5 times a power of ten milliseconds (at
-// least 10 ms), for the chart's y axis.
+// least 1 ms), for the chart's y axis.
 func niceCeil(d time.Duration) time.Duration {
-	step := 10 * time.Millisecond
+	step := time.Millisecond
 	for {
 		for _, f := range []time.Duration{1, 2, 5} {
 			if step*f >= d {
@@ -348,4 +375,16 @@ func niceCeil(d time.Duration) time.Duration {
 		}
 		step *= 10
 	}
+}
+
+// tickLayout formats the time axis's labels: seconds for a span under ten
+// minutes, the date from two days.
+func tickLayout(span time.Duration) string {
+	switch {
+	case span < 10*time.Minute:
+		return "15:04:05"
+	case span < 48*time.Hour:
+		return "15:04"
+	}
+	return "01-02 15:04"
 }
