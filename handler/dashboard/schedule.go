@@ -345,7 +345,11 @@ func buildChart(slots []core.SlotAudit, from, to, now time.Time, rec core.Schedu
 	}
 	for i := 0; i <= 2; i++ {
 		d := ymax * time.Duration(i) / 2
-		c.YTicks = append(c.YTicks, chartTick{Pos: px(y(d)), Text: fmtDuration(d)})
+		label := fmtDuration(d)
+		if ymax < time.Second {
+			label = strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64) + " ms" // 0.5 ms, not "<1 ms"
+		}
+		c.YTicks = append(c.YTicks, chartTick{Pos: px(y(d)), Text: label})
 	}
 	for i := 0; i <= 4; i++ {
 		t := from.Add(span * time.Duration(i) / 4)
