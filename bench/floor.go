@@ -30,13 +30,20 @@ CREATE TABLE floor_runs (
 	finished_at timestamptz,
 	UNIQUE (schedule, slot)
 )`
+	// floorSeedSQL: $1 rows, every $2-th one due (the rest due in a day),
+	// names $3 digits wide.
 	floorSeedSQL = `
 INSERT INTO floor_schedules (name, every, next_run)
-SELECT 'sched_' || lpad(i::text, 6, '0'), interval '1 minute', date_trunc('second', now()) - interval '1 second'
+SELECT 'sched_' || lpad(i::text, $3, '0'), interval '1 minute',
+       CASE WHEN i % $2 = 0 THEN date_trunc('second', now()) - interval '1 second'
+            ELSE date_trunc('second', now()) + interval '1 day' END
 FROM generate_series(1, $1) AS i`
+	// floorResetSQL makes the due rows due again: a tick moved them a
+	// minute on; the rows that are not due stay a day ahead.
 	floorResetSQL = `
 TRUNCATE floor_runs;
-UPDATE floor_schedules SET next_run = date_trunc('second', now()) - interval '1 second'`
+UPDATE floor_schedules SET next_run = date_trunc('second', now()) - interval '1 second'
+WHERE next_run < now() + interval '1 hour'`
 	floorVacuumSQL = `VACUUM ANALYZE floor_schedules, floor_runs`
 	floorClaimSQL  = `
 WITH due AS (
@@ -62,7 +69,7 @@ WHERE id = ANY($1::bigint[]) AND status = 'running'`
 func benchFloor(ctx context.Context, n, reps int) (Result, error) {
 	res := Result{Name: fmt.Sprintf("floor-%d", n), Group: "floor", N: n,
 		Title: fmt.Sprintf("floor: set-based SQL, %s due schedules", thousands(n))}
-	f, err := newFloorEnv(ctx, res.Name, n)
+	f, err := newFloorEnv(ctx, res.Name, n, n)
 	if err != nil {
 		return res, err
 	}
@@ -83,8 +90,9 @@ func benchFloor(ctx context.Context, n, reps int) (Result, error) {
 
 const floorNote = "floor: lib/pq, two statements per tick: one that claims the due rows (ORDER BY next_run LIMIT N FOR UPDATE SKIP LOCKED), advances their next_run and inserts one run per slot (ON CONFLICT DO NOTHING) returning the run ids, then one UPDATE finishing those runs; the runs table is emptied and VACUUM ANALYZE run between repetitions, outside the timing."
 
-// floorEnv is the floor's tables, seeded with n due schedules, in a schema
-// of their own.
+// floorEnv is the floor's tables, seeded with n due schedules (spread
+// evenly among stored rows, the others not due for a day), in a schema of
+// their own.
 type floorEnv struct {
 	schema  *benchSchema
 	db      *sql.DB
@@ -93,7 +101,10 @@ type floorEnv struct {
 	ticked  bool // the seed left every schedule due: the first tick needs no reset
 }
 
-func newFloorEnv(ctx context.Context, name string, n int) (*floorEnv, error) {
+func newFloorEnv(ctx context.Context, name string, n, stored int) (*floorEnv, error) {
+	if n <= 0 || stored < n || stored%n != 0 {
+		return nil, fmt.Errorf("floor: %d stored rows cannot hold %d due ones evenly", stored, n)
+	}
 	schema, err := openSchema(ctx, name)
 	if err != nil {
 		return nil, err
@@ -107,7 +118,7 @@ func newFloorEnv(ctx context.Context, name string, n int) (*floorEnv, error) {
 		f.close(ctx)
 		return nil, fmt.Errorf("floor schema: %w", err)
 	}
-	if _, err := f.db.ExecContext(ctx, floorSeedSQL, n); err != nil {
+	if _, err := f.db.ExecContext(ctx, floorSeedSQL, stored, stored/n, max(6, len(fmt.Sprint(stored)))); err != nil {
 		f.close(ctx)
 		return nil, fmt.Errorf("floor seed: %w", err)
 	}

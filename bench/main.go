@@ -41,15 +41,26 @@ type sizes struct {
 	GocronConns []int
 	Reps        int
 	SlowReps    int
-	// PairN schedules are ticked by the floor and tickflow alternately,
-	// Pairs times each (0: no paired contender).
-	PairN int
-	Pairs int
+	// PairN are the sizes the floor and tickflow tick alternately, Pairs
+	// times each (none: no paired contender); with PairLoad > 0 each size
+	// runs again with that many `yes > /dev/null` processes loading the
+	// machine (pair-N-loaded).
+	PairN    []int
+	Pairs    int
+	PairLoad int
 	// HugeN are opt-in tickflow ticks (run with -only, never by the full
 	// run or CI): their schedules are seeded by one set-based statement.
 	HugeN []int
 	// AuditRows are the runs stored for the opt-in audit contender.
 	AuditRows int
+	// StoredN runtime schedules are stored for the opt-in runtime-schedule
+	// contenders (stored-N, stored-empty-N, list-N, dashboard-N), StoredDue
+	// of them due in stored-N; UpsertN are upserted by upsert-N on top of
+	// StoredN. RuntimeReps repeats the fast ones (empty tick, list pages).
+	StoredN     int
+	StoredDue   int
+	UpsertN     int
+	RuntimeReps int
 }
 
 func defaultSizes() sizes {
@@ -64,10 +75,15 @@ func defaultSizes() sizes {
 		GocronConns:  []int{0, 50},
 		Reps:         5,
 		SlowReps:     3,
-		PairN:        10000,
+		PairN:        []int{10000, 100000},
 		Pairs:        9,
+		PairLoad:     2,
 		HugeN:        []int{1000000},
 		AuditRows:    10_000_000,
+		StoredN:      1000000,
+		StoredDue:    10000,
+		UpsertN:      100000,
+		RuntimeReps:  21,
 	}
 }
 
@@ -86,10 +102,15 @@ func contenders(s sizes) []contender {
 	}
 	cs = append(cs, tickflowContenders(s, reps)...)
 	cs = append(cs, auditContender(s), retentionContender(s))
-	if s.PairN > 0 {
-		cs = append(cs, contender{name: fmt.Sprintf("pair-%d", s.PairN), run: func(ctx context.Context) (Result, error) {
-			return benchPair(ctx, s.PairN, s.Pairs)
+	for _, n := range s.PairN {
+		cs = append(cs, contender{name: fmt.Sprintf("pair-%d", n), run: func(ctx context.Context) (Result, error) {
+			return benchPair(ctx, n, s.Pairs, 0)
 		}})
+		if s.PairLoad > 0 {
+			cs = append(cs, contender{name: fmt.Sprintf("pair-%d-loaded", n), run: func(ctx context.Context) (Result, error) {
+				return benchPair(ctx, n, s.Pairs, s.PairLoad)
+			}})
+		}
 	}
 	for _, w := range s.RiverWorkers {
 		r := s.SlowReps
@@ -107,6 +128,7 @@ func contenders(s sizes) []contender {
 		}})
 	}
 	cs = append(cs, lambdaContenders(s)...)
+	cs = append(cs, runtimeContenders(s)...)
 	return cs
 }
 
@@ -119,6 +141,8 @@ func main() {
 		list   = flag.Bool("list", false, "list the contenders and exit")
 		cpuOut = flag.String("cpuprofile", "", "with -only on a tickflow contender: write a CPU profile of its timed ticks to this file")
 		memOut = flag.String("memprofile", "", "with -only on a tickflow contender: write a heap profile (allocations of the whole process) to this file after its timed ticks")
+		stored = flag.Int("stored", 0, "runtime schedules stored by the opt-in contenders stored-N, stored-empty-N, list-N and dashboard-N, and under upsert-M (default 1000000; it names them: -stored 10000 -only stored-10000)")
+		upsert = flag.Int("upsert", 0, "runtime schedules upserted by the opt-in contender upsert-N (default 100000; it names it)")
 	)
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -126,7 +150,13 @@ func main() {
 
 	s := defaultSizes()
 	if *reps > 0 {
-		s.Reps, s.SlowReps = *reps, *reps
+		s.Reps, s.SlowReps, s.RuntimeReps = *reps, *reps, *reps
+	}
+	if *stored > 0 {
+		s.StoredN = *stored
+	}
+	if *upsert > 0 {
+		s.UpsertN = *upsert
 	}
 	cs := contenders(s)
 	if *list {
@@ -166,6 +196,9 @@ func runChild(ctx context.Context, cs []contender, name string) error {
 			var ru syscall.Rusage
 			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 				res.MaxRSSKB = max(ru.Maxrss, res.SetupMaxRSSKB)
+			}
+			for _, f := range res.Figures {
+				fmt.Fprintln(os.Stderr, "bench:", f)
 			}
 			b, err := json.Marshal(res)
 			if err != nil {
@@ -227,7 +260,11 @@ func runAll(ctx context.Context, cs []contender, skip string, reps int, out stri
 	fmt.Println(rep.table())
 	fmt.Println(rep.targetsText())
 	if out != "" {
-		if err := os.WriteFile(out, []byte(rep.markdown()), 0o644); err != nil {
+		md := rep.markdown()
+		if old, err := os.ReadFile(out); err == nil {
+			md += keptSections(string(old))
+		}
+		if err := os.WriteFile(out, []byte(md), 0o644); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "bench: wrote %s\n", out)

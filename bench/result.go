@@ -48,6 +48,35 @@ type Result struct {
 	Pairs *PairFigures `json:"pairs,omitempty"`
 	// Lambda holds the bootstrap figures (Group lambda only).
 	Lambda *LambdaFigures `json:"lambda,omitempty"`
+	// Stored holds the two pairs of the stored-N contender.
+	Stored *StoredFigures `json:"stored,omitempty"`
+	// Figures are the named figures of the runtime-schedule contenders
+	// (Group stored), printed by -only.
+	Figures []Figure `json:"figures,omitempty"`
+}
+
+// Figure is one named figure: a duration in seconds (Unit "s"), a ratio
+// ("×"), a rate ("/s") or a count.
+type Figure struct {
+	Label string  `json:"label"`
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit,omitempty"`
+}
+
+// String renders the figure for a terminal or the report.
+func (f Figure) String() string {
+	switch f.Unit {
+	case "s":
+		return f.Label + ": " + fmtDuration(f.Value)
+	case "×":
+		return fmt.Sprintf("%s: %.2f×", f.Label, f.Value)
+	case "/s":
+		return f.Label + ": " + thousands(int(f.Value+0.5)) + "/s"
+	case "":
+		return f.Label + ": " + thousands(int(f.Value+0.5))
+	default:
+		return f.Label + ": " + thousands(int(f.Value+0.5)) + " " + f.Unit
+	}
 }
 
 // PairFigures are floor and tickflow ticks of the same N timed alternately

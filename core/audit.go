@@ -62,6 +62,19 @@ type SlotAudit struct {
 	Covered bool `json:"covered,omitempty"`
 	// Reason is the run's error text: why it failed or was skipped.
 	Reason string `json:"reason,omitempty"`
+	// StartedAt and FinishedAt are the slot's own run's latest attempt
+	// (nil: not started, not finished, or no run of its own).
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+}
+
+// Duration is how long the slot's own run took (0 and false until it
+// finished).
+func (s SlotAudit) Duration() (time.Duration, bool) {
+	if s.StartedAt == nil || s.FinishedAt == nil {
+		return 0, false
+	}
+	return s.FinishedAt.Sub(*s.StartedAt), true
 }
 
 // AuditResult is every expected slot of a schedule in a window, oldest
@@ -260,7 +273,8 @@ func judgeSlots(s *Schedule, slots []time.Time, runs []SlotRun, to time.Time, ne
 			if r.Status == StatusSkipped || r.Status == StatusFailed || r.Status == StatusInterrupted {
 				reason = r.Error
 			}
-			out[i] = SlotAudit{Slot: slots[i], Outcome: SlotOutcome(r.Status), RunID: r.ID, Reason: reason}
+			out[i] = SlotAudit{Slot: slots[i], Outcome: SlotOutcome(r.Status), RunID: r.ID, Reason: reason,
+				StartedAt: timePtr(r.StartedAt), FinishedAt: timePtr(r.FinishedAt)}
 			if r.SlotsCovered > 1 {
 				cover(r, i)
 			}

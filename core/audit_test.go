@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -128,8 +129,6 @@ func TestExpectedSlots(t *testing.T) {
 	}
 }
 
-func ptrTime(t time.Time) *time.Time { return &t }
-
 // TestAuditOutcomes: each slot's outcome from its own run, a later run
 // that covers it (inside or after the window), or the schedule's next run.
 func TestAuditOutcomes(t *testing.T) {
@@ -149,19 +148,19 @@ func TestAuditOutcomes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []SlotAudit{
-		{mins(1), SlotSuccess, 1, false, ""},
-		{mins(2), SlotFailed, 2, false, "boom"},
-		{mins(3), SlotSkipped, 3, true, "misfire"},
-		{mins(4), SlotSkipped, 3, false, "misfire"},
-		{mins(5), SlotRunning, 4, false, ""},
-		{mins(6), SlotMissed, 0, false, ""},
-		{mins(7), SlotCoalesced, 5, true, ""},
-		{mins(8), SlotCoalesced, 5, true, ""},
-		{mins(9), SlotSuccess, 5, false, ""},
-		{mins(10), SlotMissed, 0, false, ""},
-		{mins(11), SlotMissed, 0, false, ""},
-		{mins(12), SlotNotYetDue, 0, false, ""}, // next_run, after now
-		{mins(13), SlotNotYetDue, 0, false, ""},
+		{mins(1), SlotSuccess, 1, false, "", nil, nil},
+		{mins(2), SlotFailed, 2, false, "boom", nil, nil},
+		{mins(3), SlotSkipped, 3, true, "misfire", nil, nil},
+		{mins(4), SlotSkipped, 3, false, "misfire", nil, nil},
+		{mins(5), SlotRunning, 4, false, "", nil, nil},
+		{mins(6), SlotMissed, 0, false, "", nil, nil},
+		{mins(7), SlotCoalesced, 5, true, "", nil, nil},
+		{mins(8), SlotCoalesced, 5, true, "", nil, nil},
+		{mins(9), SlotSuccess, 5, false, "", nil, nil},
+		{mins(10), SlotMissed, 0, false, "", nil, nil},
+		{mins(11), SlotMissed, 0, false, "", nil, nil},
+		{mins(12), SlotNotYetDue, 0, false, "", nil, nil}, // next_run, after now
+		{mins(13), SlotNotYetDue, 0, false, "", nil, nil},
 	}
 	if len(a.Slots) != len(want) {
 		t.Fatalf("%d slots, want %d: %+v", len(a.Slots), len(want), a.Slots)
@@ -261,11 +260,11 @@ func TestAuditRuntimeLife(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []SlotAudit{
-		{mins(2), SlotSuccess, 1, false, ""},
-		{mins(3), SlotMissed, 0, false, ""},
-		{mins(4), SlotCoalesced, 2, true, ""},
-		{mins(5), SlotSuccess, 2, false, ""},
-		{mins(6), SlotFailed, 3, false, "boom"},
+		{mins(2), SlotSuccess, 1, false, "", nil, nil},
+		{mins(3), SlotMissed, 0, false, "", nil, nil},
+		{mins(4), SlotCoalesced, 2, true, "", nil, nil},
+		{mins(5), SlotSuccess, 2, false, "", nil, nil},
+		{mins(6), SlotFailed, 3, false, "boom", nil, nil},
 	}
 	if len(a.Slots) != len(want) {
 		t.Fatalf("%d slots, want %d: %+v", len(a.Slots), len(want), a.Slots)
@@ -295,5 +294,72 @@ func TestAuditRuntimeLife(t *testing.T) {
 	a, err = e.AuditSlots(t.Context(), AuditParams{Schedule: "s", From: mins(0), To: mins(10)})
 	if err != nil || len(a.Slots) != 8 || a.Slots[0].Slot != mins(2) || a.Slots[5].Outcome != SlotMissed || a.Slots[6].Outcome != SlotDue {
 		t.Errorf("active: %+v, %v", a.Slots, err)
+	}
+}
+
+func (s *auditStore) SlotRunsMany(_ context.Context, p SlotRunsManyParams) ([]SlotRun, error) {
+	s.reads++
+	var out []SlotRun
+	for _, w := range p.Windows {
+		if w.Schedule != s.rec.Name {
+			continue
+		}
+		for _, r := range s.runs {
+			if !r.Slot.Before(w.From) && r.Slot.Before(w.To) {
+				r.Schedule = w.Schedule
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// TestRecentSlots: the last N slots not after now, judged as the audit
+// judges them, in one read; future slots are left out.
+func TestRecentSlots(t *testing.T) {
+	mins := func(n int) time.Time { return auditT0.Add(time.Duration(n) * time.Minute) }
+	started, finished := mins(9).Add(time.Second), mins(9).Add(3*time.Second)
+	st := &auditStore{
+		rec: ScheduleRecord{Name: "s", Kind: KindEvery, EverySeconds: 60, Anchor: auditT0, NextRun: mins(12)},
+		runs: []SlotRun{
+			{ID: 1, Slot: mins(7), SlotsCovered: 1, Status: StatusFailed, Error: "boom"},
+			{ID: 2, Slot: mins(9), SlotsCovered: 1, Status: StatusSuccess, StartedAt: started, FinishedAt: finished},
+		},
+	}
+	e := auditEngine(t, st, mins(11).Add(30*time.Second))
+	got, err := e.RecentSlots(t.Context(), RecentSlotsParams{Schedules: []ScheduleRecord{st.rec}, Last: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []SlotOutcome
+	for _, s := range got["s"] {
+		outcomes = append(outcomes, s.Outcome)
+	}
+	want := []SlotOutcome{SlotFailed, SlotMissed, SlotSuccess, SlotMissed, SlotMissed}
+	if fmt.Sprint(outcomes) != fmt.Sprint(want) || !got["s"][0].Slot.Equal(mins(7)) || st.reads != 1 {
+		t.Fatalf("recent = %v from %v (%d reads), want %v from %v", outcomes, got["s"][0].Slot, st.reads, want, mins(7))
+	}
+	if d, ok := got["s"][2].Duration(); !ok || d != 2*time.Second {
+		t.Errorf("duration = %v %v, want 2s", d, ok)
+	}
+	if _, err := e.RecentSlots(t.Context(), RecentSlotsParams{Last: 0}); err == nil {
+		t.Error("Last 0 accepted")
+	}
+}
+
+// TestLastSlots: walked kinds (cron) look back far enough for N slots, and
+// never before the first slot (09:00 New York is 13:00 UTC since 8 March, 14:00 before).
+func TestLastSlots(t *testing.T) {
+	daily, err := recordSchedule(&ScheduleRecord{Name: "d", Kind: KindCron, Cron: "0 9 * * *", Timezone: "America/New_York"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	got := lastSlots(daily, now.AddDate(0, -2, 0), now, 20)
+	if len(got) != 20 || !got[19].Equal(time.Date(2026, 3, 19, 13, 0, 0, 0, time.UTC)) || !got[0].Equal(time.Date(2026, 2, 28, 14, 0, 0, 0, time.UTC)) {
+		t.Fatalf("daily last 20 = %v … %v (%d)", got[0], got[len(got)-1], len(got))
+	}
+	if got := lastSlots(daily, now.AddDate(0, 0, -3), now, 20); len(got) != 3 {
+		t.Errorf("3 days after the anchor: %d slots, want 3", len(got))
 	}
 }

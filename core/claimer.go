@@ -24,6 +24,8 @@ type claimer struct {
 	plan func(due []DueSchedule) []SchedulePlan
 	// start hands a claimed running run to the workers; it may block.
 	start func(Run)
+	// alerts: claims also write their alerts (Config.Alerts is on).
+	alerts bool
 }
 
 // claim claims what BeginTick counted: due schedules when some were due or
@@ -47,6 +49,7 @@ func (c *claimer) claimDue(ctx context.Context) (pendingDue bool) {
 	for c.time.enough() {
 		res, err := c.store.ClaimDue(ctx, ClaimDueParams{
 			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan, Tasks: tasks,
+			Alerts: c.alerts,
 		})
 		if err != nil {
 			c.log.Error("claim due schedules failed", "error", err)
@@ -72,6 +75,7 @@ func (c *claimer) claimRuns(ctx context.Context) {
 	for c.time.enough() {
 		res, err := c.store.ClaimRuns(ctx, ClaimRunsParams{
 			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Tasks: tasks,
+			Alerts: c.alerts,
 		})
 		if err != nil {
 			c.log.Error("claim runs failed", "error", err)

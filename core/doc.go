@@ -41,6 +41,17 @@
 // Schedule by the path Registry.Schedule takes, so both origins compute
 // spec hash, anchor and first slot alike.
 //
+// In a tick, a due runtime schedule (claimed only by a process that
+// registers its task) is planned from its row (DueSchedule), not from the
+// Registry: its spec, policies and bounds. Its payload is copied into each
+// run (RunInfo.Payload); its retries set the runs' MaxAttempts and its retry
+// delay, backoff and timeout are stored on each run (RunOverrides) and used
+// by the executor on every attempt, retries claimed later included (nil on
+// other runs: the task's). No slot is planned before StartAt or after EndAt,
+// nor more runs that are not skipped than RemainingRuns, which the claim
+// decrements; when no slot is left (a once fired, EndAt passed, no run
+// remaining) next_run becomes NULL and completed_at the tick's now.
+//
 // core imports no storage driver, transport or SDK; see package sqlstore for
 // the PostgreSQL and SQLite stores and package handler for Lambda and HTTP.
 // Package core/storetest is the conformance suite every Store implementation

@@ -63,6 +63,8 @@ type Config struct {
 	// Retention says how long finished runs and tick reports are kept; the
 	// ticks themselves delete older ones in bounded batches (see Retention).
 	Retention Retention
+	// Alerts configures failure alerts (off unless Alerts.Notifier is set).
+	Alerts Alerts
 }
 
 // Retention is how long finished runs and tick reports are kept. Ticks prune
@@ -169,6 +171,9 @@ func (c *Config) validate() error {
 	if err := c.Retention.validate(); err != nil {
 		return err
 	}
+	if err := c.Alerts.validate(); err != nil {
+		return err
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -224,6 +229,11 @@ type Report struct {
 	PrunedRuns int     `json:"pruned_runs"`
 	DurationMS float64 `json:"duration_ms"`
 	Error      string  `json:"error,omitempty"`
+
+	// AlertsDelivered and AlertsFailed count outbox deliveries this tick
+	// made and that failed (retried later or given up); see Alerts.
+	AlertsDelivered int `json:"alerts_delivered,omitempty"`
+	AlertsFailed    int `json:"alerts_failed,omitempty"`
 }
 
 // Engine runs ticks and manual operations over a Store and a Registry.
@@ -237,6 +247,9 @@ type Engine struct {
 
 	// ticks counts this engine's ticks, for PruneEmptyOneIn.
 	ticks atomic.Uint64
+
+	// specs caches the parsed cron specs of runtime schedules.
+	specs specCache
 
 	obsMu     sync.Mutex
 	observers []Observer
@@ -355,10 +368,22 @@ func onceAt(s *Schedule) *time.Time {
 	return &t
 }
 
-// plan is ClaimDueParams.Plan: it maps due rows to registered schedules.
+// plan is ClaimDueParams.Plan: it plans code schedules from the Registry
+// (when the stored spec is this process's) and runtime schedules from their
+// rows.
 func (e *Engine) plan(log *slog.Logger, due []DueSchedule, now time.Time) []SchedulePlan {
 	out := make([]SchedulePlan, 0, len(due))
-	for _, d := range due {
+	for i := range due {
+		d := &due[i]
+		if d.api() {
+			s, err := e.rowSchedule(d)
+			if err != nil {
+				log.Warn("due runtime schedule cannot be planned; left unclaimed", "schedule", d.Name, "error", err)
+				continue
+			}
+			out = append(out, plan(s, *d, now, e.cfg.MisfireGrace))
+			continue
+		}
 		s, ok := e.cfg.Registry.ScheduleByName(d.Name)
 		if !ok {
 			log.Warn("due schedule is not registered in this process; left for a process that has it", "schedule", d.Name)
@@ -368,7 +393,7 @@ func (e *Engine) plan(log *slog.Logger, due []DueSchedule, now time.Time) []Sche
 			log.Warn("due schedule's stored spec differs from this process's; left for a process with the stored version", "schedule", d.Name)
 			continue
 		}
-		out = append(out, plan(s, d, now, e.cfg.MisfireGrace))
+		out = append(out, plan(s, *d, now, e.cfg.MisfireGrace))
 	}
 	return out
 }

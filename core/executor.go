@@ -67,11 +67,12 @@ func (x *executor) execute(ctx, actx context.Context, r Run) Outcome {
 		return o
 	}
 	info := runInfo(r)
+	retry, timeout := r.retry(task), r.timeout(task)
 	o.StartedAt = x.time.at()
 	for attempt := r.Attempt; ; attempt++ {
 		info.Attempt = attempt
 		o.Attempt = attempt
-		err, stack := x.attempt(actx, task, info)
+		err, stack := x.attempt(actx, task, timeout, info)
 		o.FinishedAt = x.time.at()
 		if err == nil {
 			o.Status, o.Error, o.Stack = StatusSuccess, "", ""
@@ -84,7 +85,7 @@ func (x *executor) execute(ctx, actx context.Context, r Run) Outcome {
 			o.Status = StatusFailed
 			return o
 		}
-		wait := task.Retry.Wait(attempt)
+		wait := retry.Wait(attempt)
 		if !x.retryInline(ctx, wait) {
 			o.Status, o.RunAt = StatusPending, o.FinishedAt.Add(wait)
 			return o
@@ -121,13 +122,14 @@ func runInfo(r Run) RunInfo {
 }
 
 // attempt runs the task once under actx (the tick's attempt context) and
-// the task's timeout, turning a panic into an error with its stack. A task
-// that has not returned abandonGrace after its context ended is abandoned:
-// it keeps its runner goroutine, which exits once the task returns.
-func (x *executor) attempt(actx context.Context, task *Task, info RunInfo) (err error, stack string) {
-	if task.Timeout > 0 {
+// timeout (the run's: its schedule's override, else the task's; 0: none),
+// turning a panic into an error with its stack. A task that has not
+// returned abandonGrace after its context ended is abandoned: it keeps its
+// runner goroutine, which exits once the task returns.
+func (x *executor) attempt(actx context.Context, task *Task, timeout time.Duration, info RunInfo) (err error, stack string) {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(actx, task.Timeout)
+		actx, cancel = context.WithTimeout(actx, timeout)
 		defer cancel()
 	}
 	rn := x.runner()
@@ -142,12 +144,12 @@ func (x *executor) attempt(actx context.Context, task *Task, info RunInfo) (err 
 			t.Stop()
 		case <-t.C:
 			close(rn.jobs) // the runner exits once the task returns
-			return timeoutErr(task, actx, errors.New("the task did not return after its context ended; abandoned")), ""
+			return timeoutErr(timeout, actx, errors.New("the task did not return after its context ended; abandoned")), ""
 		}
 	}
 	x.release(rn)
 	if res.err != nil && actx.Err() != nil {
-		return timeoutErr(task, actx, res.err), res.stack
+		return timeoutErr(timeout, actx, res.err), res.stack
 	}
 	return res.err, res.stack
 }
@@ -224,10 +226,10 @@ func runAttempt(j attemptJob) (res attemptResult) {
 
 // timeoutErr says why actx ended: a timeout (the task's or the tick's) or a
 // cancellation, wrapping cause.
-func timeoutErr(task *Task, actx context.Context, cause error) error {
+func timeoutErr(timeout time.Duration, actx context.Context, cause error) error {
 	if errors.Is(actx.Err(), context.DeadlineExceeded) {
-		if task.Timeout > 0 {
-			return fmt.Errorf("timeout: attempt exceeded its %s timeout or the tick deadline: %w", task.Timeout, cause)
+		if timeout > 0 {
+			return fmt.Errorf("timeout: attempt exceeded its %s timeout or the tick deadline: %w", timeout, cause)
 		}
 		return fmt.Errorf("timeout: attempt cut at the tick deadline: %w", cause)
 	}

@@ -17,7 +17,7 @@ func BenchmarkAttempt(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err, _ := x.attempt(actx, task, RunInfo{ID: 1}); err != nil {
+			if err, _ := x.attempt(actx, task, task.Timeout, RunInfo{ID: 1}); err != nil {
 				b.Fatal(err)
 			}
 		}

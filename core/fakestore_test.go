@@ -36,10 +36,15 @@ type fakeStore struct {
 	// (1-based); an error it returns is the method's. It runs without the
 	// store's lock held.
 	hook func(method string, call int) error
+	// outbox holds the alerts written (see fakeoutbox_test.go).
+	outbox []*OutboxAlert
 }
 
 type fakeSchedule struct {
 	rec ScheduleRecord
+	// api is a runtime schedule's row as ClaimDue hands it to Plan (its
+	// Name and NextRun come from rec); nil for a code schedule.
+	api *DueSchedule
 }
 
 func newFakeStore() *fakeStore {
@@ -74,6 +79,24 @@ func (f *fakeStore) addSchedule(name, task, hash string, nextRun time.Time) {
 	f.scheds[name] = &fakeSchedule{rec: ScheduleRecord{Name: name, Task: task, SpecHash: hash, NextRun: nextRun}}
 }
 
+// addAPISchedule stores a runtime schedule: d's row, due at d.NextRun.
+func (f *fakeStore) addAPISchedule(d DueSchedule) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d.Origin = OriginAPI
+	f.scheds[d.Name] = &fakeSchedule{
+		rec: ScheduleRecord{Name: d.Name, Task: d.Task, Origin: OriginAPI, NextRun: d.NextRun, RemainingRuns: d.RemainingRuns},
+		api: &d,
+	}
+}
+
+// schedule returns a copy of the stored schedule name.
+func (f *fakeStore) schedule(name string) ScheduleRecord {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.scheds[name].rec
+}
+
 // addRun stores r with the next id and returns that id.
 func (f *fakeStore) addRun(r Run) int64 {
 	f.mu.Lock()
@@ -101,7 +124,7 @@ func (f *fakeStore) BeginTick(ctx context.Context, p BeginTickParams) (TickStart
 	}
 	ts := TickStart{Now: p.Now}
 	for _, s := range f.scheds {
-		if !s.rec.NextRun.After(p.Now) {
+		if !s.rec.NextRun.IsZero() && !s.rec.NextRun.After(p.Now) {
 			ts.DueSchedules++
 			if ts.OldestDue == nil || s.rec.NextRun.Before(*ts.OldestDue) {
 				t := s.rec.NextRun
@@ -113,6 +136,9 @@ func (f *fakeStore) BeginTick(ctx context.Context, p BeginTickParams) (TickStart
 		if f.runnable(r, p.Now) || f.expired(r, p.Now) {
 			ts.RunnableRuns++
 		}
+	}
+	if p.Alerts {
+		f.beginTickAlerts(&ts)
 	}
 	return ts, nil
 }
@@ -168,9 +194,16 @@ func (f *fakeStore) ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueRes
 	var due []DueSchedule
 	for _, name := range slices.Sorted(maps.Keys(f.scheds)) {
 		s := f.scheds[name]
-		if len(due) < p.Limit && !s.rec.NextRun.After(p.Now) {
-			due = append(due, DueSchedule{Name: name, SpecHash: s.rec.SpecHash, NextRun: s.rec.NextRun})
+		if len(due) == p.Limit || s.rec.NextRun.IsZero() || s.rec.NextRun.After(p.Now) ||
+			(p.Tasks != nil && !slices.Contains(p.Tasks, s.rec.Task)) {
+			continue
 		}
+		d := DueSchedule{Name: name, SpecHash: s.rec.SpecHash, NextRun: s.rec.NextRun, Origin: OriginCode}
+		if s.api != nil {
+			d = *s.api
+			d.NextRun, d.RemainingRuns = s.rec.NextRun, s.rec.RemainingRuns
+		}
+		due = append(due, d)
 	}
 	res := ClaimDueResult{Claimed: len(due)}
 	for _, pl := range p.Plan(due) {
@@ -181,7 +214,19 @@ func (f *fakeStore) ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueRes
 			}
 			res.Runs = append(res.Runs, f.insertPlanned(pr, p))
 		}
-		f.scheds[pl.Schedule].rec.NextRun = pl.NextRun
+		rec := &f.scheds[pl.Schedule].rec
+		rec.NextRun = pl.NextRun
+		if pl.RemainingRuns != nil {
+			n := *pl.RemainingRuns
+			rec.RemainingRuns = &n
+		}
+		if pl.NextRun.IsZero() && rec.Origin == OriginAPI {
+			now := p.Now
+			rec.CompletedAt = &now
+		}
+	}
+	if p.Alerts {
+		f.alertMissed(p.Now, res.Runs)
 	}
 	return res, nil
 }
@@ -192,6 +237,7 @@ func (f *fakeStore) insertPlanned(pr PlannedRun, p ClaimDueParams) Run {
 		ID: int64(len(f.runs) + 1), Task: pr.Task, Schedule: pr.Schedule, Source: SourceScheduled,
 		Slot: &slot, SlotsCovered: pr.SlotsCovered, Status: pr.Status, MaxAttempts: pr.MaxAttempts,
 		Error: pr.Error, RunAt: pr.RunAt, CreatedAt: p.Now, TickID: p.TickID,
+		Payload: pr.Payload, RunOverrides: pr.Overrides,
 	}
 	if r.Status == StatusRunning {
 		lease := p.LeaseUntil
@@ -233,6 +279,9 @@ func (f *fakeStore) ClaimRuns(ctx context.Context, p ClaimRunsParams) (ClaimRuns
 		case f.expired(r, p.Now) && r.Attempt >= r.MaxAttempts:
 			r.Status, r.Interruptions, r.Error = StatusFailed, r.Interruptions+1, "lease expired"
 			res.Failed++
+			if p.Alerts {
+				f.alertFailed(r, p.Now)
+			}
 			continue
 		case f.expired(r, p.Now):
 			r.Interruptions++
@@ -266,6 +315,9 @@ func (f *fakeStore) FinishRuns(ctx context.Context, p FinishRunsParams) (int, er
 		r.Status, r.Attempt, r.Error, r.Stack, r.LeaseUntil = o.Status, o.Attempt, o.Error, o.Stack, nil
 		if o.Status == StatusPending {
 			r.RunAt = o.RunAt
+		}
+		if o.Status == StatusFailed && p.Alerts {
+			f.alertFailed(r, o.FinishedAt)
 		}
 		n++
 	}

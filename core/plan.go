@@ -44,23 +44,71 @@ func dueSlots(s *Schedule, first, now time.Time, keep int) (n int, tail []time.T
 }
 
 // plan decides, for one due schedule, which runs to record and the next
-// next_run, by the misfire and overlap policies. It is pure.
+// next_run, by the misfire and overlap policies and the row's bounds: no slot
+// before StartAt or after EndAt, and never more runs that are not skipped
+// than RemainingRuns. A schedule with no slot left (a once fired, past
+// EndAt, RemainingRuns used up) gets a zero NextRun: done. It is pure.
 func plan(s *Schedule, d DueSchedule, now time.Time, grace time.Duration) SchedulePlan {
+	first := d.NextRun
+	if d.StartAt != nil {
+		first = slotAtOrAfter(s, first, *d.StartAt)
+	}
+	until := now
+	if d.EndAt != nil && d.EndAt.Before(until) {
+		until = *d.EndAt
+	}
 	keep := 2
 	if s.Misfire == MisfireCatchup {
 		keep = s.MaxCatchup + 1
 	}
-	n, tail, next := dueSlots(s, d.NextRun, now, keep)
+	n, tail, next := dueSlots(s, first, until, keep)
+	if d.EndAt != nil && next.After(*d.EndAt) {
+		next = time.Time{}
+	}
 	p := SchedulePlan{Schedule: s.Name, NextRun: next}
+	remaining := -1 // unlimited
+	if d.RemainingRuns != nil {
+		remaining = max(*d.RemainingRuns, 0)
+		if remaining == 0 { // used up already (not expected: done rows are not due)
+			p.NextRun, p.RemainingRuns = time.Time{}, &remaining
+			return p
+		}
+	}
 	if n == 0 || len(tail) == 0 {
 		return p
 	}
+	p.Runs = planRuns(s, d, now, grace, n, tail, remaining)
+	if remaining >= 0 {
+		for _, r := range p.Runs {
+			if r.Status != StatusSkipped {
+				remaining--
+			}
+		}
+		p.RemainingRuns = &remaining
+		if remaining == 0 {
+			p.NextRun = time.Time{}
+		}
+	}
+	return p
+}
+
+// planRuns is plan's choice of runs for the n due slots of s whose last
+// ones are tail (oldest first), at most remaining of them not skipped
+// (-1: no bound).
+func planRuns(s *Schedule, d DueSchedule, now time.Time, grace time.Duration, n int, tail []time.Time, remaining int) []PlannedRun {
 	latest := tail[len(tail)-1]
+	var ov RunOverrides
+	if d.api() {
+		ov = d.overrides()
+	}
 	mk := func(slot time.Time, covered int, st Status, msg string) PlannedRun {
 		r := PlannedRun{
 			Schedule: s.Name, Task: s.Task.Name, DisplayName: s.Task.DisplayName,
 			Slot: slot, SlotsCovered: covered, Status: st, RunAt: now,
 			MaxAttempts: s.Task.Retry.MaxAttempts(), Error: msg,
+		}
+		if d.api() {
+			r.Payload, r.Overrides = d.Payload, ov
 		}
 		if st == StatusRunning && s.Jitter > 0 {
 			r.Status, r.RunAt = StatusPending, slot.Add(jitter(s.Name, slot, s.Jitter))
@@ -75,43 +123,56 @@ func plan(s *Schedule, d DueSchedule, now time.Time, grace time.Duration) Schedu
 	}
 
 	if d.Active && s.Overlap == OverlapSkip {
-		p.Runs = append(p.Runs, mk(latest, n, StatusSkipped,
-			fmt.Sprintf("overlap: the previous run still holds its lease; %s skipped (policy skip)", span(n))))
-		return p
+		return []PlannedRun{mk(latest, n, StatusSkipped,
+			fmt.Sprintf("overlap: the previous run still holds its lease; %s skipped (policy skip)", span(n)))}
 	}
 	late := now.Sub(latest) > grace
+	var runs []PlannedRun
 	switch s.Misfire {
 	case MisfireSkip:
 		if late {
-			p.Runs = append(p.Runs, mk(latest, n, StatusSkipped,
-				fmt.Sprintf("misfire: %s missed, the latest %s late (policy skip)", span(n), now.Sub(latest).Round(time.Second))))
-			return p
+			return []PlannedRun{mk(latest, n, StatusSkipped,
+				fmt.Sprintf("misfire: %s missed, the latest %s late (policy skip)", span(n), now.Sub(latest).Round(time.Second)))}
 		}
 		if n > 1 {
-			p.Runs = append(p.Runs, mk(tail[len(tail)-2], n-1, StatusSkipped,
+			runs = append(runs, mk(tail[len(tail)-2], n-1, StatusSkipped,
 				fmt.Sprintf("misfire: %s missed (policy skip)", span(n-1))))
 		}
-		p.Runs = append(p.Runs, mk(latest, 1, StatusRunning, ""))
+		runs = append(runs, mk(latest, 1, StatusRunning, ""))
 	case MisfireCatchup:
-		runs := tail
-		if len(runs) > s.MaxCatchup {
-			runs = runs[len(runs)-s.MaxCatchup:]
+		bound, why := s.MaxCatchup, fmt.Sprintf("the catch-up bound of %d (policy catchup)", s.MaxCatchup)
+		if remaining >= 0 && remaining < bound {
+			bound, why = remaining, fmt.Sprintf("the %d runs left of max_runs", remaining)
 		}
-		if extra := n - len(runs); extra > 0 {
-			older := tail[len(tail)-len(runs)-1]
-			if len(tail) <= len(runs) { // cannot happen: keep = MaxCatchup+1
-				older = runs[0].Add(-time.Nanosecond)
+		slots := tail
+		if len(slots) > bound {
+			slots = slots[len(slots)-bound:]
+		}
+		if extra := n - len(slots); extra > 0 {
+			older := tail[len(tail)-len(slots)-1]
+			if len(tail) <= len(slots) { // cannot happen: keep = MaxCatchup+1
+				older = slots[0].Add(-time.Nanosecond)
 			}
-			p.Runs = append(p.Runs, mk(older, extra, StatusSkipped,
-				fmt.Sprintf("misfire: %s beyond the catch-up bound of %d (policy catchup)", span(extra), s.MaxCatchup)))
+			runs = append(runs, mk(older, extra, StatusSkipped,
+				fmt.Sprintf("misfire: %s beyond %s", span(extra), why)))
 		}
-		for _, slot := range runs {
-			p.Runs = append(p.Runs, mk(slot, 1, StatusRunning, ""))
+		for _, slot := range slots {
+			runs = append(runs, mk(slot, 1, StatusRunning, ""))
 		}
 	default: // coalesce
-		p.Runs = append(p.Runs, mk(latest, n, StatusRunning, ""))
+		runs = append(runs, mk(latest, n, StatusRunning, ""))
 	}
-	return p
+	return runs
+}
+
+// slotAtOrAfter is the first slot of s at or after start, counting from
+// from (a slot of s): from itself when it is not before start.
+func slotAtOrAfter(s *Schedule, from, start time.Time) time.Time {
+	if from.IsZero() || !from.Before(start) {
+		return from
+	}
+	_, _, next := dueSlots(s, from, start.Add(-time.Nanosecond), 0)
+	return next
 }
 
 // jitter returns a deterministic offset in [0, max) for a schedule's slot, so

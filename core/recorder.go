@@ -21,6 +21,8 @@ type recorder struct {
 	// flushSize is Config.FlushSize; idle is the idle flush period.
 	flushSize int
 	idle      time.Duration
+	// alerts: FinishRuns also writes run_failed alerts (Config.Alerts on).
+	alerts bool
 
 	outcomes chan Outcome
 	batches  chan []Outcome
@@ -120,7 +122,7 @@ func (r *recorder) send(buf []Outcome) []Outcome {
 func (r *recorder) flush(ctx context.Context, buf []Outcome) {
 	// Record even when ctx is done: the work happened.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	n, err := r.store.FinishRuns(fctx, FinishRunsParams{TickID: r.tickID, Outcomes: buf})
+	n, err := r.store.FinishRuns(fctx, FinishRunsParams{TickID: r.tickID, Outcomes: buf, Alerts: r.alerts})
 	cancel()
 	if err != nil {
 		r.log.Error("record outcomes failed; the runs stay leased and are retried after the lease expires", "runs", len(buf), "error", err)

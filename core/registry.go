@@ -254,6 +254,13 @@ func (s *Schedule) build(sp *spec) error {
 		s.spec, s.Cron = c, sp.cron
 		s.Timezone = c.Location().String()
 	}
+	return s.checkPolicies()
+}
+
+// checkPolicies defaults and checks the schedule's misfire and overlap
+// policies, catch-up bound and jitter: for a schedule built from options
+// and for one built from a stored runtime row (Engine.rowSchedule).
+func (s *Schedule) checkPolicies() error {
 	if s.Misfire == "" {
 		s.Misfire = MisfireCoalesce
 	} else if !s.Misfire.Valid() {

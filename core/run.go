@@ -82,7 +82,8 @@ type Run struct {
 	MaxAttempts int `json:"max_attempts" db:"max_attempts"`
 	// Interruptions counts attempts whose process died (lease expired).
 	Interruptions int `json:"interruptions" db:"interruptions"`
-	// Payload is the JSON payload given to AddTask (null for scheduled runs).
+	// Payload is the JSON payload given to AddTask, or the runtime
+	// schedule's payload for its scheduled runs (null when none).
 	Payload json.RawMessage `json:"payload,omitempty" db:"payload"`
 	// Error is the last attempt's error message, or why the run was skipped.
 	Error string `json:"error,omitempty" db:"error"`
@@ -100,6 +101,45 @@ type Run struct {
 	TickID string `json:"tick_id,omitempty" db:"tick_id"`
 	// IdempotencyKey, when given to AddTask, is unique across runs.
 	IdempotencyKey string `json:"idempotency_key,omitempty" db:"idempotency_key"`
+	// RunOverrides are the policies of the runtime schedule that planned
+	// the run, replacing its task's (nil fields: the task's own).
+	RunOverrides
+}
+
+// RunOverrides are a runtime schedule's policies that replace its task's for
+// the runs it plans; they are stored on each run (tickflow_runs'
+// retry_delay_seconds, retry_backoff and timeout_seconds), so a retry or a
+// recovered run claimed later keeps them. A nil field means the task's own.
+// (Retries override through Run.MaxAttempts.)
+type RunOverrides struct {
+	// RetryDelaySeconds is the wait before the first retry.
+	RetryDelaySeconds *float64 `json:"retry_delay_seconds,omitempty" db:"retry_delay_seconds"`
+	// RetryBackoff multiplies the wait per retry.
+	RetryBackoff *float64 `json:"retry_backoff,omitempty" db:"retry_backoff"`
+	// TimeoutSeconds bounds one attempt (0: the tick deadline only).
+	TimeoutSeconds *float64 `json:"timeout_seconds,omitempty" db:"timeout_seconds"`
+}
+
+// retry is the retry policy of a run of task: the task's, with the
+// overrides applied.
+func (o RunOverrides) retry(task *Task) RetryPolicy {
+	p := task.Retry
+	if o.RetryDelaySeconds != nil {
+		p.Delay = seconds(*o.RetryDelaySeconds)
+	}
+	if o.RetryBackoff != nil {
+		p.Backoff = *o.RetryBackoff
+	}
+	return p
+}
+
+// timeout is the attempt timeout of a run of task: the override, else the
+// task's.
+func (o RunOverrides) timeout(task *Task) time.Duration {
+	if o.TimeoutSeconds != nil {
+		return seconds(*o.TimeoutSeconds)
+	}
+	return task.Timeout
 }
 
 // RetriesUsed is the number of attempts after the first.

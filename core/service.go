@@ -144,27 +144,51 @@ func decodeJSON(b []byte) (any, error) {
 
 // Trigger enqueues a manual run of a schedule's task now ("run now"),
 // recorded with source manual and the schedule's name. It does not move the
-// schedule's next slot.
+// schedule's next slot. A runtime schedule's run carries its payload and
+// policies, as its scheduled runs do; its task must be registered here.
 func (e *Engine) Trigger(ctx context.Context, schedule string) (Run, error) {
 	if err := CheckText("schedule", schedule); err != nil {
 		return Run{}, err
 	}
-	s, ok := e.cfg.Registry.ScheduleByName(schedule)
-	if !ok {
-		return Run{}, fmt.Errorf("trigger %q: schedule %w", schedule, ErrNotFound)
-	}
-	now, err := e.now(ctx)
+	p, err := e.triggerParams(ctx, schedule)
 	if err != nil {
+		return Run{}, fmt.Errorf("trigger %q: %w", schedule, err)
+	}
+	if p.Now, err = e.now(ctx); err != nil {
 		return Run{}, err
 	}
-	r, _, err := e.cfg.Store.InsertRun(ctx, InsertRunParams{
-		Now: now, Task: s.Task.Name, DisplayName: s.Task.DisplayName, Schedule: s.Name,
-		Source: SourceManual, MaxAttempts: s.Task.Retry.MaxAttempts(),
-	})
+	r, _, err := e.cfg.Store.InsertRun(ctx, p)
 	if err != nil {
 		return Run{}, fmt.Errorf("trigger %q: %w", schedule, err)
 	}
 	return r, nil
+}
+
+// triggerParams is the run Trigger inserts for a code schedule of this
+// process's registry or a stored runtime schedule of a registered task.
+func (e *Engine) triggerParams(ctx context.Context, name string) (InsertRunParams, error) {
+	if s, ok := e.cfg.Registry.ScheduleByName(name); ok {
+		return InsertRunParams{
+			Task: s.Task.Name, DisplayName: s.Task.DisplayName, Schedule: s.Name,
+			Source: SourceManual, MaxAttempts: s.Task.Retry.MaxAttempts(),
+		}, nil
+	}
+	rec, err := e.cfg.Store.GetSchedule(ctx, name)
+	if err != nil {
+		return InsertRunParams{}, err
+	}
+	if rec.Origin != OriginAPI {
+		return InsertRunParams{}, fmt.Errorf("schedule is not declared in this process's code: %w", ErrNotFound)
+	}
+	if _, ok := e.cfg.Registry.Task(rec.Task); !ok {
+		return InsertRunParams{}, fmt.Errorf("task %q of the schedule is not registered in this process: %w", rec.Task, ErrConflict)
+	}
+	delay, backoff, timeout := rec.DelaySeconds, rec.Backoff, rec.TimeoutSeconds
+	return InsertRunParams{
+		Task: rec.Task, DisplayName: rec.DisplayName, Schedule: rec.Name, Source: SourceManual,
+		Payload: rec.Payload, MaxAttempts: rec.Retries + 1,
+		Overrides: RunOverrides{RetryDelaySeconds: &delay, RetryBackoff: &backoff, TimeoutSeconds: &timeout},
+	}, nil
 }
 
 // Schedules returns the stored schedules with their descriptions in words.

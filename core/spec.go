@@ -154,16 +154,22 @@ func (c *CronSchedule) First(anchor time.Time) time.Time { return c.Next(anchor)
 // recordSpec rebuilds the Spec a stored schedule record names, from its
 // Kind, EverySeconds, Cron and Timezone.
 func recordSpec(rec *ScheduleRecord) (Spec, error) {
-	switch rec.Kind {
+	return storedSpec(rec.Kind, rec.EverySeconds, rec.Cron, rec.Timezone, rec.OnceAt, ParseCron)
+}
+
+// storedSpec builds the Spec of a stored kind and its fields, parsing a cron
+// expression with parseCron (ParseCron, or a cache of it).
+func storedSpec(kind string, everySeconds float64, cron, tz string, onceAt *time.Time, parseCron func(expr, tz string) (*CronSchedule, error)) (Spec, error) {
+	switch kind {
 	case KindEvery:
-		return NewInterval(time.Duration(rec.EverySeconds * float64(time.Second)))
+		return NewInterval(time.Duration(everySeconds * float64(time.Second)))
 	case KindCron:
-		return ParseCron(rec.Cron, rec.Timezone)
+		return parseCron(cron, tz)
 	case KindOnce:
-		if rec.OnceAt == nil {
+		if onceAt == nil {
 			return nil, invalid("once_at", "", "is required for kind once")
 		}
-		return NewOnce(*rec.OnceAt)
+		return NewOnce(*onceAt)
 	}
-	return nil, invalid("kind", rec.Kind, "unknown schedule kind (want every, cron or once)")
+	return nil, invalid("kind", kind, "unknown schedule kind (want every, cron or once)")
 }

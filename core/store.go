@@ -95,6 +95,12 @@ type Store interface {
 	// is not paused and not orphaned. It returns the runs it inserted, oldest
 	// slot first (Engine.Backfill).
 	InsertSlotRuns(ctx context.Context, p InsertSlotRunsParams) ([]SlotRun, error)
+	// SlotRunsMany returns the runs of several schedules with a slot in
+	// each one's window [From, To) (no run after a window), by schedule
+	// then slot, with their Schedule set: one statement for a page of
+	// schedules, each part a range read of the unique (schedule, slot)
+	// index (Engine.RecentSlots).
+	SlotRunsMany(ctx context.Context, p SlotRunsManyParams) ([]SlotRun, error)
 
 	// ListSchedules returns the stored schedules, by name, with their last run.
 	ListSchedules(ctx context.Context) ([]ScheduleRecord, error)
@@ -147,6 +153,21 @@ type Store interface {
 	CheckSession(ctx context.Context, p CheckSessionParams) (bool, error)
 	// DeleteSession ends the session p.IDHash; an absent one is no error.
 	DeleteSession(ctx context.Context, p DeleteSessionParams) error
+
+	// Alerts' outbox (see Alerts). InsertAlert writes one alert unless its
+	// key exists (then it reports false).
+	InsertAlert(ctx context.Context, p InsertAlertParams) (bool, error)
+	// ClaimAlerts claims up to p.Limit alerts due at p.Now (oldest due
+	// first; rows locked by another claim are skipped): each gets
+	// attempts+1, claimed_by p.TickID and next_attempt_at p.LeaseUntil.
+	ClaimAlerts(ctx context.Context, p ClaimAlertsParams) ([]OutboxAlert, error)
+	// FinishAlerts records delivery outcomes in one statement, each only
+	// while the row is still claimed by p.TickID with the same attempts
+	// (fencing); it returns how many applied. It also deletes a bounded
+	// batch of finished alerts created before p.PruneBefore (none if zero).
+	FinishAlerts(ctx context.Context, p FinishAlertsParams) (int, error)
+	// ListAlerts returns outbox rows newest first.
+	ListAlerts(ctx context.Context, p ListAlertsParams) ([]OutboxAlert, error)
 }
 
 // CreateSessionParams are the inputs of Store.CreateSession.
@@ -188,6 +209,8 @@ type BeginTickParams struct {
 	// process can run do not make every tick of this one claim in vain.
 	// nil counts every task's schedules (tools, tests).
 	Tasks []string
+	// Alerts: also read TickStart.DueAlerts and LastTickFinished (alerts on).
+	Alerts bool
 }
 
 // TickStart is what BeginTick read.
@@ -202,6 +225,11 @@ type TickStart struct {
 	RunnableRuns int
 	// OldestDue is the earliest next_run among due schedules (nil if none).
 	OldestDue *time.Time
+	// With BeginTickParams.Alerts: DueAlerts counts outbox rows due at Now;
+	// LastTickFinished is when the latest tick that finished without error
+	// finished (nil if none; a store may look at the latest few ticks only).
+	DueAlerts        int
+	LastTickFinished *time.Time
 }
 
 // EndTickParams are the inputs of Store.EndTick.
@@ -320,6 +348,12 @@ type SyncResult struct {
 }
 
 // DueSchedule is a claimed schedule row handed to ClaimDueParams.Plan.
+//
+// A code schedule (Origin OriginCode) is planned from the Registry, so only
+// Name, SpecHash, NextRun and Active are read for it. A runtime schedule
+// (Origin OriginAPI) is planned from its row: the store fills every field
+// below for it (and need not for code rows, which keeps the claim of
+// thousands of code schedules as cheap as before).
 type DueSchedule struct {
 	Name     string
 	SpecHash string
@@ -327,7 +361,39 @@ type DueSchedule struct {
 	// Active: the schedule has a run holding a live lease, or a scheduled run
 	// waiting for a retry (what the overlap policy looks at).
 	Active bool
+	// Origin is OriginCode or OriginAPI ("" reads as OriginCode).
+	Origin string
+
+	// The row's spec and policies, for a runtime schedule.
+	Task         string
+	DisplayName  string
+	Kind         string
+	EverySeconds float64
+	Cron         string
+	Timezone     string
+	OnceAt       *time.Time
+	Anchor       time.Time
+	// StartAt and EndAt bound the slots (nil: unbounded); RemainingRuns is
+	// what is left of max_runs (nil: unlimited).
+	StartAt       *time.Time
+	EndAt         *time.Time
+	RemainingRuns *int
+	// Payload is copied into every run of the schedule.
+	Payload    json.RawMessage
+	Misfire    MisfirePolicy
+	Overlap    OverlapPolicy
+	MaxCatchup int
+	Jitter     time.Duration
+	// Retries, Delay, Backoff and Timeout override the task's (each run
+	// planned from the row carries them).
+	Retries int
+	Delay   time.Duration
+	Backoff float64
+	Timeout time.Duration
 }
+
+// api reports whether d is a runtime schedule, planned from its row.
+func (d *DueSchedule) api() bool { return d.Origin == OriginAPI }
 
 // PlannedRun is a run row ClaimDue inserts.
 type PlannedRun struct {
@@ -342,13 +408,24 @@ type PlannedRun struct {
 	RunAt       time.Time
 	MaxAttempts int
 	Error       string
+	// Payload is the schedule's payload (nil: none).
+	Payload json.RawMessage
+	// Overrides are the schedule's policies that replace the task's for
+	// this run (the zero value: the task's own).
+	Overrides RunOverrides
 }
 
 // SchedulePlan is what a tick decided for one due schedule.
 type SchedulePlan struct {
 	Schedule string
-	NextRun  time.Time
-	Runs     []PlannedRun
+	// NextRun is the schedule's next slot; zero means never again: the
+	// schedule is done (a once fired, max_runs used up, past end_at) and
+	// ClaimDue stamps a runtime schedule's completed_at.
+	NextRun time.Time
+	Runs    []PlannedRun
+	// RemainingRuns is the schedule's new remaining_runs (nil: unchanged,
+	// as for every schedule without max_runs).
+	RemainingRuns *int
 }
 
 // ClaimDueParams are the inputs of Store.ClaimDue.
@@ -364,6 +441,9 @@ type ClaimDueParams struct {
 	// registered tasks), filtered in SQL before the limit. nil claims every
 	// task's schedules (tools, tests).
 	Tasks []string
+	// Alerts: the transaction also writes one slots_missed alert for the
+	// inserted skipped runs and runs covering more than one slot.
+	Alerts bool
 }
 
 // ClaimDueResult is what ClaimDue did.
@@ -385,6 +465,9 @@ type ClaimRunsParams struct {
 	LeaseUntil time.Time
 	// Tasks limits the claim to tasks this process can run.
 	Tasks []string
+	// Alerts: the transaction also writes a run_failed alert per expired
+	// run failed for lack of attempts.
+	Alerts bool
 }
 
 // ClaimRunsResult is what ClaimRuns did.
@@ -419,6 +502,9 @@ type Outcome struct {
 type FinishRunsParams struct {
 	TickID   string
 	Outcomes []Outcome
+	// Alerts: the transaction also writes a run_failed alert per applied
+	// failed outcome.
+	Alerts bool
 }
 
 // InsertRunParams are the inputs of Store.InsertRun.
@@ -434,6 +520,9 @@ type InsertRunParams struct {
 	MaxAttempts    int
 	// RunAt: zero for Now.
 	RunAt time.Time
+	// Overrides are a runtime schedule's policies for the run (zero: the
+	// task's own).
+	Overrides RunOverrides
 }
 
 // ListRunsParams filters ListRuns. Zero values do not filter.
@@ -508,6 +597,12 @@ type SlotRunsParams struct {
 	From, To time.Time
 }
 
+// SlotRunsManyParams are the inputs of Store.SlotRunsMany: one window per
+// schedule.
+type SlotRunsManyParams struct {
+	Windows []SlotRunsParams
+}
+
 // SlotRun is what an audit reads of a scheduled run.
 type SlotRun struct {
 	ID           int64
@@ -515,6 +610,10 @@ type SlotRun struct {
 	SlotsCovered int
 	Status       Status
 	Error        string
+	// StartedAt and FinishedAt are the latest attempt's (zero: not yet).
+	StartedAt, FinishedAt time.Time
+	// Schedule is set by SlotRunsMany only.
+	Schedule string
 }
 
 // InsertSlotRunsParams are the inputs of Store.InsertSlotRuns.

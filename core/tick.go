@@ -47,6 +47,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	tt := e.tickTime(ctx, ts.Now.UTC(), start)
 	leaseUntil := tt.now.Add(time.Until(tt.deadline) + e.cfg.LeaseGrace)
 	tl := &tally{rep: rep}
+	e.noteTickGap(ctx, ts, tt, tl, log)
 	resynced := e.syncOnce(ctx, tt.now, tl)
 
 	// Every attempt of the tick runs under one context cut at the deadline
@@ -54,6 +55,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	actx, cancelAttempts := context.WithDeadline(ctx, tt.attemptDeadline())
 	defer cancelAttempts()
 	rec := newRecorder(e.cfg.Store, rep.TickID, log, tl, e.cfg.FlushSize, e.cfg.Workers)
+	rec.alerts = e.alerting()
 	rec.start(ctx)
 	x := e.newExecutor(log, tt)
 	pool := startPool(e.cfg.Workers, func(r Run) {
@@ -64,7 +66,8 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	c := &claimer{
 		store: e.cfg.Store, reg: e.cfg.Registry, log: log, tally: tl, time: tt,
 		tickID: rep.TickID, limit: e.cfg.BatchSize, leaseUntil: leaseUntil, start: pool.submit,
-		plan: func(due []DueSchedule) []SchedulePlan { return e.plan(log, due, tt.now) },
+		plan:   func(due []DueSchedule) []SchedulePlan { return e.plan(log, due, tt.now) },
+		alerts: e.alerting(),
 	}
 	c.claim(ctx, ts, resynced)
 
@@ -72,6 +75,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	x.stop()
 	rec.close()
 	e.pruneRuns(ctx, tl, tt, log)
+	e.deliverAlerts(ctx, ts, tl, tt, rep.TickID, log)
 	return e.endTick(ctx, tl, tt, log)
 }
 
@@ -109,7 +113,7 @@ func (e *Engine) beginTick(ctx context.Context, trigger string, rep *Report, sta
 		rep.Error = err.Error()
 		return TickStart{}, err
 	}
-	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger, Tasks: e.cfg.Registry.taskNames()})
+	ts, err := e.cfg.Store.BeginTick(ctx, BeginTickParams{TickID: rep.TickID, Now: override, Trigger: trigger, Tasks: e.cfg.Registry.taskNames(), Alerts: e.alerting()})
 	if err != nil {
 		err = fmt.Errorf("begin tick: %w", err)
 		rep.Error = err.Error()
@@ -171,7 +175,7 @@ func (e *Engine) endTick(ctx context.Context, tl *tally, tt tickTime, log *slog.
 	}
 	log.Log(ctx, lvl, "tick done", "now", tt.now, "due", rep.DueSchedules, "claimed", rep.Claimed,
 		"succeeded", rep.Succeeded, "failed", rep.Failed, "retried", rep.Retried, "skipped", rep.Skipped,
-		"interrupted", rep.Interrupted, "released", rep.Released, "pruned_runs", rep.PrunedRuns, "duration_ms", rep.DurationMS, "error", rep.Error)
+		"interrupted", rep.Interrupted, "released", rep.Released, "pruned_runs", rep.PrunedRuns, "alerts_delivered", rep.AlertsDelivered, "alerts_failed", rep.AlertsFailed, "duration_ms", rep.DurationMS, "error", rep.Error)
 	e.observeTick(ctx, rep, tickErr, time.Since(tt.start))
 	return rep, tickErr
 }
@@ -212,6 +216,11 @@ type tally struct {
 	mu  sync.Mutex
 	rep Report
 	err error
+	// missed counts runs standing for more than one slot; gap is set when
+	// the tick wrote a ticks_stopped alert (alert-worthy events, with
+	// failed and skipped runs).
+	missed int
+	gap    bool
 }
 
 // fail keeps the tick's first error, wrapped with op.
@@ -252,6 +261,9 @@ func (t *tally) claimedDue(res ClaimDueResult, now time.Time) (pendingDue bool) 
 	defer t.mu.Unlock()
 	t.rep.Conflicts += res.Conflicts
 	for _, r := range res.Runs {
+		if r.SlotsCovered > 1 {
+			t.missed++
+		}
 		switch r.Status {
 		case StatusSkipped:
 			t.rep.Skipped++

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,9 +66,16 @@ func microsArrayOf(n int, at func(int) time.Time) string {
 // textArrayOf is the text[] parameter of at(0) … at(n-1), every element
 // quoted (as lib/pq's StringArray writes them), " and \ escaped.
 func textArrayOf(n int, at func(int) string) string {
+	return nullTextArrayOf(n, func(i int) (string, bool) { return at(i), true })
+}
+
+// nullTextArrayOf is the text[] parameter of at(0) … at(n-1), where an
+// element at reports not ok is NULL.
+func nullTextArrayOf(n int, at func(int) (string, bool)) string {
 	size := 2
 	for i := range n {
-		size += len(at(i)) + 3
+		s, _ := at(i)
+		size += len(s) + 5
 	}
 	b := make([]byte, 0, size)
 	b = append(b, '{')
@@ -75,8 +83,12 @@ func textArrayOf(n int, at func(int) string) string {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		s, ok := at(i)
+		if !ok {
+			b = append(b, "NULL"...)
+			continue
+		}
 		b = append(b, '"')
-		s := at(i)
 		for len(s) > 0 {
 			j := strings.IndexAny(s, `"\`)
 			if j < 0 {
@@ -91,15 +103,36 @@ func textArrayOf(n int, at func(int) string) string {
 	return bytesString(append(b, '}'))
 }
 
+// floatArrayOf is the float8[] parameter of at(0) … at(n-1), nil elements
+// NULL.
+func floatArrayOf(n int, at func(int) *float64) string {
+	b := make([]byte, 0, 2+n*5)
+	b = append(b, '{')
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if f := at(i); f == nil {
+			b = append(b, "NULL"...)
+		} else {
+			b = strconv.AppendFloat(b, *f, 'g', -1, 64)
+		}
+	}
+	return bytesString(append(b, '}'))
+}
+
 // bytesString is b as a string, without a copy: b must not change again.
 func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // claimArrays are the array parameters of ClaimDue's insert-and-advance
 // statement on PostgreSQL: one array per planned run field, then the
-// advanced schedules' names and next runs.
+// advanced schedules' names, next runs and remaining runs, then the runs'
+// payloads and policy overrides. The last five are NULL (no array) when no
+// element has a value, as for a batch of code schedules only: the
+// statement's unnest pads them with NULLs, at no cost.
 func claimArrays(planned []plannedRunJSON, advance []advanceJSON) []any {
 	n := len(planned)
-	return []any{
+	args := []any{
 		textArrayOf(n, func(i int) string { return planned[i].Schedule }),
 		textArrayOf(n, func(i int) string { return planned[i].Task }),
 		textArrayOf(n, func(i int) string { return planned[i].DisplayName }),
@@ -111,5 +144,29 @@ func claimArrays(planned []plannedRunJSON, advance []advanceJSON) []any {
 		textArrayOf(n, func(i int) string { return planned[i].Error }),
 		textArrayOf(len(advance), func(i int) string { return advance[i].Name }),
 		microsArrayOf(len(advance), func(i int) time.Time { return advance[i].nextRun }),
+		nil, nil, nil, nil, nil,
 	}
+	if slices.ContainsFunc(advance, func(a advanceJSON) bool { return a.RemainingRuns != nil }) {
+		args[11] = nullTextArrayOf(len(advance), func(i int) (string, bool) {
+			if r := advance[i].RemainingRuns; r != nil {
+				return strconv.Itoa(*r), true
+			}
+			return "", false
+		})
+	}
+	if slices.ContainsFunc(planned, func(pr plannedRunJSON) bool { return pr.Payload != nil }) {
+		args[12] = nullTextArrayOf(n, func(i int) (string, bool) {
+			return string(planned[i].Payload), planned[i].Payload != nil
+		})
+	}
+	for k, field := range []func(*plannedRunJSON) *float64{
+		func(pr *plannedRunJSON) *float64 { return pr.RetryDelaySeconds },
+		func(pr *plannedRunJSON) *float64 { return pr.RetryBackoff },
+		func(pr *plannedRunJSON) *float64 { return pr.TimeoutSeconds },
+	} {
+		if slices.IndexFunc(planned, func(pr plannedRunJSON) bool { return field(&pr) != nil }) >= 0 {
+			args[13+k] = floatArrayOf(n, func(i int) *float64 { return field(&planned[i]) })
+		}
+	}
+	return args
 }

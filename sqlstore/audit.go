@@ -19,13 +19,17 @@ type slotRunRow struct {
 	SlotsCovered int      `db:"slots_covered"`
 	Status       string   `db:"status"`
 	Error        string   `db:"error"`
+	StartedAt    nullTime `db:"started_at"`
+	FinishedAt   nullTime `db:"finished_at"`
+	Schedule     string   `db:"schedule"`
 }
 
 func slotRuns(rows []slotRunRow) []core.SlotRun {
 	out := make([]core.SlotRun, len(rows))
 	for i, r := range rows {
 		out[i] = core.SlotRun{ID: r.ID, Slot: r.Slot.Time, SlotsCovered: r.SlotsCovered,
-			Status: core.Status(r.Status), Error: r.Error}
+			Status: core.Status(r.Status), Error: r.Error,
+			StartedAt: r.StartedAt.Time, FinishedAt: r.FinishedAt.Time, Schedule: r.Schedule}
 	}
 	return out
 }
@@ -48,13 +52,15 @@ func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.Slo
 		r      core.SlotRun
 		slot   int64
 		status sql.RawBytes
-		failed []int64 // runs that did not succeed: their errors are read next
+		times  [2]sql.NullInt64 // started_at, finished_at
+		failed []int64          // runs that did not succeed: their errors are read next
 	)
 	for rows.Next() {
-		if err := rows.Scan(&r.ID, &slot, &r.SlotsCovered, &status); err != nil {
+		if err := rows.Scan(&r.ID, &slot, &r.SlotsCovered, &status, &times[0], &times[1]); err != nil {
 			return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, err)
 		}
 		r.Slot, r.Status = time.UnixMicro(slot).UTC(), statusOf(status)
+		r.StartedAt, r.FinishedAt = microsTime(times[0]), microsTime(times[1])
 		if r.Status != core.StatusSuccess {
 			failed = append(failed, r.ID)
 		}
@@ -110,6 +116,14 @@ func (s *Store) slotRunErrors(ctx context.Context, out []core.SlotRun, ids []int
 	return nil
 }
 
+// microsTime is the instant of unix microseconds t, zero when NULL.
+func microsTime(t sql.NullInt64) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.Int64).UTC()
+}
+
 // statusOf is the core.Status named by b, without allocating for the known
 // ones.
 func statusOf(b []byte) core.Status {
@@ -119,6 +133,38 @@ func statusOf(b []byte) core.Status {
 		}
 	}
 	return core.Status(b)
+}
+
+// SlotRunsMany returns the runs of several schedules in their slot windows
+// in one statement (see core.Store.SlotRunsMany and slot_runs_many.sql).
+func (s *Store) SlotRunsMany(ctx context.Context, p core.SlotRunsManyParams) ([]core.SlotRun, error) {
+	w := p.Windows
+	if len(w) == 0 {
+		return nil, nil
+	}
+	var args []any
+	if s.d.arrays {
+		args = []any{
+			textArrayOf(len(w), func(i int) string { return w[i].Schedule }),
+			microsArrayOf(len(w), func(i int) time.Time { return w[i].From }),
+			microsArrayOf(len(w), func(i int) time.Time { return w[i].To }),
+		}
+	} else {
+		rows := make([][3]any, len(w))
+		for i, x := range w {
+			rows[i] = [3]any{x.Schedule, x.From.UnixMicro(), x.To.UnixMicro()}
+		}
+		js, err := jsonParam(rows)
+		if err != nil {
+			return nil, fmt.Errorf("slot runs of %d schedules: %w", len(w), err)
+		}
+		args = []any{js}
+	}
+	var rows []slotRunRow
+	if err := s.db.SelectContext(ctx, &rows, s.d.q("slot_runs_many"), args...); err != nil {
+		return nil, fmt.Errorf("slot runs of %d schedules: %w", len(w), s.d.interpret(err))
+	}
+	return slotRuns(rows), nil
 }
 
 // InsertSlotRuns inserts pending runs for the slots of p that have none, in

@@ -28,6 +28,7 @@
 //	               of the process's tasks)
 //	SyncSchedules  1 transaction: 1 upsert per 5,000 schedules + orphan (SQLite: + a count first)
 //	ClaimDue       1 transaction per batch: select due, insert runs, advance next_run
+//	               (and a runtime schedule's remaining_runs and completed_at)
 //	               (PostgreSQL: the insert and the advance are one statement)
 //	ClaimRuns      1 transaction per batch: recover expired leases, claim runnable runs
 //	FinishRuns     1 statement per flush of outcomes
@@ -37,9 +38,19 @@
 //	               second statement, one EndTick in 64)
 //
 // Outside ticks, an audit (SlotRuns) is one range read of the unique
-// (schedule, slot) index (on PostgreSQL index-only: the key includes id,
-// status and slots_covered), and a backfill (InsertSlotRuns) one INSERT of every
-// slot, ON CONFLICT (schedule, slot) DO NOTHING.
+// (schedule, slot) index (on PostgreSQL index-only: the key includes the
+// run's id, status, slots_covered, started_at and finished_at), and a backfill (InsertSlotRuns) one INSERT of every
+// slot, ON CONFLICT (schedule, slot) DO NOTHING. The dashboard's history
+// strips for a page of schedules (SlotRunsMany) are one statement joining
+// the list of windows (unnest, json_each) to that index.
+//
+// With core.Config.Alerts on (the Alerts flags of the params), BeginTick
+// also counts due outbox rows and reads the last good tick (same statement);
+// a FinishRuns flush with a failed outcome becomes one transaction of two
+// statements (+ outbox_insert_failed); ClaimRuns adds outbox_insert_failed
+// when a lease expired with no attempt left, and ClaimDue one outbox_insert
+// when it recorded skipped or coalesced runs; a tick that has alerts to
+// deliver runs outbox_claim, then outbox_finish once (see outbox.go).
 //
 // Time: every method that takes a Now uses it for every comparison and every
 // timestamp it writes. A zero Now means the database clock: now() on

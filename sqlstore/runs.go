@@ -39,15 +39,25 @@ func (s *Store) ClaimRuns(ctx context.Context, p core.ClaimRunsParams) (core.Cla
 	}
 	now, tasks := s.d.now(p.Now), s.taskStrings(p.Tasks)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var expired []string
+		var expired []struct {
+			Status string `db:"status"`
+			ID     int64  `db:"id"`
+		}
 		if err := tx.SelectContext(ctx, &expired, s.d.q("claim_runs_expire"), now, tasks); err != nil {
 			return fmt.Errorf("recover expired leases: %w", s.d.interpret(err))
 		}
-		for _, st := range expired {
-			if st == string(core.StatusFailed) {
+		var failed []int64
+		for _, r := range expired {
+			if r.Status == string(core.StatusFailed) {
 				res.Failed++
+				failed = append(failed, r.ID)
 			} else {
 				res.Interrupted++
+			}
+		}
+		if p.Alerts && len(failed) > 0 {
+			if err := s.alertFailed(ctx, tx, failed); err != nil {
+				return err
 			}
 		}
 		if len(p.Tasks) == 0 {
@@ -106,6 +116,9 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 		}
 		args = []any{p.TickID, js}
 	}
+	if ids := failedRunIDs(p); p.Alerts && len(ids) > 0 {
+		return s.finishRunsAlerting(ctx, args, ids)
+	}
 	r, err := s.db.ExecContext(ctx, s.d.q("finish_runs"), args...)
 	if err != nil {
 		return 0, fmt.Errorf("finish runs: %w", s.d.interpret(err))
@@ -150,7 +163,8 @@ func (s *Store) InsertRun(ctx context.Context, p core.InsertRunParams) (core.Run
 	}
 	var rows []runRow
 	err := s.db.SelectContext(ctx, &rows, s.d.q("insert_run"), s.d.now(p.Now), p.Task, p.DisplayName,
-		p.Schedule, string(source), payload, p.IdempotencyKey, max(p.MaxAttempts, 1), s.d.arg(p.RunAt))
+		p.Schedule, string(source), payload, p.IdempotencyKey, max(p.MaxAttempts, 1), s.d.arg(p.RunAt),
+		p.Overrides.RetryDelaySeconds, p.Overrides.RetryBackoff, p.Overrides.TimeoutSeconds)
 	if err != nil {
 		return core.Run{}, false, fmt.Errorf("insert run of %q: %w", p.Task, s.d.interpret(err))
 	}

@@ -95,7 +95,20 @@ func (r *runRow) run() core.Run {
 		RunAt: r.RunAt.Time, CreatedAt: r.CreatedAt.Time, StartedAt: r.StartedAt.ptr(),
 		FinishedAt: r.FinishedAt.ptr(), LeaseUntil: r.LeaseUntil.ptr(),
 		TickID: r.TickID.String, IdempotencyKey: r.IdempotencyKey.String,
+		RunOverrides: core.RunOverrides{
+			RetryDelaySeconds: nullFloat(r.RetryDelaySeconds), RetryBackoff: nullFloat(r.RetryBackoff),
+			TimeoutSeconds: nullFloat(r.TimeoutSeconds),
+		},
 	}
+}
+
+// nullFloat is a float column as a pointer (nil when NULL).
+func nullFloat(f sql.NullFloat64) *float64 {
+	if !f.Valid {
+		return nil
+	}
+	v := f.Float64
+	return &v
 }
 
 func runs(rows []runRow) []core.Run {

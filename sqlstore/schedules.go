@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -177,15 +178,27 @@ type plannedRunJSON struct {
 	RunAt        any    `json:"run_at"`
 	MaxAttempts  int    `json:"max_attempts"`
 	Error        string `json:"error"`
+	// A runtime schedule's payload and policy overrides (omitted: none).
+	Payload           json.RawMessage `json:"payload,omitempty"`
+	RetryDelaySeconds *float64        `json:"retry_delay_seconds,omitempty"`
+	RetryBackoff      *float64        `json:"retry_backoff,omitempty"`
+	TimeoutSeconds    *float64        `json:"timeout_seconds,omitempty"`
 
 	slot  time.Time // Slot as planned, to match the rows the insert returns
 	runAt time.Time // RunAt as planned (zero: now)
 }
 
-// advanceJSON is one schedule's new next_run.
+// overrides are the run's policy overrides as planned.
+func (pr *plannedRunJSON) overrides() core.RunOverrides {
+	return core.RunOverrides{RetryDelaySeconds: pr.RetryDelaySeconds, RetryBackoff: pr.RetryBackoff, TimeoutSeconds: pr.TimeoutSeconds}
+}
+
+// advanceJSON is one schedule's new next_run (and remaining_runs, nil:
+// unchanged).
 type advanceJSON struct {
-	Name    string `json:"name"`
-	NextRun any    `json:"next_run"`
+	Name          string `json:"name"`
+	NextRun       any    `json:"next_run"`
+	RemainingRuns *int   `json:"remaining_runs,omitempty"`
 
 	nextRun time.Time // NextRun as planned (zero: never again)
 }
@@ -232,7 +245,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				return err
 			}
 			res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
-			return nil
+			return s.alertMissed(ctx, tx, p, now, res.Runs)
 		}
 		if len(planned) > 0 {
 			js, err := jsonParam(planned)
@@ -250,11 +263,11 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, s.d.q("claim_due_advance"), js); err != nil {
+			if _, err := tx.ExecContext(ctx, s.d.q("claim_due_advance"), js, now); err != nil {
 				return fmt.Errorf("advance next_run: %w", s.d.interpret(err))
 			}
 		}
-		return nil
+		return s.alertMissed(ctx, tx, p, now, res.Runs)
 	})
 	if err != nil {
 		return core.ClaimDueResult{}, fmt.Errorf("claim due: %w", err)
@@ -275,12 +288,19 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 	var (
 		d       core.DueSchedule
 		nextRun nullTime
+		api     []byte
 	)
 	for rows.Next() {
-		if err := rows.Scan(&d.Name, &d.SpecHash, &nextRun, &d.Active); err != nil {
+		d = core.DueSchedule{} // an api row's fields must not carry over
+		if err := rows.Scan(&d.Name, &d.SpecHash, &nextRun, &d.Active, &api); err != nil {
 			return nil, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
 		}
-		d.NextRun = nextRun.Time
+		d.NextRun, d.Origin = nextRun.Time, core.OriginCode
+		if api != nil {
+			if err := decodeDueAPI(api, &d); err != nil {
+				return nil, fmt.Errorf("select due: schedule %q: %w", d.Name, err)
+			}
+		}
 		due = append(due, d)
 	}
 	if err := rows.Err(); err != nil {
@@ -308,7 +328,7 @@ func (s *Store) plannedRuns(due []core.DueSchedule, plans []core.SchedulePlan) (
 			continue
 		}
 		claimed[pl.Schedule] = false // one plan per schedule
-		a := advanceJSON{Name: pl.Schedule, nextRun: pl.NextRun}
+		a := advanceJSON{Name: pl.Schedule, RemainingRuns: pl.RemainingRuns, nextRun: pl.NextRun}
 		if !s.d.arrays {
 			a.NextRun = s.d.arg(pl.NextRun)
 		}
@@ -317,7 +337,9 @@ func (s *Store) plannedRuns(due []core.DueSchedule, plans []core.SchedulePlan) (
 			pr := plannedRunJSON{
 				Schedule: pl.Schedule, Task: r.Task, DisplayName: r.DisplayName,
 				SlotsCovered: max(r.SlotsCovered, 1), Status: string(r.Status),
-				MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, slot: r.Slot, runAt: r.RunAt,
+				MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, Payload: r.Payload,
+				RetryDelaySeconds: r.Overrides.RetryDelaySeconds, RetryBackoff: r.Overrides.RetryBackoff,
+				TimeoutSeconds: r.Overrides.TimeoutSeconds, slot: r.Slot, runAt: r.RunAt,
 			}
 			if !s.d.arrays {
 				pr.Slot, pr.RunAt = s.d.arg(r.Slot), s.d.arg(r.RunAt)
@@ -371,6 +393,7 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 			Source: core.SourceScheduled, SlotsCovered: pr.SlotsCovered,
 			Status: core.Status(pr.Status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
 			RunAt: *createdAt, CreatedAt: *createdAt, TickID: p.TickID,
+			Payload: pr.Payload, RunOverrides: pr.overrides(),
 		}
 		if slot.Valid {
 			slots = append(slots, slot.Time)

@@ -274,7 +274,7 @@ func TestSchemaEquivalence(t *testing.T) {
 	pg := describePostgres(t, sqlstoretest.OpenPostgres(t))
 	lite := describeSQLite(t, sqlstoretest.OpenSQLite(t))
 
-	want := []string{"tickflow_locks", "tickflow_meta", "tickflow_runs", "tickflow_schedules", "tickflow_sessions", "tickflow_ticks"}
+	want := []string{"tickflow_locks", "tickflow_meta", "tickflow_outbox", "tickflow_runs", "tickflow_schedules", "tickflow_sessions", "tickflow_ticks"}
 	for name, tables := range map[string]map[string]*tableDesc{"postgres": pg, "sqlite": lite} {
 		var got []string
 		for tb := range tables {

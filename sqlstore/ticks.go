@@ -26,14 +26,17 @@ func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.Tic
 		DueSchedules int      `db:"due_schedules"`
 		RunnableRuns int      `db:"runnable_runs"`
 		OldestDue    nullTime `db:"oldest_due"`
+		DueAlerts    int      `db:"due_alerts"`
+		LastTickDone nullTime `db:"last_tick_finished"`
 	}
-	err := s.db.QueryRowxContext(ctx, s.d.q("begin_tick"), p.TickID, s.d.now(p.Now), p.Trigger, s.taskList(p.Tasks)).StructScan(&row)
+	err := s.db.QueryRowxContext(ctx, s.d.q("begin_tick"), p.TickID, s.d.now(p.Now), p.Trigger, s.taskList(p.Tasks), p.Alerts).StructScan(&row)
 	if err != nil {
 		return core.TickStart{}, fmt.Errorf("begin tick %s: %w", p.TickID, s.d.interpret(err))
 	}
 	return core.TickStart{
 		Now: row.StartedAt.Time, DueSchedules: row.DueSchedules,
 		RunnableRuns: row.RunnableRuns, OldestDue: row.OldestDue.ptr(),
+		DueAlerts: row.DueAlerts, LastTickFinished: row.LastTickDone.ptr(),
 	}, nil
 }
 

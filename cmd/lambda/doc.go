@@ -23,6 +23,11 @@
 //	                  finished longer ago (default 30d; 36h, 14d or forever)
 //	TICKFLOW_RETAIN_FAILED_RUNS  the same for failed runs (default 90d)
 //	TICKFLOW_RETAIN_TICKS  ticks delete tick reports older than this (default 7d)
+//	TICKFLOW_ALERT_WEBHOOK_URL  POST failure alerts to this http(s) URL (default none:
+//	                  alerts off); see the README's Alerts section
+//	TICKFLOW_ALERT_WEBHOOK_SECRET  sign them with HMAC-SHA256 (at least 16 bytes)
+//	TICKFLOW_ALERT_TICKS_STOPPED_AFTER  alert when no tick finished for this long
+//	                  (default 3 × TICKFLOW_TICK_PERIOD, at least 5m)
 //	LOG_LEVEL         debug, info (default), warn or error; logs are JSON lines
 //
 // # Metrics

@@ -17,6 +17,7 @@ import (
 	"github.com/tickflow/tickflow/cmd/internal/demo"
 	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/handler"
+	"github.com/tickflow/tickflow/notify/webhook"
 	"github.com/tickflow/tickflow/sqlstore"
 )
 
@@ -78,7 +79,15 @@ type config struct {
 	// TICKFLOW_RETAIN_TICKS) is core.Config.Retention; zero fields take
 	// the engine's defaults.
 	retention core.Retention
-	logLevel  slog.Level
+	// alertURL and alertSecret (TICKFLOW_ALERT_WEBHOOK_URL,
+	// TICKFLOW_ALERT_WEBHOOK_SECRET) configure the webhook that receives
+	// failure alerts; an empty URL turns alerts off.
+	alertURL, alertSecret string
+	// alertStoppedAfter (TICKFLOW_ALERT_TICKS_STOPPED_AFTER) is
+	// core.Alerts.TicksStoppedAfter: default 3 × tickPeriod (the /healthz
+	// threshold), at least core.DefaultTicksStoppedAfter.
+	alertStoppedAfter time.Duration
+	logLevel          slog.Level
 	// functionName (AWS_LAMBDA_FUNCTION_NAME, set by Lambda) is the
 	// dimension of the tick metrics.
 	functionName string
@@ -159,7 +168,39 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		*v.dst = d
 	}
+	cfg.alertURL, cfg.alertSecret = strings.TrimSpace(getenv("TICKFLOW_ALERT_WEBHOOK_URL")), getenv("TICKFLOW_ALERT_WEBHOOK_SECRET")
+	switch {
+	case cfg.alertURL == "" && cfg.alertSecret != "":
+		return cfg, fmt.Errorf("TICKFLOW_ALERT_WEBHOOK_SECRET is set without TICKFLOW_ALERT_WEBHOOK_URL")
+	case cfg.alertURL != "":
+		cfg.alertStoppedAfter = max(core.DefaultTicksStoppedAfter, 3*cfg.tickPeriod)
+		if v := getenv("TICKFLOW_ALERT_TICKS_STOPPED_AFTER"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 || d > 30*24*time.Hour {
+				return cfg, fmt.Errorf("TICKFLOW_ALERT_TICKS_STOPPED_AFTER %q: want a positive duration such as 10m, at most 720h", v)
+			}
+			cfg.alertStoppedAfter = d
+		}
+		if err := webhook.CheckURL(cfg.alertURL); err != nil {
+			return cfg, fmt.Errorf("TICKFLOW_ALERT_WEBHOOK_URL: %w", err)
+		}
+		if err := webhook.CheckSecret(cfg.alertSecret); err != nil {
+			return cfg, fmt.Errorf("TICKFLOW_ALERT_WEBHOOK_SECRET: %w", err)
+		}
+	}
 	return cfg, nil
+}
+
+// alerts is the engine's Alerts: the webhook notifier when a URL is set.
+func (c config) alerts() (core.Alerts, error) {
+	if c.alertURL == "" {
+		return core.Alerts{}, nil
+	}
+	n, err := webhook.New(webhook.Config{URL: c.alertURL, Secret: c.alertSecret})
+	if err != nil {
+		return core.Alerts{}, fmt.Errorf("alert webhook: %w", err)
+	}
+	return core.Alerts{Notifier: n, TicksStoppedAfter: c.alertStoppedAfter}, nil
 }
 
 // setup registers the tasks, opens the store with a small pool kept across
@@ -180,7 +221,12 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 			return nil, nil, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	engine, err := core.NewEngine(core.Config{Store: store, Registry: reg, Logger: log, Trigger: "lambda", Retention: cfg.retention})
+	alerts, err := cfg.alerts()
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	engine, err := core.NewEngine(core.Config{Store: store, Registry: reg, Logger: log, Trigger: "lambda", Retention: cfg.retention, Alerts: alerts})
 	if err != nil {
 		store.Close()
 		return nil, nil, fmt.Errorf("engine: %w", err)

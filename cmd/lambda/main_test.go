@@ -52,14 +52,33 @@ func TestLoadConfig(t *testing.T) {
 		{name: "negative retention", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_RETAIN_RUNS": "-1h"}, wantErr: "TICKFLOW_RETAIN_RUNS"},
 		{name: "bad failed retention", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_RETAIN_FAILED_RUNS": "soon"}, wantErr: "TICKFLOW_RETAIN_FAILED_RUNS"},
 		{name: "bad tick retention", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_RETAIN_TICKS": "1.5d"}, wantErr: "TICKFLOW_RETAIN_TICKS"},
+		{
+			name: "alert webhook",
+			env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_URL": " https://hooks.example.com/services/T/B/X ",
+				"TICKFLOW_ALERT_WEBHOOK_SECRET": "0123456789abcdef0123", "TICKFLOW_TICK_PERIOD": "15m"},
+			want: config{databaseURL: "postgres://db", migrate: true, dashboard: dashboardLinked, maxConns: 2, tickPeriod: 15 * time.Minute, logLevel: slog.LevelInfo,
+				alertURL: "https://hooks.example.com/services/T/B/X", alertSecret: "0123456789abcdef0123", alertStoppedAfter: 45 * time.Minute},
+		},
+		{
+			name: "alert gap set",
+			env:  map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_URL": "http://10.0.0.1:9000/a", "TICKFLOW_ALERT_TICKS_STOPPED_AFTER": "2m"},
+			want: config{databaseURL: "postgres://db", migrate: true, dashboard: dashboardLinked, maxConns: 2, tickPeriod: time.Minute, logLevel: slog.LevelInfo,
+				alertURL: "http://10.0.0.1:9000/a", alertStoppedAfter: 2 * time.Minute},
+		},
+		{name: "alert gap negative", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_URL": "https://x.example/", "TICKFLOW_ALERT_TICKS_STOPPED_AFTER": "-1m"}, wantErr: "TICKFLOW_ALERT_TICKS_STOPPED_AFTER"},
+		{name: "alert url not http", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_URL": "file:///etc/passwd"}, wantErr: "TICKFLOW_ALERT_WEBHOOK_URL"},
+		{name: "alert url with newline", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_URL": "https://x.example/a\nb"}, wantErr: "TICKFLOW_ALERT_WEBHOOK_URL"},
+		{name: "alert url without host", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_URL": "https://:443/x"}, wantErr: "TICKFLOW_ALERT_WEBHOOK_URL"},
+		{name: "alert secret short", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_URL": "https://x.example/", "TICKFLOW_ALERT_WEBHOOK_SECRET": "hunter2"}, wantErr: "TICKFLOW_ALERT_WEBHOOK_SECRET"},
+		{name: "alert secret alone", env: map[string]string{"DATABASE_URL": "postgres://db", "TICKFLOW_ALERT_WEBHOOK_SECRET": "hunter2-hunter2-hunter2"}, wantErr: "without TICKFLOW_ALERT_WEBHOOK_URL"},
 		{name: "bad level", env: map[string]string{"DATABASE_URL": "postgres://db", "LOG_LEVEL": "loud"}, wantErr: "LOG_LEVEL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := loadConfig(func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("loadConfig error = %v, want one mentioning %s", err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "passwd") {
+					t.Fatalf("loadConfig error = %v, want one mentioning %s, without secrets", err, tt.wantErr)
 				}
 				return
 			}

@@ -159,7 +159,7 @@ func TestTemplateFunction(t *testing.T) {
 		!strings.Contains(dbURL.Content[1].Value, "{{resolve:secretsmanager:${DatabaseSecretArn}}}") {
 		t.Errorf("DATABASE_URL must be the secret when DatabaseSecretArn is set, else !Ref DatabaseUrl")
 	}
-	for _, name := range []string{"DatabaseUrl", "TickflowToken"} {
+	for _, name := range []string{"DatabaseUrl", "TickflowToken", "AlertWebhookUrl", "AlertWebhookSecret"} {
 		if got := c.scalar("Parameters", name, "NoEcho"); got != "true" {
 			t.Errorf("parameter %s NoEcho = %q, want true", name, got)
 		}

@@ -52,6 +52,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		"without a token, host names served besides loopback ones, comma-separated (* for any): other Host headers get 421, against DNS rebinding (env TICKFLOW_ALLOWED_HOSTS)")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "longest time to read one request, body included: slower clients are disconnected")
 	retain := addRetentionFlags(fs)
+	alertFlags := addAlertFlags(fs, c.getenv)
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -69,6 +70,10 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	alerts, err := alertFlags.alerts()
+	if err != nil {
+		return err
+	}
 	if err := checkToken(*token); err != nil {
 		return err
 	}
@@ -83,7 +88,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return usageError{err: fmt.Errorf("bad --database-url: %w", err)}
 	}
 
-	a, err := c.open(ctx, sf, core.Config{Trigger: "timer", MaxTickDuration: serveTickTimeout, Retention: retention})
+	a, err := c.open(ctx, sf, core.Config{Trigger: "timer", MaxTickDuration: serveTickTimeout, Retention: retention, Alerts: alerts})
 	if err != nil {
 		return err
 	}

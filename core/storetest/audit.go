@@ -96,6 +96,44 @@ func testAuditBackfill(t *testing.T, h *harness) {
 	}
 	wantCounts(t, "sk", sk, map[core.SlotOutcome]int{core.SlotSuccess: 3, core.SlotSkipped: 7})
 
+	// RecentSlots: the last 12 slots up to now (+14m) of co, sk and gap in
+	// one read, judged as the audit judges them.
+	recs := []core.ScheduleRecord{h.schedule("co"), h.schedule("sk"), h.schedule("gap")}
+	recent, err := e.RecentSlots(ctx, core.RecentSlotsParams{Schedules: recs, Last: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"co", "sk", "gap"} {
+		a := audit(name, minutes(3), minutes(15))
+		if got, want := fmt.Sprint(slotOutcomes(recent[name])), fmt.Sprint(slotOutcomes(a.Slots)); got != want || len(recent[name]) != 12 {
+			t.Errorf("recent %s = %s, want the audit's %s", name, got, want)
+		}
+	}
+	// gap's next slot is 11,000 minutes away: its last 12 due slots end
+	// missed.
+	if got := slotOutcomes(recent["gap"]); len(got) != 12 || got[7] != core.SlotSuccess || got[11] != core.SlotMissed {
+		t.Errorf("recent gap = %v", got)
+	}
+	// SlotRunsMany reads each window of its own, by schedule then slot.
+	many, err := h.store.SlotRunsMany(ctx, core.SlotRunsManyParams{Windows: []core.SlotRunsParams{
+		{Schedule: "sk", From: at(minutes(9)), To: at(minutes(11))},
+		{Schedule: "co", From: at(minutes(1)), To: at(minutes(3))},
+		{Schedule: "nope", From: at(0), To: at(time.Hour)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range many {
+		got = append(got, fmt.Sprintf("%s+%v:%s", r.Schedule, r.Slot.Sub(t0), r.Status))
+		if r.Status == core.StatusSuccess && (r.StartedAt.IsZero() || r.FinishedAt.Before(r.StartedAt)) {
+			t.Errorf("run %d: started %v, finished %v", r.ID, r.StartedAt, r.FinishedAt)
+		}
+	}
+	if fmt.Sprint(got) != "[co+1m0s:success co+2m0s:success sk+9m0s:skipped sk+10m0s:success]" {
+		t.Errorf("SlotRunsMany = %v", got)
+	}
+
 	// bad: failed, with the task's error as the reason.
 	bad := audit("bad", minutes(1), minutes(3))
 	for _, s := range bad.Slots {
@@ -195,6 +233,12 @@ func wantAudit(t *testing.T, name string, a core.AuditResult, first int, want ma
 		w := want[m]
 		w.Slot = at(minutes(m))
 		got.Reason = ""
+		// A skipped record finished without starting.
+		own := got.RunID != 0 && !got.Covered
+		if started := own && got.Outcome != core.SlotSkipped; own != (got.FinishedAt != nil) || started != (got.StartedAt != nil) {
+			t.Errorf("%s +%dm: started %v, finished %v; want both when the slot's own run finished (a skipped record: finished only), else neither", name, m, got.StartedAt, got.FinishedAt)
+		}
+		got.StartedAt, got.FinishedAt = nil, nil
 		if got != w {
 			t.Errorf("%s +%dm: %+v, want %+v", name, m, got, w)
 		}
@@ -228,4 +272,13 @@ func (h *harness) slotRunID(name string, m int) int64 {
 	}
 	h.t.Fatalf("%s has no run at +%dm:\n%s", name, m, describeRuns(rs))
 	return 0
+}
+
+// slotOutcomes lists the outcomes of slots.
+func slotOutcomes(slots []core.SlotAudit) []core.SlotOutcome {
+	out := make([]core.SlotOutcome, len(slots))
+	for i, s := range slots {
+		out[i] = s.Outcome
+	}
+	return out
 }

@@ -44,4 +44,16 @@ func testOnce(t *testing.T, h *harness) {
 	if n := x.total.Load(); n != 1 {
 		t.Errorf("executions %d, want 1", n)
 	}
+	if rec := h.schedule("once"); rec.CompletedAt == nil || !rec.CompletedAt.Equal(at(minutes(3))) {
+		t.Errorf("completed_at %v, want the firing tick's %v", rec.CompletedAt, at(minutes(3)))
+	}
+
+	// A new instant in code is a new spec: sync re-opens the schedule.
+	reg2 := core.NewRegistry()
+	mustSchedule(t, reg2, "once", x.task(nil), core.Once(at(48*time.Hour)))
+	h.tick(h.engine(reg2))
+	h.wantNextRun("once", at(48*time.Hour))
+	if rec := h.schedule("once"); rec.CompletedAt != nil {
+		t.Errorf("completed_at %v after the spec changed, want none", rec.CompletedAt)
+	}
 }

@@ -54,6 +54,14 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"SyncLeavesRuntimeSchedules", testSyncLeavesAPIRows},
 		{"AuditBackfill", testAuditBackfill},
 		{"Outage", testOutage},
+		{"RuntimeScheduleTick", testRuntimeTick},
+		{"RuntimeScheduleRaces", testRuntimeRaces},
+		{"AlertRunFailed", testAlertRunFailed},
+		{"AlertRetry", testAlertRetry},
+		{"AlertRace", testAlertRace},
+		{"AlertSlotsMissed", testAlertSlotsMissed},
+		{"AlertTicksStopped", testAlertTicksStopped},
+		{"AlertOutage", testAlertOutage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

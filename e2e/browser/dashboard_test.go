@@ -7,8 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,10 +25,15 @@ import (
 // The demo schedule the test drives (registered by cmd/local).
 const demoSchedule = "cleanup_expired_sessions"
 
+// heartbeat is a runtime schedule the test creates, every 2 s, so that its
+// history strip and chart fill while the test runs.
+const heartbeat = "heartbeat"
+
 // TestDashboardInBrowser drives the dashboard served by "cmd/local serve" in
 // headless Chromium: sign in, run a schedule now, see the run appear and
-// finish, open its detail, pause and resume the schedule, filter the runs,
-// and take a screenshot of each view.
+// finish, open its detail, pause and resume the schedule, see the history
+// strips and a schedule's chart, backfill the slots a pause folded, filter
+// the runs, and take a screenshot of each view.
 func TestDashboardInBrowser(t *testing.T) {
 	chrome := findChromium(t)
 	root := moduleRoot(t)
@@ -51,6 +58,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	do(t, ctx, "type the token", chromedp.SendKeys(chromedp.CSS("#token"), token))
 	clickAndLoad(t, ctx, "#signin")
 	waitText(t, ctx, "#flash", "Signed in")
+
+	// A runtime schedule every 2 s, whose slots fill the strips meanwhile.
+	if code, body := apiDo(t, base, token, "POST", "/api/schedules", `{"key":"`+heartbeat+`","task":"send_email","name":"Heartbeat","every":2}`); code != http.StatusCreated {
+		t.Fatalf("create %s: %d %s", heartbeat, code, body)
+	}
 
 	// Run now: the page comes back with a message linking to the new run.
 	row := "#schedule-" + demoSchedule
@@ -103,11 +115,62 @@ func TestDashboardInBrowser(t *testing.T) {
 	// For the screenshot: one schedule paused, and no one-time message.
 	clickAndLoad(t, ctx, `#schedule-morning_report button[data-action="pause"]`)
 	waitText(t, ctx, "#flash", "Paused")
+
+	// The heartbeat paused for a few slots, then resumed: its next tick
+	// folds them into one run (misfire coalesce).
+	waitAudit(t, base, heartbeat, "3 successful slots", func(c map[string]int) bool { return c["success"] >= 3 })
+	if code, body := apiDo(t, base, token, "POST", "/api/schedules/"+heartbeat+"/pause", ""); code != http.StatusOK {
+		t.Fatalf("pause %s: %d %s", heartbeat, code, body)
+	}
+	waitAudit(t, base, heartbeat, "3 slots passed while paused", func(c map[string]int) bool { return c["paused"] >= 3 })
+	if code, body := apiDo(t, base, token, "POST", "/api/schedules/"+heartbeat+"/resume", ""); code != http.StatusOK {
+		t.Fatalf("resume %s: %d %s", heartbeat, code, body)
+	}
+	waitAudit(t, base, heartbeat, "coalesced slots, then runs again", func(c map[string]int) bool { return c["coalesced"] >= 1 && c["success"] >= 5 })
+
+	// The strips: each cell links to a run and says its slot and outcome.
 	do(t, ctx, "reload the schedules", chromedp.Navigate(base+"/ui/schedules"))
 	if eval[bool](t, ctx, `!!document.querySelector("#flash")`) {
 		t.Error("the one-time message shows twice")
 	}
+	cells := eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#schedule-`+heartbeat+` .strip a.cell")).map(a => a.dataset.outcome + " " + a.getAttribute("href") + " " + (a.getAttribute("aria-label") || ""))`)
+	outcomes := map[string]int{}
+	for _, c := range cells {
+		f := strings.Fields(c)
+		if len(f) < 3 || !strings.HasPrefix(f[1], "/ui/runs/") && f[0] != "missed" && f[0] != "due" {
+			t.Errorf("strip cell %q: want a run link and a label", c)
+			continue
+		}
+		outcomes[f[0]]++
+	}
+	if len(cells) < 5 || len(cells) > 20 || outcomes["success"] < 3 || outcomes["coalesced"] < 1 {
+		t.Errorf("heartbeat strip: %d cells %v, want 5 to 20 with successes and coalesced slots", len(cells), outcomes)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#schedule-`+demoSchedule+` .strip a.cell").length`); n < 1 {
+		t.Errorf("%s's strip has %d cells, want its run-on-startup slot", demoSchedule, n)
+	}
 	shots.take(t, ctx, "schedules")
+
+	// The schedule's page: one chart mark per run of the window, the
+	// audit table, and a backfill of the folded slots, dry run first.
+	clickAndLoad(t, ctx, "#schedule-"+heartbeat+" a.schedule-link")
+	waitJS(t, ctx, "the chart", `!!document.querySelector("svg#chart")`)
+	marks := eval[int](t, ctx, `document.querySelectorAll("svg#chart .mark").length`)
+	ownRuns := eval[int](t, ctx, `Array.from(document.querySelectorAll("table.audit tbody tr")).filter(tr => tr.querySelector('td[data-label="Run"] a') && !tr.textContent.includes("covers it")).length`)
+	if marks < 5 || marks != ownRuns {
+		t.Errorf("chart has %d run marks, the audit table %d runs of their own; want equal, at least 5", marks, ownRuns)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#strip a.cell").length`); n < 5 {
+		t.Errorf("the schedule page's strip has %d cells", n)
+	}
+	if w := eval[float64](t, ctx, `document.querySelector("svg#chart").getBoundingClientRect().width`); w < 600 {
+		t.Errorf("the chart is %v px wide", w)
+	}
+	shots.take(t, ctx, "schedule-detail")
+	clickAndLoad(t, ctx, "#backfill-dry-run")
+	waitText(t, ctx, "#backfill-preview", "would create")
+	clickAndLoad(t, ctx, "#backfill-confirm")
+	waitText(t, ctx, "#flash", "Backfilled "+heartbeat)
 
 	// Filter the runs through the form.
 	do(t, ctx, "open the runs", chromedp.Navigate(base+"/ui/runs"))
@@ -298,7 +361,7 @@ func startBrowser(t *testing.T, chrome string) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 860),
 	)
-	budget, cancelBudget := context.WithTimeout(context.Background(), 90*time.Second)
+	budget, cancelBudget := context.WithTimeout(context.Background(), 150*time.Second)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(budget, opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
@@ -388,6 +451,53 @@ func enqueue(t *testing.T, base, token, body string) string {
 		t.Fatalf("POST /api/runs: %d %v", res.StatusCode, err)
 	}
 	return fmt.Sprint(run.ID)
+}
+
+// apiDo calls the REST API with the token and returns the status and body.
+func apiDo(t *testing.T, base, token, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// waitAudit polls the schedule's audit of the last hour (GET
+// /api/schedules/{name}/slots) until ok accepts its counts per outcome.
+func waitAudit(t *testing.T, base, name, what string, ok func(map[string]int) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		now := time.Now().UTC()
+		q := url.Values{"from": {now.Add(-time.Hour).Format(time.RFC3339)}, "to": {now.Add(time.Minute).Format(time.RFC3339)}}
+		res, err := http.Get(base + "/api/schedules/" + name + "/slots?" + q.Encode())
+		if err != nil {
+			t.Fatalf("audit %s: %v", name, err)
+		}
+		var a struct {
+			Counts map[string]int `json:"counts"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&a)
+		res.Body.Close()
+		if err == nil && res.StatusCode == http.StatusOK && ok(a.Counts) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s of %s: %d %v, counts %v", what, name, res.StatusCode, err, a.Counts)
+		}
+		time.Sleep(200 * time.Millisecond) // the slots pass on the server's clock, not one we own
+	}
 }
 
 // apiPaused reads the demo schedule's paused state through the REST API.

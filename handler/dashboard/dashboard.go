@@ -88,6 +88,7 @@ func (dash *Dashboard) routes(mux *http.ServeMux) {
 	mux.Handle("GET /ui/static/{file...}", staticHandler())
 
 	mux.HandleFunc("GET /ui/schedules", dash.page(dash.viewSchedules))
+	mux.HandleFunc("GET /ui/schedules/{name}", dash.page(dash.viewSchedule))
 	mux.HandleFunc("GET /ui/runs", dash.page(dash.viewRuns))
 	mux.HandleFunc("GET /ui/runs/{id}", dash.page(dash.viewRun))
 	mux.HandleFunc("GET /ui/ticks", dash.page(dash.viewTicks))
@@ -97,6 +98,7 @@ func (dash *Dashboard) routes(mux *http.ServeMux) {
 	mux.Handle("POST /ui/schedules/{name}/trigger", post(dash.action(backToSchedules, dash.actTrigger)))
 	mux.Handle("POST /ui/schedules/{name}/pause", post(dash.action(backToSchedules, dash.actPause(true))))
 	mux.Handle("POST /ui/schedules/{name}/resume", post(dash.action(backToSchedules, dash.actPause(false))))
+	mux.Handle("POST /ui/schedules/{name}/backfill", post(dash.action(backToSchedule, dash.actBackfill)))
 	mux.Handle("POST /ui/runs/{id}/retry", post(dash.action(backToRun, dash.actRetry)))
 	mux.Handle("POST /ui/runs/{id}/cancel", post(dash.action(backToRun, dash.actCancel)))
 

@@ -10,7 +10,12 @@
 //
 // Its pages:
 //
-//	GET  /ui/schedules                    schedules, 50 a page (after=), searched by prefix, task, label, origin; run now / pause / resume
+//	GET  /ui/schedules                    schedules, 50 a page (after=), searched by prefix, task, label, origin; run now / pause / resume;
+//	                                      each row's history strip: its last 20 slots (history.go)
+//	GET  /ui/schedules/{name}?from=&to=[&backfill=preview]
+//	                                      one schedule: an SVG chart of run durations with missed slots,
+//	                                      the audit of every slot of the window (default 24 h), a backfill
+//	                                      preview (dry run) and its confirm button (schedule.go)
 //	GET  /ui/runs?status=&source=&task=&schedule=&cursor=
 //	                                      runs, newest first, filtered, paginated
 //	GET  /ui/runs/{id}                    one run: slot, attempts, timings,
@@ -21,6 +26,7 @@
 //	POST /ui/schedules/{name}/trigger     run now (source manual)
 //	POST /ui/schedules/{name}/pause       pause
 //	POST /ui/schedules/{name}/resume      resume
+//	POST /ui/schedules/{name}/backfill    backfill the window's passed slots that have no run (from, to)
 //	POST /ui/runs/{id}/retry              retry a failed run
 //	POST /ui/runs/{id}/cancel             cancel a pending run
 //	GET  /ui/login, POST /ui/login, POST /ui/logout

@@ -33,6 +33,18 @@ var errDown = errors.New("connection refused (injected)")
 type faultyStore struct {
 	core.Store
 	down atomic.Bool
+	// slotReads counts SlotRuns and SlotRunsMany calls.
+	slotReads atomic.Int64
+}
+
+func (s *faultyStore) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.SlotRun, error) {
+	s.slotReads.Add(1)
+	return s.Store.SlotRuns(ctx, p)
+}
+
+func (s *faultyStore) SlotRunsMany(ctx context.Context, p core.SlotRunsManyParams) ([]core.SlotRun, error) {
+	s.slotReads.Add(1)
+	return s.Store.SlotRunsMany(ctx, p)
 }
 
 func (s *faultyStore) ListRuns(ctx context.Context, p core.ListRunsParams) ([]core.Run, error) {

@@ -28,7 +28,7 @@ import (
 var web embed.FS
 
 // dashPages are the page templates; each is parsed together with the layout.
-var dashPages = []string{"schedules", "runs", "run", "ticks", "login", "error"}
+var dashPages = []string{"schedules", "schedule", "runs", "run", "ticks", "login", "error"}
 
 // dashTemplates maps a page name to its template (layout + page). They are
 // parsed at the first page rendered, not at start-up.

@@ -26,6 +26,10 @@ const dashSchedulesPage = 50
 // schedulesData is the schedules view's data.
 type schedulesData struct {
 	Schedules []core.ScheduleRecord
+	// Strips are the history strips by schedule name (history.go).
+	Strips map[string][]stripCell
+	// StripSlots is how many slots a strip shows.
+	StripSlots int
 	// Prefix, Task, Label and Origin are the search as typed.
 	Prefix, Task, Label, Origin string
 	Filtered                    bool
@@ -48,7 +52,7 @@ func (dash *Dashboard) schedulesView(r *http.Request, f createForm) (dashView, e
 	q := r.URL.Query()
 	d := schedulesData{
 		Prefix: q.Get("prefix"), Task: q.Get("task"), Label: q.Get("label"), Origin: q.Get("origin"),
-		After: q.Get("after"), Form: f, Tasks: dash.engine.Registry().TaskNames(),
+		After: q.Get("after"), Form: f, Tasks: dash.engine.Registry().TaskNames(), StripSlots: dashStripSlots,
 	}
 	search := url.Values{}
 	for _, k := range []string{"prefix", "task", "label", "origin"} {
@@ -74,6 +78,11 @@ func (dash *Dashboard) schedulesView(r *http.Request, f createForm) (dashView, e
 		return dashView{}, err
 	}
 	d.Schedules = page.Schedules
+	recent, err := dash.engine.RecentSlots(r.Context(), core.RecentSlotsParams{Schedules: page.Schedules, Last: dashStripSlots})
+	if err != nil {
+		return dashView{}, err
+	}
+	d.Strips = historyStrips(page.Schedules, recent)
 	d.FirstURL = "/ui/schedules"
 	if len(search) > 0 {
 		d.FirstURL += "?" + search.Encode()

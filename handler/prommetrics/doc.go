@@ -13,6 +13,7 @@
 //	tickflow_tick_duration_seconds          histogram of their wall time
 //	tickflow_runs_finished_total{status}    runs those ticks finished (success, failed, skipped)
 //	tickflow_runs_pruned_total              old finished runs those ticks deleted (core.Config.Retention)
+//	tickflow_alerts_total{result}           alert deliveries those ticks made (delivered, failed; core.Config.Alerts)
 //	tickflow_run_duration_seconds{task,outcome}  histogram of the wall time of the runs they executed (success, failed, retry)
 //	tickflow_runs{status}                   runs in the store, by status
 //	tickflow_due_unclaimed                  schedules due now and not claimed yet

@@ -26,6 +26,7 @@ type Metrics struct {
 	duration    prometheus.Histogram
 	finished    *prometheus.CounterVec
 	pruned      prometheus.Counter
+	alerts      *prometheus.CounterVec
 	runDuration *prometheus.HistogramVec
 	serve       http.Handler
 }
@@ -75,6 +76,10 @@ func New(engine *core.Engine) *Metrics {
 			Name: "tickflow_runs_pruned_total",
 			Help: "Old finished runs this process's ticks deleted (core.Config.Retention).",
 		}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tickflow_alerts_total",
+			Help: "Alert deliveries this process's ticks made, by result (delivered, or failed: retried later or given up; core.Config.Alerts).",
+		}, []string{"result"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tickflow_run_duration_seconds",
 			Help:    "Wall time of the runs this process executed (attempts and inline retry waits), by task and outcome (success, failed, retry).",
@@ -87,9 +92,11 @@ func New(engine *core.Engine) *Metrics {
 	for _, s := range []core.Status{core.StatusSuccess, core.StatusFailed, core.StatusSkipped} {
 		m.finished.WithLabelValues(string(s))
 	}
+	m.alerts.WithLabelValues("delivered")
+	m.alerts.WithLabelValues("failed")
 	// A fresh registry and distinct names: registration cannot fail.
 	m.reg.MustRegister(
-		m.ticks, m.duration, m.finished, m.pruned, m.runDuration, storeCollector{m},
+		m.ticks, m.duration, m.finished, m.pruned, m.alerts, m.runDuration, storeCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -119,6 +126,8 @@ func (m *Metrics) ObserveTick(_ context.Context, rep core.Report, err error, ela
 	m.finished.WithLabelValues(string(core.StatusFailed)).Add(float64(rep.Failed))
 	m.finished.WithLabelValues(string(core.StatusSkipped)).Add(float64(rep.Skipped))
 	m.pruned.Add(float64(rep.PrunedRuns))
+	m.alerts.WithLabelValues("delivered").Add(float64(rep.AlertsDelivered))
+	m.alerts.WithLabelValues("failed").Add(float64(rep.AlertsFailed))
 }
 
 // Outcomes of tickflow_run_duration_seconds besides success and failed.

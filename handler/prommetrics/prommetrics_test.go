@@ -226,11 +226,17 @@ func TestPrunedRuns(t *testing.T) {
 	s := newServer(t)
 	m := prommetrics.New(s.engine)
 	m.ObserveTick(t.Context(), core.Report{PrunedRuns: 7}, nil, time.Millisecond)
-	m.ObserveTick(t.Context(), core.Report{PrunedRuns: 5}, nil, time.Millisecond)
+	m.ObserveTick(t.Context(), core.Report{PrunedRuns: 5, AlertsDelivered: 3, AlertsFailed: 1}, nil, time.Millisecond)
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if got := metricValue(t, rec.Body.String(), "tickflow_runs_pruned_total"); got != 12 {
 		t.Errorf("tickflow_runs_pruned_total = %v, want 12", got)
+	}
+	if got := metricValue(t, rec.Body.String(), `tickflow_alerts_total{result="delivered"}`); got != 3 {
+		t.Errorf("delivered alerts = %v, want 3", got)
+	}
+	if got := metricValue(t, rec.Body.String(), `tickflow_alerts_total{result="failed"}`); got != 1 {
+		t.Errorf("failed alerts = %v, want 1", got)
 	}
 }
 

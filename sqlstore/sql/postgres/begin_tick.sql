@@ -1,6 +1,9 @@
 -- BeginTick: record the tick and read its clock and the due work, in one
 -- statement. $1 tick id, $2 now (NULL: now()), $3 trigger, $4 the process's
 -- task names (NULL: every task): due schedules of other tasks are not counted.
+-- $5 alerts on: also the due outbox rows and when the latest tick that
+-- finished without error finished (the latest of the 10 last started such
+-- ticks, through the started_at index; both read only then).
 WITH c AS (
     SELECT COALESCE($2::timestamptz, now()) AS now
 ), due AS (
@@ -18,4 +21,9 @@ INSERT INTO tickflow_ticks (id, "trigger", started_at, due_schedules, runnable_r
 SELECT $1, $3, c.now, due.n, runnable.n, due.oldest,
        COALESCE(EXTRACT(EPOCH FROM c.now - due.oldest)::double precision, 0)
 FROM c, due, runnable
-RETURNING started_at, due_schedules, runnable_runs, oldest_due
+RETURNING started_at, due_schedules, runnable_runs, oldest_due,
+          CASE WHEN $5::boolean THEN (SELECT count(*) FROM tickflow_outbox o
+                                      WHERE o.next_attempt_at <= COALESCE($2::timestamptz, now())) ELSE 0 END AS due_alerts,
+          CASE WHEN $5::boolean THEN (SELECT max(t.finished_at) FROM (SELECT finished_at FROM tickflow_ticks
+                                      WHERE finished_at IS NOT NULL AND error = ''
+                                      ORDER BY started_at DESC LIMIT 10) t) END AS last_tick_finished

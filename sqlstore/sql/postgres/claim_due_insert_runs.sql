@@ -5,9 +5,15 @@
 -- (jittered) runs wait for run_at; skipped runs are final.
 -- $1 now (NULL: now()), $2 lease until, $3 tick id; the runs as one array
 -- per field: $4 schedule, $5 task, $6 display name, $7 slot, $8 slots
--- covered, $9 status, $10 run at, $11 max attempts, $12 error; the advances:
--- $13 schedule names, $14 their next_run (NULL: never again). Instants in
--- the arrays are unix microseconds (NULL for none).
+-- covered, $9 status, $10 run at, $11 max attempts, $12 error, and the
+-- runtime schedules' $16 payload (JSON text), $17 retry delay, $18 retry
+-- backoff, $19 timeout (NULL elements: none, the task's own; a NULL array
+-- when no run of the batch has any, which unnest pads with NULLs); the
+-- advances: $13 schedule names, $14 their next_run (NULL: never again: the
+-- schedule is done and its completed_at is stamped; a sync that changes a
+-- code schedule's spec clears it), $15 their remaining_runs
+-- (NULL: unchanged; a NULL array when none changes). Instants in the arrays
+-- are unix microseconds (NULL for none).
 -- Only the identity columns come back: the caller knows the rest (it planned
 -- them, and status and run_at follow from the plan and now), and decoding
 -- every column of 10,000 rows was a third of the CPU. created_at comes back
@@ -15,18 +21,23 @@
 -- Instants come back as unix microseconds, cheaper to decode than text.
 WITH advance AS (
     UPDATE tickflow_schedules s
-    SET next_run = a.next_run
+    SET next_run = a.next_run,
+        remaining_runs = COALESCE(a.remaining_runs, s.remaining_runs),
+        completed_at = CASE WHEN a.next_run IS NULL THEN COALESCE($1::timestamptz, now())
+                            ELSE s.completed_at END
     FROM (SELECT u.name,
                  timestamptz 'epoch' + u.next_us / 1000000 * interval '1 second'
-                                     + u.next_us % 1000000 * interval '1 microsecond' AS next_run
-          FROM unnest($13::text[], $14::bigint[]) AS u(name, next_us)) AS a
+                                     + u.next_us % 1000000 * interval '1 microsecond' AS next_run,
+                 u.remaining_runs
+          FROM unnest($13::text[], $14::bigint[], $15::integer[]) AS u(name, next_us, remaining_runs)) AS a
     WHERE s.name = a.name
 ), c AS (
     SELECT COALESCE($1::timestamptz, now()) AS now
 )
 INSERT INTO tickflow_runs (
     task, display_name, schedule, source, slot, slots_covered, status, attempt,
-    max_attempts, error, run_at, created_at, started_at, finished_at, lease_until, tick_id)
+    max_attempts, error, run_at, created_at, started_at, finished_at, lease_until, tick_id,
+    payload, retry_delay_seconds, retry_backoff, timeout_seconds)
 SELECT x.task, x.display_name, x.schedule, 'scheduled', x.slot, x.slots_covered, x.status,
        CASE WHEN x.status = 'running' THEN 1 ELSE 0 END,
        x.max_attempts, COALESCE(x.error, ''),
@@ -35,17 +46,20 @@ SELECT x.task, x.display_name, x.schedule, 'scheduled', x.slot, x.slots_covered,
        CASE WHEN x.status = 'running' THEN c.now END,
        CASE WHEN x.status NOT IN ('running', 'pending') THEN c.now END,
        CASE WHEN x.status = 'running' THEN $2::timestamptz END,
-       $3
+       $3,
+       x.payload::json, x.retry_delay_seconds, x.retry_backoff, x.timeout_seconds
 FROM (SELECT u.schedule, u.task, u.display_name,
              timestamptz 'epoch' + u.slot_us / 1000000 * interval '1 second'
                                  + u.slot_us % 1000000 * interval '1 microsecond' AS slot,
              u.slots_covered, u.status,
              timestamptz 'epoch' + u.run_us / 1000000 * interval '1 second'
                                  + u.run_us % 1000000 * interval '1 microsecond' AS run_at,
-             u.max_attempts, u.error
+             u.max_attempts, u.error, u.payload, u.retry_delay_seconds, u.retry_backoff, u.timeout_seconds
       FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
-                  $9::text[], $10::bigint[], $11::integer[], $12::text[])
-           AS u(schedule, task, display_name, slot_us, slots_covered, status, run_us, max_attempts, error)) AS x,
+                  $9::text[], $10::bigint[], $11::integer[], $12::text[],
+                  $16::text[], $17::float8[], $18::float8[], $19::float8[])
+           AS u(schedule, task, display_name, slot_us, slots_covered, status, run_us, max_attempts, error,
+                payload, retry_delay_seconds, retry_backoff, timeout_seconds)) AS x,
      c
 ON CONFLICT (schedule, slot) DO NOTHING
 RETURNING id, schedule, (extract(epoch FROM slot) * 1000000)::bigint AS slot,

@@ -15,4 +15,4 @@ SET status = CASE WHEN r.attempt >= r.max_attempts THEN 'failed' ELSE 'interrupt
 FROM (SELECT COALESCE($1::timestamptz, now()) AS now) c
 WHERE r.status = 'running' AND r.lease_until <= c.now
   AND (r.attempt >= r.max_attempts OR r.task = ANY ($2::text[]))
-RETURNING r.status
+RETURNING r.status, r.id

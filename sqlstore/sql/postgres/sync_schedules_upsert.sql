@@ -40,6 +40,7 @@ ON CONFLICT (name) DO UPDATE SET
     once_at = EXCLUDED.once_at,
     anchor = CASE WHEN s.spec_hash = EXCLUDED.spec_hash THEN s.anchor ELSE EXCLUDED.anchor END,
     next_run = CASE WHEN s.spec_hash = EXCLUDED.spec_hash THEN s.next_run ELSE EXCLUDED.next_run END,
+    completed_at = CASE WHEN s.spec_hash = EXCLUDED.spec_hash THEN s.completed_at END,
     spec_hash = EXCLUDED.spec_hash,
     orphaned = false,
     updated_at = EXCLUDED.updated_at

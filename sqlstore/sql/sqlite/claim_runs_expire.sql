@@ -15,4 +15,4 @@ SET status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'interrupted' 
     lease_until = NULL
 WHERE status IN ('running', 'pending') AND status = 'running' AND lease_until <= $1
   AND (attempt >= max_attempts OR task IN (SELECT value FROM json_each($2)))
-RETURNING status
+RETURNING status, id

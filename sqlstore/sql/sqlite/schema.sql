@@ -197,3 +197,28 @@ CREATE TABLE IF NOT EXISTS tickflow_sessions (
 
 -- Pruning expired sessions.
 CREATE INDEX IF NOT EXISTS tickflow_sessions_expires_idx ON tickflow_sessions (expires_at);
+
+-- Alerts to deliver (see schema.sql at the root).
+CREATE TABLE IF NOT EXISTS tickflow_outbox (
+    id              INTEGER NOT NULL,
+    kind            TEXT    NOT NULL,
+    dedupe_key      TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    delivered_at    INTEGER,
+    last_error      TEXT    NOT NULL DEFAULT '',
+    claimed_by      TEXT    NOT NULL DEFAULT '',
+    created_at      INTEGER NOT NULL,
+    CONSTRAINT tickflow_outbox_pkey PRIMARY KEY (id),
+    CONSTRAINT tickflow_outbox_dedupe_key UNIQUE (dedupe_key),
+    CONSTRAINT tickflow_outbox_kind_check CHECK (kind IN ('run_failed', 'slots_missed', 'ticks_stopped')),
+    CONSTRAINT tickflow_outbox_attempts_check CHECK (attempts >= 0)
+);
+
+-- Due deliveries: BeginTick's count and the delivery claim.
+CREATE INDEX IF NOT EXISTS tickflow_outbox_due_idx ON tickflow_outbox (next_attempt_at)
+    WHERE next_attempt_at IS NOT NULL;
+-- Finished alerts by age: pruning (FinishAlerts' PruneBefore).
+CREATE INDEX IF NOT EXISTS tickflow_outbox_done_idx ON tickflow_outbox (created_at)
+    WHERE next_attempt_at IS NULL;

@@ -4,13 +4,13 @@
 -- the unique (schedule, slot) index; the errors of the runs that did not
 -- succeed are read apart (slot_run_errors.sql), as on PostgreSQL.
 -- $1 schedule, $2 from, $3 to (unix µs).
-SELECT id, slot, slots_covered, status FROM (
-    SELECT r.id, r.slot, r.slots_covered, r.status
+SELECT id, slot, slots_covered, status, started_at, finished_at FROM (
+    SELECT r.id, r.slot, r.slots_covered, r.status, r.started_at, r.finished_at
     FROM tickflow_runs r
     WHERE r.schedule = $1 AND r.slot >= $2 AND r.slot < $3
     UNION ALL
-    SELECT id, slot, slots_covered, status FROM (
-        SELECT r.id, r.slot, r.slots_covered, r.status
+    SELECT id, slot, slots_covered, status, started_at, finished_at FROM (
+        SELECT r.id, r.slot, r.slots_covered, r.status, r.started_at, r.finished_at
         FROM tickflow_runs r
         WHERE r.schedule = $1 AND r.slot >= $3
         ORDER BY r.slot

@@ -39,6 +39,8 @@ ON CONFLICT (name) DO UPDATE SET
                   THEN tickflow_schedules.anchor ELSE excluded.anchor END,
     next_run = CASE WHEN tickflow_schedules.spec_hash = excluded.spec_hash
                     THEN tickflow_schedules.next_run ELSE excluded.next_run END,
+    completed_at = CASE WHEN tickflow_schedules.spec_hash = excluded.spec_hash
+                        THEN tickflow_schedules.completed_at END,
     spec_hash = excluded.spec_hash,
     orphaned = 0,
     updated_at = excluded.updated_at
