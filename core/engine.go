@@ -88,9 +88,18 @@ type Retention struct {
 	// DefaultRetainTicks, 7 days), by EndTick.
 	Ticks time.Duration
 	// Budget is the most runs one tick deletes (default DefaultPruneBudget,
-	// at most MaxPruneBudget).
+	// at most MaxPruneBudget) when the tick wrote few; a tick that wrote
+	// more runs may delete PruneWritesFactor times as many (still at most
+	// MaxPruneBudget), so pruning keeps up with any schedule load and the
+	// table stays bounded by the retention window.
 	Budget int
 }
+
+// PruneWritesFactor: a tick may prune this many times the runs it wrote
+// (claimed and skipped), when that is more than Retention.Budget. Above 1,
+// so a backlog of old runs (retention turned on, or lowered) shrinks while
+// the schedules keep writing.
+const PruneWritesFactor = 2
 
 // RetainForever, as a Retention duration, disables that pruning.
 const RetainForever time.Duration = math.MaxInt64

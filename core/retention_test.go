@@ -87,10 +87,21 @@ func TestTickPrunesRuns(t *testing.T) {
 		}
 	}
 
+	// A tick that wrote more runs than the budget may prune twice as many:
+	// pruning keeps up with the schedules' load.
+	e.cfg.Retention.Budget = 1
+	clock.Set(tickT0.Add(time.Minute))
+	if rep, err := e.Tick(context.Background()); err != nil || rep.Claimed+rep.Skipped != 1 {
+		t.Fatalf("tick at +1m: %+v, %v; want one run written", rep, err)
+	}
+	if got := f.prunes[len(f.prunes)-1].Limit; got != PruneWritesFactor {
+		t.Errorf("prune limit after writing 1 run with budget 1: %d, want %d", got, PruneWritesFactor)
+	}
+
 	// RetainForever: nothing to prune, no statement even on a work tick.
 	e.cfg.Retention = Retention{Runs: RetainForever, FailedRuns: RetainForever, Ticks: RetainForever, Budget: 5}
 	n := len(f.prunes)
-	clock.Set(tickT0.Add(time.Minute))
+	clock.Set(tickT0.Add(2 * time.Minute))
 	rep, err = e.Tick(context.Background())
 	if err != nil || rep.Claimed != 1 || rep.PrunedRuns != 0 || len(f.prunes) != n {
 		t.Errorf("tick with RetainForever: %+v, %v, prune calls %d; want a run and no prune", rep, err, len(f.prunes)-n)

@@ -87,7 +87,8 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 func (e *Engine) pruneRuns(ctx context.Context, tl *tally, tt tickTime, log *slog.Logger) {
 	n := e.ticks.Add(1)
 	r := e.cfg.Retention
-	p := PruneRunsParams{Now: tt.now, FinishedBefore: before(tt.now, r.Runs), FailedBefore: before(tt.now, r.FailedRuns), Limit: r.Budget}
+	p := PruneRunsParams{Now: tt.now, FinishedBefore: before(tt.now, r.Runs), FailedBefore: before(tt.now, r.FailedRuns),
+		Limit: min(max(r.Budget, PruneWritesFactor*tl.written()), MaxPruneBudget)}
 	if p.FinishedBefore.IsZero() && p.FailedBefore.IsZero() {
 		return
 	}
@@ -308,6 +309,14 @@ func (t *tally) didWork() bool {
 	defer t.mu.Unlock()
 	r := t.rep
 	return r.Claimed+r.Skipped+r.Deferred+r.Interrupted+r.Failed+r.Conflicts > 0
+}
+
+// written counts the runs the tick inserted (claimed slots and skipped
+// records): what retention must keep up with.
+func (t *tally) written() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.rep.Claimed + t.rep.Skipped
 }
 
 // pruned counts runs deleted by retention.
