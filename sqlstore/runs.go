@@ -90,7 +90,9 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 	}
 	var args []any
 	if s.d.arrays {
-		args = finishArrays(p)
+		pb := getParamBuf()
+		defer pb.release() // after the statement: args alias it
+		args = pb.finishArrays(p)
 	} else {
 		batch := make([]outcomeJSON, len(p.Outcomes))
 		for i, o := range p.Outcomes {
@@ -119,8 +121,9 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 
 // finishArrays are FinishRuns' PostgreSQL parameters: the tick id, then one
 // array per outcome field.
-func finishArrays(p core.FinishRunsParams) []any {
+func (pb *paramBuf) finishArrays(p core.FinishRunsParams) []any {
 	o, n := p.Outcomes, len(p.Outcomes)
+	intArrayOf, textArrayOf, microsArrayOf := pb.intArrayOf, pb.textArrayOf, pb.microsArrayOf
 	return []any{p.TickID,
 		intArrayOf(n, func(i int) int64 { return o[i].RunID }),
 		intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) }),
