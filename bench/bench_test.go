@@ -137,7 +137,7 @@ func TestSmoke(t *testing.T) {
 	s := sizes{
 		FloorN: []int{40}, TickN: []int{40}, EmptyN: 60, ConcurrentN: 40, Ticks: 2,
 		PeerN: 30, RiverWorkers: []int{10}, GocronConns: []int{0, 8}, Reps: 2, SlowReps: 1,
-		PairN: 40, Pairs: 2, HugeN: []int{50}, AuditRows: 2000,
+		PairN: 40, Pairs: 2, HugeN: []int{50}, APIN: []int{30}, AuditRows: 2000,
 	}
 	var results []Result
 	for _, c := range contenders(s) {
