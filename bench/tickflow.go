@@ -65,7 +65,7 @@ func tickflowContenders(s sizes, reps func(int) int) []contender {
 		tickflowCase{name: "tickflow-empty", n: s.EmptyN, engines: 1, due: false, reps: s.Reps},
 		tickflowCase{name: fmt.Sprintf("tickflow-%dx-%d", s.Ticks, n), n: n, engines: s.Ticks, due: true, reps: s.Reps})
 	for _, n := range s.HugeN {
-		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: 1, api: true, optIn: true})
+		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: 1, api: true, optIn: true, maxTick: hugeMaxTick})
 	}
 	for _, n := range s.APIN {
 		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-api-%d", n), n: n, engines: 1, due: true, reps: reps(n), api: true, optIn: true})
@@ -98,7 +98,14 @@ type tickflowCase struct {
 	api bool
 	// optIn: run only when named (-only), not by the full run.
 	optIn bool
+	// maxTick, when set, is the engine's MaxTickDuration (else the default).
+	maxTick time.Duration
 }
+
+// hugeMaxTick is the MaxTickDuration of the HugeN ticks: Lambda's longest
+// timeout. The default (5 minutes) cut a 1,000,000-schedule tick on a
+// loaded machine after 620,000 runs.
+const hugeMaxTick = 15 * time.Minute
 
 func (tc tickflowCase) title() string {
 	switch {
@@ -141,7 +148,7 @@ func (e *tickflowEnv) close() {
 // newTickflowEnv opens engines stores at dbURL, each with its own engine
 // over reg, and syncs each (so the timed tick does not sync). With apiN >
 // 0 it first creates apiN runtime schedules (seedAPISchedules).
-func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engines, batch int, log *slog.Logger, apiN int) (*tickflowEnv, error) {
+func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engines, batch int, maxTick time.Duration, log *slog.Logger, apiN int) (*tickflowEnv, error) {
 	env := &tickflowEnv{}
 	for i := 0; i < engines; i++ {
 		st, err := sqlstore.Open(ctx, dbURL, sqlstore.WithLogger(log))
@@ -156,7 +163,7 @@ func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engin
 				return nil, fmt.Errorf("migrate: %w", err)
 			}
 		}
-		eng, err := core.NewEngine(core.Config{Store: st, Registry: reg, Logger: log, Trigger: "bench", BatchSize: batch, FlushSize: batch})
+		eng, err := core.NewEngine(core.Config{Store: st, Registry: reg, Logger: log, Trigger: "bench", BatchSize: batch, FlushSize: batch, MaxTickDuration: maxTick})
 		if err != nil {
 			env.close()
 			return nil, fmt.Errorf("new engine: %w", err)
@@ -254,7 +261,7 @@ func newTickflowHarness(ctx context.Context, tc tickflowCase) (*tickflowHarness,
 	if h.inline {
 		timedURL = h.purl
 	}
-	if h.env, err = newTickflowEnv(ctx, timedURL, h.reg, tc.engines, tc.batch, h.log, apiN(tc)); err != nil {
+	if h.env, err = newTickflowEnv(ctx, timedURL, h.reg, tc.engines, tc.batch, tc.maxTick, h.log, apiN(tc)); err != nil {
 		h.close(ctx)
 		return nil, err
 	}
@@ -332,7 +339,7 @@ func (h *tickflowHarness) timedTick(ctx context.Context, e *tickflowEnv) (time.D
 // countedPass runs the same tick once more through the counting proxy, for
 // the statement counts and the time per statement kind.
 func (h *tickflowHarness) countedPass(ctx context.Context) (Counts, error) {
-	penv, err := newTickflowEnv(ctx, h.purl, h.reg, h.tc.engines, h.tc.batch, h.log, 0)
+	penv, err := newTickflowEnv(ctx, h.purl, h.reg, h.tc.engines, h.tc.batch, h.tc.maxTick, h.log, 0)
 	if err != nil {
 		return Counts{}, err
 	}

@@ -339,7 +339,8 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 	var (
 		d       core.DueSchedule
 		nextRun nullTime
-		api     []byte
+		api     sql.RawBytes // decoded before the next row
+		in      interner // runtime schedules' repeated strings
 	)
 	for rows.Next() {
 		d = core.DueSchedule{} // an api row's fields must not carry over
@@ -348,7 +349,10 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 		}
 		d.NextRun, d.Origin = nextRun.Time, core.OriginCode
 		if api != nil {
-			if err := decodeDueAPI(api, &d); err != nil {
+			if in == nil {
+				in = interner{}
+			}
+			if err := decodeDueAPI(api, &d, in); err != nil {
 				return due, fmt.Errorf("select due: schedule %q: %w", d.Name, err)
 			}
 		}
