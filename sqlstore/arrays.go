@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/tickflow/tickflow/core"
 )
 
 // PostgreSQL takes a batch as one typed array per column, which a statement
@@ -201,12 +203,24 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 	textArrayOf, microsArrayOf, intArrayOf := p.textArrayOf, p.microsArrayOf, p.intArrayOf
 	args := []any{
 		textArrayOf(n, func(i int) string { return planned[i].Schedule }),
-		textArrayOf(n, func(i int) string { return planned[i].Task }),
-		textArrayOf(n, func(i int) string { return planned[i].DisplayName }),
+		// A task named as its schedule (every code schedule), and a display
+		// name equal to the task's, are NULL: the statement fills them in.
+		// With run_at sent for pending runs only, that is a quarter of the
+		// statement's bytes, which lib/pq copies into a buffer it grows
+		// for every statement.
+		p.nullTextArrayOf(n, func(i int) (string, bool) { return planned[i].Task, planned[i].Task != planned[i].Schedule }),
+		p.nullTextArrayOf(n, func(i int) (string, bool) {
+			return planned[i].DisplayName, planned[i].DisplayName != planned[i].Task
+		}),
 		microsArrayOf(n, func(i int) time.Time { return planned[i].slot }),
 		intArrayOf(n, func(i int) int64 { return int64(planned[i].SlotsCovered) }),
 		textArrayOf(n, func(i int) string { return planned[i].Status }),
-		microsArrayOf(n, func(i int) time.Time { return planned[i].runAt }),
+		microsArrayOf(n, func(i int) time.Time {
+			if planned[i].Status != string(core.StatusPending) {
+				return time.Time{} // the statement reads run_at of pending runs only
+			}
+			return planned[i].runAt
+		}),
 		intArrayOf(n, func(i int) int64 { return int64(planned[i].MaxAttempts) }),
 		textArrayOf(n, func(i int) string { return planned[i].Error }),
 		textArrayOf(len(advance), func(i int) string { return advance[i].Name }),

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -124,17 +125,29 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 func (pb *paramBuf) finishArrays(p core.FinishRunsParams) []any {
 	o, n := p.Outcomes, len(p.Outcomes)
 	intArrayOf, textArrayOf, microsArrayOf := pb.intArrayOf, pb.textArrayOf, pb.microsArrayOf
-	return []any{p.TickID,
+	args := []any{p.TickID,
 		intArrayOf(n, func(i int) int64 { return o[i].RunID }),
 		intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) }),
 		intArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) }),
 		textArrayOf(n, func(i int) string { return string(o[i].Status) }),
-		textArrayOf(n, func(i int) string { return o[i].Error }),
-		textArrayOf(n, func(i int) string { return o[i].Stack }),
+		nil, nil, // error and stack
 		microsArrayOf(n, func(i int) time.Time { return o[i].StartedAt }),
 		microsArrayOf(n, func(i int) time.Time { return o[i].FinishedAt }),
-		microsArrayOf(n, func(i int) time.Time { return o[i].RunAt }),
+		nil, // run at
 	}
+	// A batch of successes has no error, stack or run_at: those arrays are
+	// NULL (no array), which the statement's unnest pads with NULLs, read
+	// as empty and unchanged.
+	if slices.ContainsFunc(o, func(o core.Outcome) bool { return o.Error != "" }) {
+		args[5] = textArrayOf(n, func(i int) string { return o[i].Error })
+	}
+	if slices.ContainsFunc(o, func(o core.Outcome) bool { return o.Stack != "" }) {
+		args[6] = textArrayOf(n, func(i int) string { return o[i].Stack })
+	}
+	if slices.ContainsFunc(o, func(o core.Outcome) bool { return !o.RunAt.IsZero() }) {
+		args[9] = microsArrayOf(n, func(i int) time.Time { return o[i].RunAt })
+	}
+	return args
 }
 
 // InsertRun creates a pending run, runnable at p.RunAt (default now). With an
