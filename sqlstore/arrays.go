@@ -26,19 +26,34 @@ import (
 // the literals it returned are invalid from then on.
 type paramBuf struct{ b []byte }
 
-// freeParamBufs keeps released buffers for the next statements: a tick's
-// claim and its two flushers each use one at a time. A channel, unlike a
-// sync.Pool, keeps them across the collections of a big tick.
-var freeParamBufs = make(chan *paramBuf, 4)
+// freeList keeps up to its capacity of released values for reuse. A
+// channel, unlike a sync.Pool, keeps them across the collections of a big
+// tick (a pooled buffer was dropped between two batches).
+type freeList[T any] chan *T
 
-func getParamBuf() *paramBuf {
+// get returns a kept value, else a new one.
+func (f freeList[T]) get() *T {
 	select {
-	case p := <-freeParamBufs:
-		return p
+	case v := <-f:
+		return v
 	default:
-		return &paramBuf{}
+		return new(T)
 	}
 }
+
+// put keeps v, unless the list is full.
+func (f freeList[T]) put(v *T) {
+	select {
+	case f <- v:
+	default:
+	}
+}
+
+// freeParamBufs keeps released buffers for the next statements: a tick's
+// claim and its two flushers each use one at a time.
+var freeParamBufs = make(freeList[paramBuf], 4)
+
+func getParamBuf() *paramBuf { return freeParamBufs.get() }
 
 // maxKeptParamBuf bounds the buffer kept for reuse (a batch far beyond
 // the default sizes is not kept).
@@ -49,10 +64,7 @@ func (p *paramBuf) release() {
 		return
 	}
 	p.b = p.b[:0]
-	select {
-	case freeParamBufs <- p:
-	default:
-	}
+	freeParamBufs.put(p)
 }
 
 // start begins a literal of about size bytes; done returns it.

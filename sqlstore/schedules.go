@@ -225,7 +225,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 		limit = defaultClaimLimit
 	}
 	now := s.d.now(p.Now)
-	buf := getClaimBuf()
+	buf := freeClaimBufs.get()
 	defer buf.release()
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0])
@@ -291,19 +291,8 @@ type claimBuf struct {
 	advance []advanceJSON
 }
 
-// freeClaimBufs keeps released claimBufs. A channel, unlike a sync.Pool,
-// keeps them across the collections of a big tick (a pooled buffer was
-// dropped by the collections between two batches).
-var freeClaimBufs = make(chan *claimBuf, 2)
-
-func getClaimBuf() *claimBuf {
-	select {
-	case b := <-freeClaimBufs:
-		return b
-	default:
-		return new(claimBuf)
-	}
-}
+// freeClaimBufs keeps released claimBufs for the next claims.
+var freeClaimBufs = make(freeList[claimBuf], 2)
 
 // maxKeptClaimBuf bounds the due schedules of a buffer kept for reuse.
 const maxKeptClaimBuf = 20000
@@ -318,10 +307,7 @@ func (b *claimBuf) release() {
 	clear(b.planned)
 	clear(b.advance)
 	b.due, b.planned, b.advance = b.due[:0], b.planned[:0], b.advance[:0]
-	select {
-	case freeClaimBufs <- b:
-	default:
-	}
+	freeClaimBufs.put(b)
 }
 
 // selectDue locks up to limit due schedules (claim_due_select), scanned
@@ -340,7 +326,7 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 		d       core.DueSchedule
 		nextRun nullTime
 		api     sql.RawBytes // decoded before the next row
-		in      interner // runtime schedules' repeated strings
+		in      interner     // runtime schedules' repeated strings
 	)
 	for rows.Next() {
 		d = core.DueSchedule{} // an api row's fields must not carry over
