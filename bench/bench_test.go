@@ -137,7 +137,7 @@ func TestSmoke(t *testing.T) {
 	s := sizes{
 		FloorN: []int{40}, TickN: []int{40}, EmptyN: 60, ConcurrentN: 40, Ticks: 2,
 		PeerN: 30, RiverWorkers: []int{10}, GocronConns: []int{0, 8}, Reps: 2, SlowReps: 1,
-		PairN: []int{40}, Pairs: 2, PairLoad: 1, HugeN: []int{50}, AuditRows: 2000,
+		PairN: []int{40}, Pairs: 2, PairLoad: 1, HugeN: []int{50}, APIN: []int{30}, AuditRows: 2000,
 		StoredN: 200, StoredDue: 20, UpsertN: 100, RuntimeReps: 2,
 	}
 	var results []Result

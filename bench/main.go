@@ -49,8 +49,11 @@ type sizes struct {
 	Pairs    int
 	PairLoad int
 	// HugeN are opt-in tickflow ticks (run with -only, never by the full
-	// run or CI): their schedules are seeded by one set-based statement.
+	// run or CI) of runtime schedules, seeded by one set-based statement.
 	HugeN []int
+	// APIN are opt-in ticks of runtime schedules at smaller sizes, to
+	// compare with HugeN (memory flat in N).
+	APIN []int
 	// AuditRows are the runs stored for the opt-in audit contender.
 	AuditRows int
 	// StoredN runtime schedules are stored for the opt-in runtime-schedule
@@ -79,6 +82,7 @@ func defaultSizes() sizes {
 		Pairs:        9,
 		PairLoad:     2,
 		HugeN:        []int{1000000},
+		APIN:         []int{10000},
 		AuditRows:    10_000_000,
 		StoredN:      1000000,
 		StoredDue:    10000,

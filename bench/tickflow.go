@@ -57,7 +57,7 @@ SET anchor = date_trunc('second', now()) + interval '1 hour',
 func tickflowContenders(s sizes, reps func(int) int) []contender {
 	var cases []tickflowCase
 	for _, n := range s.TickN {
-		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: reps(n)})
+		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: reps(n), api: n >= apiMinN})
 	}
 	n := s.ConcurrentN
 	cases = append(cases,
@@ -65,7 +65,10 @@ func tickflowContenders(s sizes, reps func(int) int) []contender {
 		tickflowCase{name: "tickflow-empty", n: s.EmptyN, engines: 1, due: false, reps: s.Reps},
 		tickflowCase{name: fmt.Sprintf("tickflow-%dx-%d", s.Ticks, n), n: n, engines: s.Ticks, due: true, reps: s.Reps})
 	for _, n := range s.HugeN {
-		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: 1, seed: true, optIn: true})
+		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: 1, api: true, optIn: true, maxTick: hugeMaxTick})
+	}
+	for _, n := range s.APIN {
+		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-api-%d", n), n: n, engines: 1, due: true, reps: reps(n), api: true, optIn: true})
 	}
 	cs := make([]contender, len(cases))
 	for i, tc := range cases {
@@ -88,13 +91,23 @@ type tickflowCase struct {
 	// batch, when set, is the engine's BatchSize and FlushSize (else the
 	// defaults).
 	batch int
-	// seed: the schedule rows are inserted by one set-based statement
-	// (generate_series) before the engine's sync, which then finds them
-	// unchanged, instead of being inserted by the sync.
-	seed bool
+	// api: the n schedules are runtime schedules of one registered task,
+	// created by one Engine.UpsertSchedules and copied by one set-based
+	// statement (generate_series), instead of n registered code schedules
+	// (a registry of 1,000,000 schedules alone took about 345 MiB).
+	api bool
 	// optIn: run only when named (-only), not by the full run.
 	optIn bool
+	// maxTick, when set, is the engine's MaxTickDuration (else the default).
+	maxTick time.Duration
 }
+
+// hugeMaxTick is the MaxTickDuration of the HugeN ticks, which measure a
+// tick's throughput and memory, not whether it fits a Lambda invocation:
+// on a loaded machine the default (5 minutes) cut a 1,000,000-schedule
+// tick after 620,000 runs, and Lambda's longest timeout (15 minutes) after
+// 775,000.
+const hugeMaxTick = time.Hour
 
 func (tc tickflowCase) title() string {
 	switch {
@@ -102,8 +115,10 @@ func (tc tickflowCase) title() string {
 		return fmt.Sprintf("tickflow: empty tick, %s schedules, none due", thousands(tc.n))
 	case tc.engines > 1:
 		return fmt.Sprintf("tickflow: %d concurrent ticks (separate engines) sharing %s due schedules", tc.engines, thousands(tc.n))
-	case tc.seed:
-		return fmt.Sprintf("tickflow: one tick, %s due no-op schedules (opt-in, not in the full run)", thousands(tc.n))
+	case tc.api && tc.optIn:
+		return fmt.Sprintf("tickflow: one tick, %s due no-op runtime schedules (opt-in, not in the full run)", thousands(tc.n))
+	case tc.api:
+		return fmt.Sprintf("tickflow: one tick, %s due no-op runtime schedules", thousands(tc.n))
 	case tc.batch > 0:
 		return fmt.Sprintf("tickflow: one tick, %s due no-op schedules, BatchSize and FlushSize %s", thousands(tc.n), thousands(tc.batch))
 	default:
@@ -133,8 +148,9 @@ func (e *tickflowEnv) close() {
 }
 
 // newTickflowEnv opens engines stores at dbURL, each with its own engine
-// over reg, and syncs each (so the timed tick does not sync).
-func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engines, batch int, log *slog.Logger, seed int) (*tickflowEnv, error) {
+// over reg, and syncs each (so the timed tick does not sync). With apiN >
+// 0 it first creates apiN runtime schedules (seedAPISchedules).
+func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engines, batch int, maxTick time.Duration, log *slog.Logger, apiN int) (*tickflowEnv, error) {
 	env := &tickflowEnv{}
 	for i := 0; i < engines; i++ {
 		st, err := sqlstore.Open(ctx, dbURL, sqlstore.WithLogger(log))
@@ -148,17 +164,17 @@ func newTickflowEnv(ctx context.Context, dbURL string, reg *core.Registry, engin
 				env.close()
 				return nil, fmt.Errorf("migrate: %w", err)
 			}
-			if seed > 0 {
-				if err := seedSchedules(ctx, st.DB().DB, reg, seed); err != nil {
-					env.close()
-					return nil, err
-				}
-			}
 		}
-		eng, err := core.NewEngine(core.Config{Store: st, Registry: reg, Logger: log, Trigger: "bench", BatchSize: batch, FlushSize: batch})
+		eng, err := core.NewEngine(core.Config{Store: st, Registry: reg, Logger: log, Trigger: "bench", BatchSize: batch, FlushSize: batch, MaxTickDuration: maxTick})
 		if err != nil {
 			env.close()
 			return nil, fmt.Errorf("new engine: %w", err)
+		}
+		if i == 0 && apiN > 0 {
+			if err := seedAPISchedules(ctx, eng, st.DB().DB, apiN); err != nil {
+				env.close()
+				return nil, err
+			}
 		}
 		if _, err := eng.Sync(ctx); err != nil {
 			env.close()
@@ -223,7 +239,13 @@ func newTickflowHarness(ctx context.Context, tc tickflowCase) (*tickflowHarness,
 	}
 	h.reg = core.NewRegistry()
 	noop := func(context.Context, core.RunInfo) error { h.fired.Add(1); return nil }
-	for i := 0; i < tc.n; i++ {
+	if tc.api {
+		if err := h.reg.Register(apiTask, noop); err != nil {
+			h.close(ctx)
+			return nil, fmt.Errorf("register: %w", err)
+		}
+	}
+	for i := 0; i < tc.n && !tc.api; i++ {
 		if err := h.reg.Schedule(fmt.Sprintf("sched_%06d", i), noop, core.Every(time.Minute)); err != nil {
 			h.close(ctx)
 			return nil, fmt.Errorf("register: %w", err)
@@ -241,7 +263,7 @@ func newTickflowHarness(ctx context.Context, tc tickflowCase) (*tickflowHarness,
 	if h.inline {
 		timedURL = h.purl
 	}
-	if h.env, err = newTickflowEnv(ctx, timedURL, h.reg, tc.engines, tc.batch, h.log, seedN(tc)); err != nil {
+	if h.env, err = newTickflowEnv(ctx, timedURL, h.reg, tc.engines, tc.batch, tc.maxTick, h.log, apiN(tc)); err != nil {
 		h.close(ctx)
 		return nil, err
 	}
@@ -319,7 +341,7 @@ func (h *tickflowHarness) timedTick(ctx context.Context, e *tickflowEnv) (time.D
 // countedPass runs the same tick once more through the counting proxy, for
 // the statement counts and the time per statement kind.
 func (h *tickflowHarness) countedPass(ctx context.Context) (Counts, error) {
-	penv, err := newTickflowEnv(ctx, h.purl, h.reg, h.tc.engines, h.tc.batch, h.log, 0)
+	penv, err := newTickflowEnv(ctx, h.purl, h.reg, h.tc.engines, h.tc.batch, h.tc.maxTick, h.log, 0)
 	if err != nil {
 		return Counts{}, err
 	}
@@ -391,13 +413,21 @@ func benchTickflow(ctx context.Context, tc tickflowCase) (Result, error) {
 		}
 	}
 	if tc.batch == 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("tickflow: core.Engine with its default Config (BatchSize %d, FlushSize %d, Workers %d, unless the row says otherwise) on sqlstore's PostgreSQL store (lib/pq via sqlx, pool of %d); the N schedules are registered Every(1 minute) and synced before timing, then made due by SQL (next_run one second ago, runs table emptied, VACUUM ANALYZE), like the floor; one Engine.Tick is timed, with the database clock. Statements are counted by a wire-protocol counting proxy (sqlstore has no hook for a custom driver): in a separate untimed pass of the same tick, except at %s schedules, whose ticks are timed through the proxy (it adds about 0.1 ms per statement).",
-			core.DefaultBatchSize, core.DefaultFlushSize, core.DefaultWorkers, h.db.Stats().MaxOpenConnections, thousands(inlineCountN)))
+		res.Notes = append(res.Notes, fmt.Sprintf("tickflow: core.Engine with its default Config (BatchSize %d, FlushSize %d, Workers %d, unless the row says otherwise) on sqlstore's PostgreSQL store (lib/pq via sqlx, pool of %d); the N schedules are %s before timing, then made due by SQL (next_run one second ago, runs table emptied, VACUUM ANALYZE), like the floor; one Engine.Tick is timed, with the database clock. Statements are counted by a wire-protocol counting proxy (sqlstore has no hook for a custom driver): in a separate untimed pass of the same tick, except at %s schedules, whose ticks are timed through the proxy (it adds about 0.1 ms per statement).",
+			core.DefaultBatchSize, core.DefaultFlushSize, core.DefaultWorkers, h.db.Stats().MaxOpenConnections, setupText(tc), thousands(inlineCountN)))
 	}
 	if tc.engines > 1 {
 		res.Notes = append(res.Notes, fmt.Sprintf("tickflow concurrent: %d engines, each with its own store and pool, tick at once; the runs table is checked for exactly one run per schedule.", tc.engines))
 	}
 	return res, nil
+}
+
+// setupText says how tc's schedules are set up, for the notes.
+func setupText(tc tickflowCase) string {
+	if tc.api {
+		return fmt.Sprintf("runtime schedules of one task, Every(1 minute) (from %s due schedules on; one created by Engine.UpsertSchedules and copied by one INSERT … SELECT)", thousands(apiMinN))
+	}
+	return "registered Every(1 minute) and synced"
 }
 
 // writeHeapProfile writes the heap profile (in use after a GC, and every
@@ -439,37 +469,42 @@ func peakRSSKB() int64 {
 	return 0
 }
 
-// seedSchedulesSQL inserts the bench's schedules sched_000000 … as rows
-// equal to what the engine's sync writes for them (all share one spec).
-// $1 n, $2 spec_hash, $3 max_catchup.
-const seedSchedulesSQL = `
-INSERT INTO tickflow_schedules (name, task, display_name, kind, every_seconds, spec_hash,
-    misfire, overlap, max_catchup, anchor, next_run, created_at, updated_at)
-SELECT n, n, n, 'every', 60, $2, 'coalesce', 'skip', $3, c.t, c.t + interval '1 minute', c.t, c.t
-FROM (SELECT 'sched_' || lpad(i::text, 6, '0') AS n FROM generate_series(0, $1 - 1) AS i) AS g,
-     (SELECT date_trunc('second', now()) AS t) AS c
-ON CONFLICT (name) DO NOTHING`
+// apiMinN: the tick contenders of at least this many schedules use runtime
+// schedules (tickflowCase.api).
+const apiMinN = 100000
 
-// seedN is how many schedule rows tc seeds before the sync (0: none).
-func seedN(tc tickflowCase) int {
-	if tc.seed {
+// apiTask is the one task of the runtime schedules.
+const apiTask = "noop"
+
+// seedAPISchedulesSQL copies the runtime schedule sched_0000000 (created
+// by the engine) as sched_0000001 … sched_<$1-1>, every column equal but
+// the name, whatever the columns are. $1 n.
+const seedAPISchedulesSQL = `
+INSERT INTO tickflow_schedules
+SELECT r.*
+FROM tickflow_schedules s,
+     generate_series(1, $1 - 1) AS i,
+     LATERAL jsonb_populate_record(s, jsonb_build_object('name', 'sched_' || lpad(i::text, 7, '0'))) AS r
+WHERE s.name = 'sched_0000000'`
+
+// apiN is how many runtime schedules tc creates (0: none).
+func apiN(tc tickflowCase) int {
+	if tc.api {
 		return tc.n
 	}
 	return 0
 }
 
-// seedSchedules inserts the n schedules the harness registered in reg (all
-// Every(1 minute) with the defaults) in one statement.
-func seedSchedules(ctx context.Context, db *sql.DB, reg *core.Registry, n int) error {
-	s, ok := reg.ScheduleByName("sched_000000")
-	if !ok {
-		return errors.New("seed: sched_000000 is not registered")
+// seedAPISchedules creates n runtime schedules of apiTask, Every(1 minute)
+// with the defaults: one through eng (the row the API writes), copied by
+// one statement.
+func seedAPISchedules(ctx context.Context, eng *core.Engine, db *sql.DB, n int) error {
+	p := core.ScheduleParams{Key: "sched_0000000", Task: apiTask, Every: time.Minute}
+	if _, err := eng.UpsertSchedules(ctx, []core.ScheduleParams{p}); err != nil {
+		return fmt.Errorf("seed: create the first runtime schedule: %w", err)
 	}
-	if s.Kind() != "every" || s.Every != time.Minute || s.Misfire != core.MisfireCoalesce || s.Overlap != core.OverlapSkip {
-		return fmt.Errorf("seed: sched_000000 is not what the seed statement writes: %+v", s)
-	}
-	if _, err := db.ExecContext(ctx, seedSchedulesSQL, n, s.SpecHash(), s.MaxCatchup); err != nil {
-		return fmt.Errorf("seed: %w", err)
+	if _, err := db.ExecContext(ctx, seedAPISchedulesSQL, n); err != nil {
+		return fmt.Errorf("seed: copy the runtime schedule: %w", err)
 	}
 	return nil
 }

@@ -382,10 +382,14 @@ func onceAt(s *Schedule) *time.Time {
 // rows.
 func (e *Engine) plan(log *slog.Logger, due []DueSchedule, now time.Time) []SchedulePlan {
 	out := make([]SchedulePlan, 0, len(due))
+	var rows *rowSchedules // one Schedule for every runtime row of the batch
 	for i := range due {
 		d := &due[i]
 		if d.api() {
-			s, err := e.rowSchedule(d)
+			if rows == nil {
+				rows = new(rowSchedules)
+			}
+			s, err := e.rowSchedule(d, rows)
 			if err != nil {
 				log.Warn("due runtime schedule cannot be planned; left unclaimed", "schedule", d.Name, "error", err)
 				continue

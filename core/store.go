@@ -435,7 +435,8 @@ type ClaimDueParams struct {
 	Limit      int
 	LeaseUntil time.Time
 	// Plan decides, inside the claim transaction, the runs and the new
-	// next_run of each due schedule. It must be pure (no I/O).
+	// next_run of each due schedule. It must be pure (no I/O), and must not
+	// keep due past its return: a store may reuse it for its next batch.
 	Plan func(due []DueSchedule) []SchedulePlan
 	// Tasks limits the claim to schedules of these tasks (the process's
 	// registered tasks), filtered in SQL before the limit. nil claims every

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -100,7 +101,9 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 	}
 	var args []any
 	if s.d.arrays {
-		args = finishArrays(p)
+		pb := getParamBuf()
+		defer pb.release() // after the statement: args alias it
+		args = pb.finishArrays(p)
 	} else {
 		batch := make([]outcomeJSON, len(p.Outcomes))
 		for i, o := range p.Outcomes {
@@ -132,19 +135,32 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 
 // finishArrays are FinishRuns' PostgreSQL parameters: the tick id, then one
 // array per outcome field.
-func finishArrays(p core.FinishRunsParams) []any {
+func (pb *paramBuf) finishArrays(p core.FinishRunsParams) []any {
 	o, n := p.Outcomes, len(p.Outcomes)
-	return []any{p.TickID,
+	intArrayOf, textArrayOf, microsArrayOf := pb.intArrayOf, pb.textArrayOf, pb.microsArrayOf
+	args := []any{p.TickID,
 		intArrayOf(n, func(i int) int64 { return o[i].RunID }),
 		intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) }),
 		intArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) }),
 		textArrayOf(n, func(i int) string { return string(o[i].Status) }),
-		textArrayOf(n, func(i int) string { return o[i].Error }),
-		textArrayOf(n, func(i int) string { return o[i].Stack }),
+		nil, nil, // error and stack
 		microsArrayOf(n, func(i int) time.Time { return o[i].StartedAt }),
 		microsArrayOf(n, func(i int) time.Time { return o[i].FinishedAt }),
-		microsArrayOf(n, func(i int) time.Time { return o[i].RunAt }),
+		nil, // run at
 	}
+	// A batch of successes has no error, stack or run_at: those arrays are
+	// NULL (no array), which the statement's unnest pads with NULLs, read
+	// as empty and unchanged.
+	if slices.ContainsFunc(o, func(o core.Outcome) bool { return o.Error != "" }) {
+		args[5] = textArrayOf(n, func(i int) string { return o[i].Error })
+	}
+	if slices.ContainsFunc(o, func(o core.Outcome) bool { return o.Stack != "" }) {
+		args[6] = textArrayOf(n, func(i int) string { return o[i].Stack })
+	}
+	if slices.ContainsFunc(o, func(o core.Outcome) bool { return !o.RunAt.IsZero() }) {
+		args[9] = microsArrayOf(n, func(i int) time.Time { return o[i].RunAt })
+	}
+	return args
 }
 
 // InsertRun creates a pending run, runnable at p.RunAt (default now). With an

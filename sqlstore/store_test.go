@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -328,7 +329,7 @@ func TestClaimDue(t *testing.T) {
 		res, err = st.ClaimDue(ctx, core.ClaimDueParams{
 			Now: t0, TickID: "tick_2", Limit: 10, LeaseUntil: lease,
 			Plan: func(due []core.DueSchedule) []core.SchedulePlan {
-				saw = due
+				saw = slices.Clone(due) // due is reused after Plan returns
 				return []core.SchedulePlan{
 					{Schedule: "a", NextRun: t0.Add(time.Minute), Runs: []core.PlannedRun{
 						{Schedule: "a", Task: "a_task", Slot: slot, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1},

@@ -4,7 +4,8 @@
 -- is not inserted. Running runs start now (attempt 1, leased); pending
 -- (jittered) runs wait for run_at; skipped runs are final.
 -- $1 now (NULL: now()), $2 lease until, $3 tick id; the runs as one array
--- per field: $4 schedule, $5 task, $6 display name, $7 slot, $8 slots
+-- per field: $4 schedule, $5 task (NULL: the schedule's name), $6 display
+-- name (NULL: the task's name), $7 slot, $8 slots
 -- covered, $9 status, $10 run at, $11 max attempts, $12 error, and the
 -- runtime schedules' $16 payload (JSON text), $17 retry delay, $18 retry
 -- backoff, $19 timeout (NULL elements: none, the task's own; a NULL array
@@ -48,7 +49,8 @@ SELECT x.task, x.display_name, x.schedule, 'scheduled', x.slot, x.slots_covered,
        CASE WHEN x.status = 'running' THEN $2::timestamptz END,
        $3,
        x.payload::json, x.retry_delay_seconds, x.retry_backoff, x.timeout_seconds
-FROM (SELECT u.schedule, u.task, u.display_name,
+FROM (SELECT u.schedule, COALESCE(u.task, u.schedule) AS task,
+             COALESCE(u.display_name, u.task, u.schedule) AS display_name,
              timestamptz 'epoch' + u.slot_us / 1000000 * interval '1 second'
                                  + u.slot_us % 1000000 * interval '1 microsecond' AS slot,
              u.slots_covered, u.status,

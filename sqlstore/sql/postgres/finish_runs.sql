@@ -4,7 +4,8 @@
 -- started) keeps its previous error. $1 tick id, then one array per outcome
 -- field, in the same order: $2 id, $3 claimed attempt, $4 attempt, $5 status,
 -- $6 error, $7 stack, $8 started at, $9 finished at, $10 run at (instants as
--- unix microseconds, NULL for none).
+-- unix microseconds, NULL for none; $6, $7 and $10 are NULL when no outcome
+-- has one: unnest pads them with NULLs).
 --
 -- The fencing values ride in the outcome rows (OFFSET 0 keeps the subquery
 -- a plan node of its own), so they are join clauses, not filters on
