@@ -88,10 +88,13 @@ type Retention struct {
 	// DefaultRetainTicks, 7 days), by EndTick.
 	Ticks time.Duration
 	// Budget is the most runs one tick deletes (default DefaultPruneBudget,
-	// at most MaxPruneBudget) when the tick wrote few; a tick that wrote
-	// more runs may delete PruneWritesFactor times as many (still at most
-	// MaxPruneBudget), so pruning keeps up with any schedule load and the
-	// table stays bounded by the retention window.
+	// at most MaxPruneBudget) while old runs are few. Pruning keeps up with
+	// any load, so the table stays bounded by the retention window: a tick
+	// that wrote more runs may delete PruneWritesFactor times as many, and
+	// after a prune that deleted its whole limit (a backlog: more old runs
+	// than the limit, e.g. runs written by other processes) the engine's
+	// next prune may delete twice that limit, and so on up to
+	// MaxPruneBudget, falling back to Budget once a prune finds fewer.
 	Budget int
 }
 
@@ -256,6 +259,10 @@ type Engine struct {
 
 	// ticks counts this engine's ticks, for PruneEmptyOneIn.
 	ticks atomic.Uint64
+	// pruneCatchup is the next tick's prune limit after a prune that
+	// deleted its whole limit (a backlog of old runs), else 0: see
+	// Retention.Budget.
+	pruneCatchup atomic.Int64
 
 	// specs caches the parsed cron specs of runtime schedules.
 	specs specCache

@@ -97,11 +97,22 @@ func TestTickPrunesRuns(t *testing.T) {
 	if got := f.prunes[len(f.prunes)-1].Limit; got != PruneWritesFactor {
 		t.Errorf("prune limit after writing 1 run with budget 1: %d, want %d", got, PruneWritesFactor)
 	}
+	// That prune deleted its whole limit (the fake deletes 3): a backlog, so
+	// the next may delete twice the limit; one that finds fewer resets it.
+	for i, want := range []int{4, 2} {
+		clock.Set(tickT0.Add(time.Duration(2+i) * time.Minute))
+		if _, err := e.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.prunes[len(f.prunes)-1].Limit; got != want {
+			t.Errorf("prune limit of tick %d after the backlog: %d, want %d", i, got, want)
+		}
+	}
 
 	// RetainForever: nothing to prune, no statement even on a work tick.
 	e.cfg.Retention = Retention{Runs: RetainForever, FailedRuns: RetainForever, Ticks: RetainForever, Budget: 5}
 	n := len(f.prunes)
-	clock.Set(tickT0.Add(2 * time.Minute))
+	clock.Set(tickT0.Add(4 * time.Minute))
 	rep, err = e.Tick(context.Background())
 	if err != nil || rep.Claimed != 1 || rep.PrunedRuns != 0 || len(f.prunes) != n {
 		t.Errorf("tick with RetainForever: %+v, %v, prune calls %d; want a run and no prune", rep, err, len(f.prunes)-n)

@@ -87,8 +87,9 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 func (e *Engine) pruneRuns(ctx context.Context, tl *tally, tt tickTime, log *slog.Logger) {
 	n := e.ticks.Add(1)
 	r := e.cfg.Retention
+	limit := max(r.Budget, PruneWritesFactor*tl.written(), int(e.pruneCatchup.Load()))
 	p := PruneRunsParams{Now: tt.now, FinishedBefore: before(tt.now, r.Runs), FailedBefore: before(tt.now, r.FailedRuns),
-		Limit: min(max(r.Budget, PruneWritesFactor*tl.written()), MaxPruneBudget)}
+		Limit: min(limit, MaxPruneBudget)}
 	if p.FinishedBefore.IsZero() && p.FailedBefore.IsZero() {
 		return
 	}
@@ -104,6 +105,11 @@ func (e *Engine) pruneRuns(ctx context.Context, tl *tally, tt tickTime, log *slo
 		return
 	}
 	tl.pruned(pruned)
+	if pruned >= p.Limit { // a backlog: the next prune may take twice as many
+		e.pruneCatchup.Store(int64(min(2*p.Limit, MaxPruneBudget)))
+	} else {
+		e.pruneCatchup.Store(0)
+	}
 }
 
 // beginTick reads the override clock and records the tick as started. On
