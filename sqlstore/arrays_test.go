@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -26,5 +27,46 @@ func TestArrayParameters(t *testing.T) {
 	want := `{"","plain","say \"hi\"","back\\slash","NULL","a,b{c}"}`
 	if got := textArrayOf(len(text), func(i int) string { return text[i] }); got != want {
 		t.Errorf("textArrayOf = %s; want %s", got, want)
+	}
+}
+
+// TestScheduleArrayHelpers checks the boolean[] and nullable integer[]
+// literals of insert_schedules.
+func TestScheduleArrayHelpers(t *testing.T) {
+	bools := []bool{true, false, true}
+	if got, want := boolArrayOf(len(bools), func(i int) bool { return bools[i] }), "{t,f,t}"; got != want {
+		t.Errorf("boolArrayOf = %s; want %s", got, want)
+	}
+	seven := 7
+	ints := []*int{&seven, nil}
+	if got, want := nullIntArrayOf(len(ints), func(i int) *int { return ints[i] }), `{"7",NULL}`; got != want {
+		t.Errorf("nullIntArrayOf = %s; want %s", got, want)
+	}
+}
+
+// TestCompactJSON: a payload goes into the arrays exactly as the JSON
+// batches wrote it (json.Marshal of a json.RawMessage), so a payload
+// stored before compares equal to the same payload sent again.
+func TestCompactJSON(t *testing.T) {
+	for _, in := range []string{
+		`{"a":1}`,
+		`{ "a" : [1, 2] }`,
+		"{\n\t\"a\":\r\n\"x y\"}",
+		`{"html":"<b>&</b>"}`,
+		`{"sep":"  "}`,
+		`"é"`,
+		`[]`,
+	} {
+		want, err := json.Marshal(json.RawMessage(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := compactJSON([]byte(in))
+		if err != nil || got != string(want) {
+			t.Errorf("compactJSON(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := compactJSON([]byte(`{"a": }`)); err == nil {
+		t.Error("compactJSON of invalid JSON with spaces: no error")
 	}
 }

@@ -39,8 +39,9 @@ type dialect struct {
 	strings func(v []string) any
 	// interpret maps a driver error onto the core sentinels.
 	interpret func(err error) error
-	// arrays: the tick's batch statements (finish_runs) take one array
-	// parameter per column (PostgreSQL) instead of one JSON document.
+	// arrays: the batch statements (finish_runs, claim_due_insert_runs,
+	// insert_schedules) take one array parameter per column (PostgreSQL)
+	// instead of one JSON document.
 	arrays bool
 }
 

@@ -74,7 +74,9 @@
 // the same database. On SQLite it must be begun on this store's pool
 // (Store.BeginTx or Store.DB().BeginTx), whose transactions take the write
 // lock at BEGIN. Statements: insert_schedules (create and upsert, one
-// statement per 5,000 schedules), schedule_keys_taken (a taken key, read
+// statement per 5,000 schedules; on PostgreSQL one array per column, and a
+// record identical to its row is left out before the insert, so a no-op
+// upsert neither locks nor writes), schedule_keys_taken (a taken key, read
 // before anything is written), lock_schedule, delete_schedule and
 // list_schedules_page (PostgreSQL: the C-collated key index for prefixes and
 // the cursor, GIN on labels; SQLite: the primary key, json_each on labels).

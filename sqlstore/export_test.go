@@ -1,5 +1,7 @@
 package sqlstore
 
+import "github.com/tickflow/tickflow/core"
+
 // ParseURL exposes parseURL to the external tests: the dialect and the DSN
 // Open would use.
 func ParseURL(raw string) (dialect, dsn string, err error) {
@@ -15,3 +17,8 @@ func (s *Store) Statement(name string) string { return s.d.q(name) }
 
 // SyncChunk is how many schedules one upsert of SyncSchedules takes.
 const SyncChunk = syncChunk
+
+// InsertArgs returns insert_schedules' parameters for recs.
+func (s *Store) InsertArgs(now any, upsert bool, recs []core.ScheduleRecord) ([]any, error) {
+	return s.insertArgs(now, upsert, recs)
+}

@@ -87,6 +87,28 @@ func (s *Store) apiScheduleJSON(r *core.ScheduleRecord) apiScheduleJSON {
 	return j
 }
 
+// insertArgs are insert_schedules' parameters: now, upsert, then recs as
+// one array per column on PostgreSQL (see scheduleArrays), one JSON
+// document on SQLite.
+func (s *Store) insertArgs(now any, upsert bool, recs []core.ScheduleRecord) ([]any, error) {
+	if s.d.arrays {
+		arrays, err := scheduleArrays(recs)
+		if err != nil {
+			return nil, err
+		}
+		return append([]any{now, upsert}, arrays...), nil
+	}
+	batch := make([]apiScheduleJSON, len(recs))
+	for i := range recs {
+		batch[i] = s.apiScheduleJSON(&recs[i])
+	}
+	js, err := jsonParam(batch)
+	if err != nil {
+		return nil, err
+	}
+	return []any{now, upsert, js}, nil
+}
+
 // insertChunk bounds the records of one insert_schedules statement (see
 // syncChunk): core.MaxUpsertBatch is two statements.
 const insertChunk = syncChunk
@@ -127,20 +149,15 @@ func (s *Store) InsertSchedules(ctx context.Context, tx core.Tx, p core.InsertSc
 			}
 		}
 		var written []writtenRow
-		batch := make([]apiScheduleJSON, 0, min(len(p.Records), insertChunk))
 		for recs := p.Records; len(recs) > 0; {
 			chunk := recs[:min(len(recs), insertChunk)]
 			recs = recs[len(chunk):]
-			batch = batch[:0]
-			for i := range chunk {
-				batch = append(batch, s.apiScheduleJSON(&chunk[i]))
-			}
-			js, err := jsonParam(batch)
+			args, err := s.insertArgs(now, p.Upsert, chunk)
 			if err != nil {
 				return err
 			}
 			var w []writtenRow
-			if err := s.selectRows(ctx, q, &w, s.d.q("insert_schedules"), now, js, p.Upsert); err != nil {
+			if err := s.selectRows(ctx, q, &w, s.d.q("insert_schedules"), args...); err != nil {
 				return fmt.Errorf("insert: %w", err)
 			}
 			written = append(written, w...)
@@ -245,11 +262,11 @@ func (s *Store) UpdateSchedule(ctx context.Context, tx core.Tx, p core.UpdateSch
 				return fmt.Errorf("set paused: %w", s.d.interpret(err))
 			}
 		} else {
-			js, err := jsonParam([]apiScheduleJSON{s.apiScheduleJSON(&next)})
+			args, err := s.insertArgs(s.d.now(p.Now), true, []core.ScheduleRecord{next})
 			if err != nil {
 				return err
 			}
-			if _, err := q.ExecContext(ctx, s.d.q("insert_schedules"), s.d.now(p.Now), js, true); err != nil {
+			if _, err := q.ExecContext(ctx, s.d.q("insert_schedules"), args...); err != nil {
 				return fmt.Errorf("write: %w", s.d.interpret(err))
 			}
 		}

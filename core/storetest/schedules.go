@@ -175,6 +175,72 @@ func testScheduleBatch(t *testing.T, h *harness) {
 	wantValidation(t, "a batch over the limit", err, "schedules")
 }
 
+// testScheduleBatchMixed: one UpsertSchedules batch mixing a new key, an
+// identical schedule, a changed spec, a changed payload, changed labels and
+// a changed max_runs counts each exactly, re-bases only the changed spec,
+// keeps updated_at of the identical one, and is all Unchanged when sent
+// again; a payload is stored compact, so the same params sent with other
+// whitespace are identical.
+func testScheduleBatchMixed(t *testing.T, h *harness) {
+	ctx := t.Context()
+	e := h.engine(apiRegistry(t))
+	ps := []core.ScheduleParams{hourly("same", "a"), hourly("spec", "a"), hourly("payload", "a"), hourly("labels", "a"), hourly("runs", "a")}
+	ps[2].Payload = json.RawMessage(`{"to": "ops@acme.test", "note": "<b>&</b>"}`)
+	ps[4].MaxRuns = 5
+	if res, err := e.UpsertSchedules(ctx, ps); err != nil || res != (core.UpsertResult{Created: 5}) {
+		t.Fatalf("first batch: %+v, %v", res, err)
+	}
+	before := map[string]core.ScheduleRecord{}
+	for _, p := range ps {
+		before[p.Key] = h.schedule(p.Key)
+	}
+
+	h.set(minutes(10))
+	ps[1].Every = 30 * time.Minute
+	ps[2].Payload = json.RawMessage(`{"to":"ops@acme.test","note":"<i>&</i>"}`)
+	ps[3].Labels = map[string]string{"tenant": "a", "tier": "gold"}
+	ps[4].MaxRuns = 7
+	ps = append(ps, hourly("new", "b"))
+	res, err := e.UpsertSchedules(ctx, ps)
+	if err != nil || res != (core.UpsertResult{Created: 1, Changed: 4, Unchanged: 1}) {
+		t.Fatalf("mixed batch: %+v, %v; want 1 created, 4 changed, 1 unchanged", res, err)
+	}
+	if got := h.schedule("same"); !got.UpdatedAt.Equal(before["same"].UpdatedAt) {
+		t.Errorf("identical schedule: updated_at %v -> %v", before["same"].UpdatedAt, got.UpdatedAt)
+	}
+	for _, key := range []string{"spec", "payload", "labels", "runs", "new"} {
+		if got := h.schedule(key); !got.UpdatedAt.Equal(at(minutes(10))) {
+			t.Errorf("%s: updated_at %v, want %v", key, got.UpdatedAt, at(minutes(10)))
+		}
+	}
+	h.wantNextRun("spec", at(minutes(40))) // re-based: now + 30 minutes
+	for _, key := range []string{"same", "payload", "labels", "runs"} {
+		if got := h.schedule(key); !got.NextRun.Equal(at(time.Hour)) || !got.Anchor.Equal(before[key].Anchor) {
+			t.Errorf("%s (same spec): anchor %v next_run %v; want %v and %v kept", key, got.Anchor, got.NextRun, before[key].Anchor, at(time.Hour))
+		}
+	}
+	h.wantNextRun("new", at(minutes(70)))
+	if got := h.schedule("payload"); !sameJSON(got.Payload, ps[2].Payload) {
+		t.Errorf("payload: %s, want %s", got.Payload, ps[2].Payload)
+	}
+	if got := h.schedule("labels"); got.Labels["tier"] != "gold" {
+		t.Errorf("labels: %v", got.Labels)
+	}
+	if got := h.schedule("runs"); got.MaxRuns == nil || *got.MaxRuns != 7 || got.RemainingRuns == nil || *got.RemainingRuns != 7 {
+		t.Errorf("max_runs 5 -> 7: max_runs %v remaining %v; want 7 and 7", got.MaxRuns, got.RemainingRuns)
+	}
+
+	// The same batch again, the payload with other whitespace: all unchanged.
+	h.set(minutes(20))
+	ps[2].Payload = json.RawMessage("{ \"to\" : \"ops@acme.test\",\n \"note\": \"<i>&</i>\" }")
+	if res, err := e.UpsertSchedules(ctx, ps); err != nil || res != (core.UpsertResult{Unchanged: 6}) {
+		t.Errorf("the same batch again: %+v, %v; want 6 unchanged", res, err)
+	}
+	if got := h.schedule("spec"); !got.UpdatedAt.Equal(at(minutes(10))) {
+		t.Errorf("unchanged again: updated_at %v, want %v", got.UpdatedAt, at(minutes(10)))
+	}
+}
+
 // testScheduleList: every filter, and a pagination walk that sees every
 // matching schedule exactly once.
 func testScheduleList(t *testing.T, h *harness) {

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"Retention", testRetention},
 		{"ScheduleCRUD", testScheduleCRUD},
 		{"ScheduleBatch", testScheduleBatch},
+		{"ScheduleBatchMixed", testScheduleBatchMixed},
 		{"ScheduleList", testScheduleList},
 		{"ScheduleInCallerTx", testScheduleTx},
 		{"SyncLeavesRuntimeSchedules", testSyncLeavesAPIRows},

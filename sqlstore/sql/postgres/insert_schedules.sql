@@ -1,12 +1,56 @@
 -- InsertSchedules: create or upsert runtime schedules by key in one
--- statement. $1 now (NULL: now()), $2 JSON array of records, $3 upsert.
--- Without $3 an existing key is left alone (the caller reports a duplicate
--- and deletes what this statement inserted). With $3 an existing api row
+-- statement. $1 now (NULL: now()), $2 upsert; the records as one array per
+-- column (see arrays.go): $3 name, $4 task, $5 display_name, $6 kind,
+-- $7 every_seconds, $8 cron, $9 timezone, $10 spec_hash, $11 run_on_startup,
+-- $12 misfire, $13 overlap, $14 max_catchup, $15 retries, $16 delay_seconds,
+-- $17 backoff, $18 timeout_seconds, $19 jitter_seconds, $20 anchor,
+-- $21 next_run, $22 once_at, $23 paused, $24 payload (JSON text), $25 labels
+-- (JSON text), $26 start_at, $27 end_at, $28 max_runs, $29 remaining_runs,
+-- $30 completed_at; instants as unix microseconds, NULL elements for none.
+-- Without $2 an existing key is left alone (the caller reports a duplicate
+-- and deletes what this statement inserted). With $2 an existing api row
 -- is updated: an unchanged spec_hash keeps anchor, next_run and
 -- completed_at ("a changed spec takes effect from the next slot"); an
 -- unchanged max_runs keeps remaining_runs; a row identical in every field
 -- is not written (updated_at kept). Code rows are never written here.
+-- A record whose key exists in the statement's snapshot and that would
+-- not be written (create, a code row, an identical api row) is left out
+-- before the insert, by one primary key probe per record (LIMIT 1 keeps
+-- the planner from hashing the whole table), so a no-op upsert neither
+-- locks nor logs its rows; ON CONFLICT still decides for a key inserted or
+-- changed meanwhile.
 -- Returns one row per row written; inserted tells an insert from an update.
+WITH c AS (
+    SELECT COALESCE($1::timestamptz, now()) AS now
+), x AS (
+    SELECT u.name, u.task, u.display_name, u.kind, u.every_seconds, u.cron, u.timezone, u.spec_hash,
+           u.run_on_startup, u.misfire, u.overlap, u.max_catchup, u.retries, u.delay_seconds,
+           u.backoff, u.timeout_seconds, u.jitter_seconds,
+           timestamptz 'epoch' + u.anchor / 1000000 * interval '1 second'
+                               + u.anchor % 1000000 * interval '1 microsecond' AS anchor,
+           timestamptz 'epoch' + u.next_run / 1000000 * interval '1 second'
+                               + u.next_run % 1000000 * interval '1 microsecond' AS next_run,
+           timestamptz 'epoch' + u.once_at / 1000000 * interval '1 second'
+                               + u.once_at % 1000000 * interval '1 microsecond' AS once_at,
+           u.paused, u.payload::json AS payload, u.labels::jsonb AS labels,
+           timestamptz 'epoch' + u.start_at / 1000000 * interval '1 second'
+                               + u.start_at % 1000000 * interval '1 microsecond' AS start_at,
+           timestamptz 'epoch' + u.end_at / 1000000 * interval '1 second'
+                               + u.end_at % 1000000 * interval '1 microsecond' AS end_at,
+           u.max_runs, u.remaining_runs,
+           timestamptz 'epoch' + u.completed_at / 1000000 * interval '1 second'
+                               + u.completed_at % 1000000 * interval '1 microsecond' AS completed_at
+    FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[],
+                $9::text[], $10::text[], $11::boolean[], $12::text[], $13::text[],
+                $14::integer[], $15::integer[], $16::float8[], $17::float8[], $18::float8[],
+                $19::float8[], $20::bigint[], $21::bigint[], $22::bigint[], $23::boolean[],
+                $24::text[], $25::text[], $26::bigint[], $27::bigint[], $28::integer[],
+                $29::integer[], $30::bigint[])
+         AS u(name, task, display_name, kind, every_seconds, cron, timezone, spec_hash,
+              run_on_startup, misfire, overlap, max_catchup, retries, delay_seconds,
+              backoff, timeout_seconds, jitter_seconds, anchor, next_run, once_at, paused,
+              payload, labels, start_at, end_at, max_runs, remaining_runs, completed_at)
+)
 INSERT INTO tickflow_schedules AS s (
     name, task, display_name, kind, every_seconds, cron, timezone, spec_hash,
     run_on_startup, misfire, overlap, max_catchup, retries, delay_seconds, backoff,
@@ -17,15 +61,19 @@ SELECT x.name, x.task, x.display_name, x.kind, x.every_seconds, x.cron, x.timezo
        x.timeout_seconds, x.jitter_seconds, x.anchor, x.next_run, x.paused, false, c.now, c.now, x.once_at,
        'api', x.payload, COALESCE(x.labels, '{}'), x.start_at, x.end_at, x.max_runs, x.remaining_runs,
        x.completed_at
-FROM jsonb_to_recordset($2::jsonb) AS x(
-         name text, task text, display_name text, kind text, every_seconds double precision,
-         cron text, timezone text, spec_hash text, run_on_startup boolean, misfire text,
-         overlap text, max_catchup integer, retries integer, delay_seconds double precision,
-         backoff double precision, timeout_seconds double precision,
-         jitter_seconds double precision, anchor timestamptz, next_run timestamptz,
-         once_at timestamptz, paused boolean, payload json, labels jsonb, start_at timestamptz,
-         end_at timestamptz, max_runs integer, remaining_runs integer, completed_at timestamptz),
-     (SELECT COALESCE($1::timestamptz, now()) AS now) c
+FROM x CROSS JOIN c
+     LEFT JOIN LATERAL (SELECT * FROM tickflow_schedules o WHERE o.name = x.name LIMIT 1) o ON true
+WHERE o.name IS NULL
+   OR ($2::boolean AND o.origin = 'api'
+       AND (o.task, o.display_name, o.kind, o.every_seconds, o.cron, o.timezone, o.spec_hash,
+            o.run_on_startup, o.misfire, o.overlap, o.max_catchup, o.retries, o.delay_seconds,
+            o.backoff, o.timeout_seconds, o.jitter_seconds, o.once_at, o.paused, o.payload::text,
+            o.labels, o.start_at, o.end_at, o.max_runs)
+           IS DISTINCT FROM
+           (x.task, x.display_name, x.kind, x.every_seconds, x.cron, x.timezone, x.spec_hash,
+            x.run_on_startup, x.misfire, x.overlap, x.max_catchup, x.retries, x.delay_seconds,
+            x.backoff, x.timeout_seconds, x.jitter_seconds, x.once_at, x.paused, x.payload::text,
+            COALESCE(x.labels, '{}'), x.start_at, x.end_at, x.max_runs))
 ON CONFLICT (name) DO UPDATE SET
     task = EXCLUDED.task,
     display_name = EXCLUDED.display_name,
@@ -56,7 +104,7 @@ ON CONFLICT (name) DO UPDATE SET
     completed_at = CASE WHEN s.spec_hash = EXCLUDED.spec_hash THEN s.completed_at ELSE EXCLUDED.completed_at END,
     spec_hash = EXCLUDED.spec_hash,
     updated_at = EXCLUDED.updated_at
-WHERE $3::boolean AND s.origin = 'api'
+WHERE $2::boolean AND s.origin = 'api'
   AND (s.task, s.display_name, s.kind, s.every_seconds, s.cron, s.timezone, s.spec_hash,
        s.run_on_startup, s.misfire, s.overlap, s.max_catchup, s.retries, s.delay_seconds,
        s.backoff, s.timeout_seconds, s.jitter_seconds, s.once_at, s.paused, s.payload::text,

@@ -1,7 +1,7 @@
 -- InsertSchedules: create or upsert runtime schedules by key in one
--- statement. $1 now (unix µs), $2 JSON array of records, $3 upsert (0/1).
--- Without $3 an existing key is left alone (the caller counted existing
--- keys first and reports a duplicate). With $3 an existing api row is
+-- statement. $1 now (unix µs), $2 upsert (0/1), $3 JSON array of records.
+-- Without $2 an existing key is left alone (the caller counted existing
+-- keys first and reports a duplicate). With $2 an existing api row is
 -- updated: an unchanged spec_hash keeps anchor, next_run and completed_at
 -- ("a changed spec takes effect from the next slot"); an unchanged
 -- max_runs keeps remaining_runs; a row identical in every field is not
@@ -20,7 +20,7 @@ SELECT j.value ->> 'name', j.value ->> 'task', j.value ->> 'display_name', j.val
        j.value ->> 'anchor', j.value ->> 'next_run', j.value ->> 'paused', 0, $1, $1, j.value ->> 'once_at',
        'api', j.value -> 'payload', COALESCE(j.value -> 'labels', '{}'), j.value ->> 'start_at',
        j.value ->> 'end_at', j.value ->> 'max_runs', j.value ->> 'remaining_runs', j.value ->> 'completed_at'
-FROM json_each($2) AS j
+FROM json_each($3) AS j
 WHERE true
 ON CONFLICT (name) DO UPDATE SET
     task = excluded.task,
@@ -55,7 +55,7 @@ ON CONFLICT (name) DO UPDATE SET
                         THEN tickflow_schedules.completed_at ELSE excluded.completed_at END,
     spec_hash = excluded.spec_hash,
     updated_at = excluded.updated_at
-WHERE $3 AND tickflow_schedules.origin = 'api'
+WHERE $2 AND tickflow_schedules.origin = 'api'
   AND (tickflow_schedules.task, tickflow_schedules.display_name, tickflow_schedules.kind,
        tickflow_schedules.every_seconds, tickflow_schedules.cron, tickflow_schedules.timezone,
        tickflow_schedules.spec_hash, tickflow_schedules.run_on_startup, tickflow_schedules.misfire,
