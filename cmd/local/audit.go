@@ -65,6 +65,36 @@ func (f *windowFlags) window(key string) (from, to time.Time, cfg core.Config, e
 	return from, to, cfg, err
 }
 
+// windowCmd is what audit and backfill share: the store and window flags
+// and one schedule KEY, all checked before the store is opened.
+type windowCmd struct {
+	store  *storeFlags
+	window *windowFlags
+}
+
+func (c *cli) addWindowCmd(fs *flag.FlagSet) windowCmd {
+	return windowCmd{store: c.addStoreFlags(fs, "warn"), window: addWindowFlags(fs)}
+}
+
+// open parses args (exactly one KEY), checks KEY and the window (exit 2),
+// then opens the store.
+func (w windowCmd) open(ctx context.Context, c *cli, fs *flag.FlagSet, args []string) (key string, from, to time.Time, a *app, err error) {
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return "", from, to, nil, err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", from, to, nil, usagef("want exactly one schedule KEY, got %d arguments", len(pos))
+	}
+	from, to, cfg, err := w.window.window(pos[0])
+	if err != nil {
+		return "", from, to, nil, err
+	}
+	a, err = c.open(ctx, w.store, cfg)
+	return pos[0], from, to, a, err
+}
+
 // engineInputError turns the engine's refusal of the input (a bad window,
 // an unknown schedule, a paused one) into exit 2.
 func engineInputError(err error) error {
@@ -82,27 +112,14 @@ func runAudit(ctx context.Context, c *cli, args []string) error {
 			"moved past it), due, paused or not_yet_due. Exits 1 when a slot was missed\n"+
 			"(for scripts and cron monitoring), 2 on bad input. A window is at most 366\n"+
 			"days and 100,000 slots.")
-	sf := c.addStoreFlags(fs, "warn")
-	wf := addWindowFlags(fs)
+	wc := c.addWindowCmd(fs)
 	asJSON := fs.Bool("json", false, "print the audit as JSON instead of a table")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("want exactly one schedule KEY, got %d arguments", len(pos))
-	}
-	from, to, cfg, err := wf.window(pos[0])
-	if err != nil {
-		return err
-	}
-	a, err := c.open(ctx, sf, cfg)
+	key, from, to, a, err := wc.open(ctx, c, fs, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	res, err := a.engine.AuditSlots(ctx, core.AuditParams{Schedule: pos[0], From: from, To: to})
+	res, err := a.engine.AuditSlots(ctx, core.AuditParams{Schedule: key, From: from, To: to})
 	if err != nil {
 		return engineInputError(err)
 	}
@@ -161,27 +178,14 @@ func runBackfill(ctx context.Context, c *cli, args []string) error {
 			"them. Ticks run them like any pending run. Repeatable: a slot that has a run\n"+
 			"is never filled twice. At most 10,000 slots per call. Exits 2 on bad input,\n"+
 			"an unknown schedule or a paused one.")
-	sf := c.addStoreFlags(fs, "warn")
-	wf := addWindowFlags(fs)
+	wc := c.addWindowCmd(fs)
 	dry := fs.Bool("dry-run", false, "list the slots that would be filled; write nothing")
-	pos, err := c.parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return usagef("want exactly one schedule KEY, got %d arguments", len(pos))
-	}
-	from, to, cfg, err := wf.window(pos[0])
-	if err != nil {
-		return err
-	}
-	a, err := c.open(ctx, sf, cfg)
+	key, from, to, a, err := wc.open(ctx, c, fs, args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	res, err := a.engine.Backfill(ctx, core.BackfillParams{Schedule: pos[0], From: from, To: to, DryRun: *dry})
+	res, err := a.engine.Backfill(ctx, core.BackfillParams{Schedule: key, From: from, To: to, DryRun: *dry})
 	if err != nil {
 		return engineInputError(err)
 	}
