@@ -173,7 +173,7 @@ func (e *Engine) audit(ctx context.Context, name string, from, to time.Time) (Au
 	if err != nil {
 		return AuditResult{}, rec, fmt.Errorf("audit %q: read clock: %w", name, err)
 	}
-	runs, err := e.cfg.Store.SlotRuns(ctx, SlotRunsParams{Schedule: name, From: from, To: to})
+	runs, err := e.cfg.Store.SlotRuns(ctx, SlotRunsParams{Schedule: name, From: from, To: to, Expected: len(slots)})
 	if err != nil {
 		return AuditResult{}, rec, fmt.Errorf("audit %q: %w", name, err)
 	}
@@ -251,6 +251,16 @@ func judgeSlots(s *Schedule, slots []time.Time, runs []SlotRun, to time.Time, ne
 	for i, t := range slots {
 		out[i].Slot = t
 	}
+	// The slots' StartedAt and FinishedAt point into one array rather than
+	// two allocations per slot (an audit has up to 100,000).
+	times := make([]time.Time, 0, 2*len(runs))
+	at := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		times = append(times, t.UTC())
+		return &times[len(times)-1]
+	}
 	// A run covering k slots stands for its own and the k-1 slots before it.
 	cover := func(r SlotRun, at int) {
 		outcome := SlotCoalesced
@@ -274,7 +284,7 @@ func judgeSlots(s *Schedule, slots []time.Time, runs []SlotRun, to time.Time, ne
 				reason = r.Error
 			}
 			out[i] = SlotAudit{Slot: slots[i], Outcome: SlotOutcome(r.Status), RunID: r.ID, Reason: reason,
-				StartedAt: timePtr(r.StartedAt), FinishedAt: timePtr(r.FinishedAt)}
+				StartedAt: at(r.StartedAt), FinishedAt: at(r.FinishedAt)}
 			if r.SlotsCovered > 1 {
 				cover(r, i)
 			}

@@ -596,6 +596,9 @@ type LockParams struct {
 type SlotRunsParams struct {
 	Schedule string
 	From, To time.Time
+	// Expected is how many runs the caller expects (the window's slots): a
+	// capacity hint, not a limit. SlotRunsMany ignores it.
+	Expected int
 }
 
 // SlotRunsManyParams are the inputs of Store.SlotRunsMany: one window per

@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 )
@@ -68,5 +70,34 @@ func TestCompactJSON(t *testing.T) {
 	}
 	if _, err := compactJSON([]byte(`{"a": }`)); err == nil {
 		t.Error("compactJSON of invalid JSON with spaces: no error")
+	}
+}
+
+func TestDecodePackedTimes(t *testing.T) {
+	pack := func(us ...int64) []byte {
+		var b []byte
+		for _, u := range us {
+			b = binary.BigEndian.AppendUint64(b, uint64(u))
+		}
+		return b
+	}
+	// 2026-01-01T00:01:00.000001Z is 820,540,860,000,001 µs after 2000.
+	slot, started, finished, err := decodePackedTimes(pack(820_540_860_000_001, math.MinInt64, 820_540_861_000_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 1, 1, 0, 1, 0, 1000, time.UTC); !slot.Equal(want) || slot.Location() != time.UTC {
+		t.Errorf("slot = %v, want %v", slot, want)
+	}
+	if !started.IsZero() {
+		t.Errorf("started = %v, want zero (NULL)", started)
+	}
+	if want := time.Date(2026, 1, 1, 0, 1, 1, 0, time.UTC); !finished.Equal(want) {
+		t.Errorf("finished = %v, want %v", finished, want)
+	}
+	for _, b := range [][]byte{nil, pack(1, 2), pack(1, 2, 3, 4), pack(math.MinInt64, 1, 2)} {
+		if _, _, _, err := decodePackedTimes(b); err == nil {
+			t.Errorf("decodePackedTimes(%x): no error", b)
+		}
 	}
 }

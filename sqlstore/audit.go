@@ -3,7 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -37,10 +40,12 @@ func slotRuns(rows []slotRunRow) []core.SlotRun {
 // SlotRuns returns a schedule's runs in a slot window and its first run
 // after it (see core.Store.SlotRuns): one statement that reads only the
 // (schedule, slot) key (slot_runs.sql), then, when some of them did not
-// succeed, a second for their errors (slot_run_errors.sql). Rows are
-// scanned by hand, slots as unix microseconds and statuses as the core
-// constants: an audit reads up to 100,000 of them, and reflection and a
-// string per status were most of its Go time.
+// succeed, a second for their errors (slot_run_errors.sql). An audit reads
+// up to 100,000 rows, so they are scanned by hand into a slice sized by
+// p.Expected: on PostgreSQL the instants come packed in binary
+// (decodePackedTimes), on SQLite as unix microseconds; statuses are the
+// core constants. Reflection, text timestamps, a string per status and a
+// growing slice were most of an audit's time.
 func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.SlotRun, error) {
 	rows, err := s.db.QueryContext(ctx, s.d.q("slot_runs"), p.Schedule, s.d.arg(p.From), s.d.arg(p.To))
 	if err != nil {
@@ -48,19 +53,27 @@ func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.Slo
 	}
 	defer rows.Close()
 	var (
-		out    []core.SlotRun
+		out    = make([]core.SlotRun, 0, min(max(p.Expected, 0)+1, core.MaxAuditSlots+1))
 		r      core.SlotRun
-		slot   int64
 		status sql.RawBytes
-		times  [2]sql.NullInt64 // started_at, finished_at
+		packed sql.RawBytes
+		us     [3]sql.NullInt64 // slot, started_at, finished_at (SQLite)
 		failed []int64          // runs that did not succeed: their errors are read next
 	)
 	for rows.Next() {
-		if err := rows.Scan(&r.ID, &slot, &r.SlotsCovered, &status, &times[0], &times[1]); err != nil {
+		if s.d.packedTimes {
+			err = rows.Scan(&r.ID, &packed, &r.SlotsCovered, &status)
+			if err == nil {
+				r.Slot, r.StartedAt, r.FinishedAt, err = decodePackedTimes(packed)
+			}
+		} else {
+			err = rows.Scan(&r.ID, &us[0], &us[1], &us[2], &r.SlotsCovered, &status)
+			r.Slot, r.StartedAt, r.FinishedAt = microsTime(us[0]), microsTime(us[1]), microsTime(us[2])
+		}
+		if err != nil {
 			return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, err)
 		}
-		r.Slot, r.Status = time.UnixMicro(slot).UTC(), statusOf(status)
-		r.StartedAt, r.FinishedAt = microsTime(times[0]), microsTime(times[1])
+		r.Status = statusOf(status)
 		if r.Status != core.StatusSuccess {
 			failed = append(failed, r.ID)
 		}
@@ -76,6 +89,29 @@ func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.Slo
 		}
 	}
 	return out, nil
+}
+
+// pgEpoch is where PostgreSQL's binary timestamptz counts from.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// decodePackedTimes splits slot_runs.sql's times column (PostgreSQL): three
+// big-endian int64 microseconds since 2000-01-01 UTC, the int64 minimum
+// (-infinity) standing for NULL (zero time). A slot is never NULL.
+func decodePackedTimes(b []byte) (slot, started, finished time.Time, err error) {
+	if len(b) != 24 {
+		return slot, started, finished, fmt.Errorf("times: %d bytes, want 24", len(b))
+	}
+	var t [3]time.Time
+	for i := range t {
+		us := int64(binary.BigEndian.Uint64(b[8*i:]))
+		if us != math.MinInt64 {
+			t[i] = pgEpoch.Add(time.Duration(us) * time.Microsecond)
+		}
+	}
+	if t[0].IsZero() {
+		return slot, started, finished, errors.New("times: NULL slot")
+	}
+	return t[0], t[1], t[2], nil
 }
 
 // slotRunErrors fills in the Error of the runs among out whose ids are in

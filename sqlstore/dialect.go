@@ -43,6 +43,10 @@ type dialect struct {
 	// insert_schedules) take one array parameter per column (PostgreSQL)
 	// instead of one JSON document.
 	arrays bool
+	// packedTimes: slot_runs.sql returns a run's three instants as one
+	// 24-byte value in timestamptz's binary form (PostgreSQL, see the
+	// statement) instead of three unix-µs integers.
+	packedTimes bool
 }
 
 var dialects = map[string]*dialect{
@@ -62,9 +66,10 @@ var dialects = map[string]*dialect{
 			}
 			return t.UTC().Truncate(time.Microsecond)
 		},
-		strings:   func(v []string) any { return pq.StringArray(v) },
-		interpret: interpretPostgres,
-		arrays:    true,
+		strings:     func(v []string) any { return pq.StringArray(v) },
+		interpret:   interpretPostgres,
+		arrays:      true,
+		packedTimes: true,
 	},
 	"sqlite": {
 		name:   "sqlite",

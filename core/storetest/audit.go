@@ -212,6 +212,30 @@ func testAuditBackfill(t *testing.T, h *harness) {
 	// The next tick runs the backfilled runs, each slot once.
 	h.set(minutes(15))
 	h.tick(e)
+	// SlotRuns decodes each run's instants exactly (PostgreSQL packs them
+	// in binary): they are GetRun's, to the microsecond, and NULL stays
+	// zero (a skipped record never started).
+	for _, name := range []string{"co", "sk", "gap"} {
+		runs, err := h.store.SlotRuns(ctx, core.SlotRunsParams{Schedule: name, From: at(0), To: at(minutes(20)), Expected: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 0 {
+			t.Fatalf("SlotRuns %s: no runs", name)
+		}
+		for _, r := range runs {
+			run, err := h.store.GetRun(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := func(a time.Time, b *time.Time) bool { return (b == nil && a.IsZero()) || (b != nil && a.Equal(*b)) }
+			if run.Slot == nil || !r.Slot.Equal(*run.Slot) || !same(r.StartedAt, run.StartedAt) || !same(r.FinishedAt, run.FinishedAt) ||
+				r.Status != run.Status || r.SlotsCovered != run.SlotsCovered || r.Error != run.Error {
+				t.Errorf("SlotRuns %s run %d = %+v; GetRun: slot %v started %v finished %v status %s covered %d error %q",
+					name, r.ID, r, run.Slot, run.StartedAt, run.FinishedAt, run.Status, run.SlotsCovered, run.Error)
+			}
+		}
+	}
 	co = audit("co", minutes(1), minutes(16))
 	wantCounts(t, "co after the tick", co, map[core.SlotOutcome]int{core.SlotSuccess: 15})
 	for m := 1; m <= 15; m++ {

@@ -2,14 +2,22 @@
 -- with a slot at or after $3 (a coalesced or skipped record there may fold
 -- slots of the window in), oldest slot first. Both parts are range reads of
 -- tickflow_runs_slot_key, which includes id, status, slots_covered,
--- started_at and finished_at: an
--- index-only scan, no heap page per run (the errors of the runs that did
--- not succeed are read apart, by slot_run_errors.sql). $1 schedule, $2
--- from, $3 to. Instants come back as unix microseconds, cheaper to decode
--- than text.
-SELECT w.id, (extract(epoch FROM w.slot) * 1000000)::bigint AS slot, w.slots_covered, w.status,
-       (extract(epoch FROM w.started_at) * 1000000)::bigint AS started_at,
-       (extract(epoch FROM w.finished_at) * 1000000)::bigint AS finished_at
+-- started_at and finished_at: an index-only scan, no heap page per run (the
+-- errors of the runs that did not succeed are read apart, by
+-- slot_run_errors.sql). $1 schedule, $2 from, $3 to.
+--
+-- An audit reads up to 100,000 rows, so the three instants travel as one
+-- 24-byte bytea, "times": slot, started_at and finished_at in
+-- timestamptz's binary form (big-endian int64 microseconds since
+-- 2000-01-01 UTC), NULL as -infinity (the int64 minimum, which no stored
+-- instant is). timestamptz_send is a copy of 8 bytes; text output, or
+-- extract(epoch …), which goes through numeric, cost the database three to
+-- four times as much per row, and the client as much again to parse.
+SELECT w.id,
+       timestamptz_send(w.slot)
+         || coalesce(timestamptz_send(w.started_at), decode('8000000000000000', 'hex'))
+         || coalesce(timestamptz_send(w.finished_at), decode('8000000000000000', 'hex')) AS times,
+       w.slots_covered, w.status
 FROM (
     (SELECT r.id, r.slot, r.slots_covered, r.status, r.started_at, r.finished_at
      FROM tickflow_runs r
