@@ -85,8 +85,9 @@ type Store interface {
 	// SlotRuns returns a schedule's runs with a slot in [p.From, p.To) and
 	// its first run with a slot at or after p.To (which may fold slots of
 	// the window in), oldest slot first: one range read of the unique
-	// (schedule, slot) index, plus a read by id of the errors of runs that
-	// did not succeed, when there are some (Engine.AuditSlots).
+	// (schedule, slot) index and one entry of it after the window, plus a
+	// read by id of the errors of runs that did not succeed, when there
+	// are some (Engine.AuditSlots).
 	SlotRuns(ctx context.Context, p SlotRunsParams) ([]SlotRun, error)
 	// InsertSlotRuns inserts a pending scheduled run, runnable at p.Now, for
 	// each of p.Slots that has no run yet (unique (schedule, slot): a clash

@@ -38,27 +38,50 @@ func slotRuns(rows []slotRunRow) []core.SlotRun {
 }
 
 // SlotRuns returns a schedule's runs in a slot window and its first run
-// after it (see core.Store.SlotRuns): one statement that reads only the
-// (schedule, slot) key (slot_runs.sql), then, when some of them did not
-// succeed, a second for their errors (slot_run_errors.sql). An audit reads
-// up to 100,000 rows, so they are scanned by hand into a slice sized by
-// p.Expected: on PostgreSQL the instants come packed in binary
+// after it (see core.Store.SlotRuns): a range read of the (schedule, slot)
+// key (slot_runs.sql), one entry of it after the window
+// (slot_run_after.sql), then, when some of the runs did not succeed, a read
+// of their errors by id (slot_run_errors.sql).
+func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.SlotRun, error) {
+	out := make([]core.SlotRun, 0, min(max(p.Expected, 0)+1, core.MaxAuditSlots+1))
+	out, err := s.scanSlotRuns(ctx, out, "slot_runs", p.Schedule, s.d.arg(p.From), s.d.arg(p.To))
+	if err == nil {
+		out, err = s.scanSlotRuns(ctx, out, "slot_run_after", p.Schedule, s.d.arg(p.To))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, err)
+	}
+	var failed []int64 // runs that did not succeed: their errors are read next
+	for i := range out {
+		if out[i].Status != core.StatusSuccess {
+			failed = append(failed, out[i].ID)
+		}
+	}
+	if len(failed) > 0 {
+		if err := s.slotRunErrors(ctx, out, failed); err != nil {
+			return nil, fmt.Errorf("slot runs of %q: errors: %w", p.Schedule, err)
+		}
+	}
+	return out, nil
+}
+
+// scanSlotRuns runs statement (slot_runs or slot_run_after) with args and
+// appends its rows to out. An audit reads up to 100,000 rows, so they are
+// scanned by hand: on PostgreSQL the instants come packed in binary
 // (decodePackedTimes), on SQLite as unix microseconds; statuses are the
 // core constants. Reflection, text timestamps, a string per status and a
 // growing slice were most of an audit's time.
-func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.SlotRun, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.q("slot_runs"), p.Schedule, s.d.arg(p.From), s.d.arg(p.To))
+func (s *Store) scanSlotRuns(ctx context.Context, out []core.SlotRun, statement string, args ...any) ([]core.SlotRun, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.q(statement), args...)
 	if err != nil {
-		return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, s.d.interpret(err))
+		return nil, s.d.interpret(err)
 	}
 	defer rows.Close()
 	var (
-		out    = make([]core.SlotRun, 0, min(max(p.Expected, 0)+1, core.MaxAuditSlots+1))
 		r      core.SlotRun
 		status sql.RawBytes
 		packed sql.RawBytes
 		us     [3]sql.NullInt64 // slot, started_at, finished_at (SQLite)
-		failed []int64          // runs that did not succeed: their errors are read next
 	)
 	for rows.Next() {
 		if s.d.packedTimes {
@@ -71,22 +94,13 @@ func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.Slo
 			r.Slot, r.StartedAt, r.FinishedAt = microsTime(us[0]), microsTime(us[1]), microsTime(us[2])
 		}
 		if err != nil {
-			return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, err)
+			return nil, err
 		}
 		r.Status = statusOf(status)
-		if r.Status != core.StatusSuccess {
-			failed = append(failed, r.ID)
-		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, s.d.interpret(err))
-	}
-	rows.Close()
-	if len(failed) > 0 {
-		if err := s.slotRunErrors(ctx, out, failed); err != nil {
-			return nil, fmt.Errorf("slot runs of %q: errors: %w", p.Schedule, err)
-		}
+		return nil, s.d.interpret(err)
 	}
 	return out, nil
 }
