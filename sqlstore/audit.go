@@ -39,14 +39,14 @@ func slotRuns(rows []slotRunRow) []core.SlotRun {
 
 // SlotRuns returns a schedule's runs in a slot window and its first run
 // after it (see core.Store.SlotRuns): a range read of the (schedule, slot)
-// key (slot_runs.sql), one entry of it after the window
-// (slot_run_after.sql), then, when some of the runs did not succeed, a read
+// key and one entry of it after the window (two calls of slot_runs.sql),
+// then, when some of the runs did not succeed, a read
 // of their errors by id (slot_run_errors.sql).
 func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.SlotRun, error) {
 	out := make([]core.SlotRun, 0, min(max(p.Expected, 0)+1, core.MaxAuditSlots+1))
-	out, err := s.scanSlotRuns(ctx, out, "slot_runs", p.Schedule, s.d.arg(p.From), s.d.arg(p.To))
+	out, err := s.scanSlotRuns(ctx, out, p.Schedule, s.d.arg(p.From), s.d.arg(p.To), nil)
 	if err == nil {
-		out, err = s.scanSlotRuns(ctx, out, "slot_run_after", p.Schedule, s.d.arg(p.To))
+		out, err = s.scanSlotRuns(ctx, out, p.Schedule, s.d.arg(p.To), nil, 1)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("slot runs of %q: %w", p.Schedule, err)
@@ -65,14 +65,14 @@ func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.Slo
 	return out, nil
 }
 
-// scanSlotRuns runs statement (slot_runs or slot_run_after) with args and
-// appends its rows to out. An audit reads up to 100,000 rows, so they are
+// scanSlotRuns runs slot_runs.sql with args (schedule, from, to or nil,
+// limit or nil) and appends its rows to out. An audit reads up to 100,000 rows, so they are
 // scanned by hand: on PostgreSQL the instants come packed in binary
 // (decodePackedTimes), on SQLite as unix microseconds; statuses are the
 // core constants. Reflection, text timestamps, a string per status and a
 // growing slice were most of an audit's time.
-func (s *Store) scanSlotRuns(ctx context.Context, out []core.SlotRun, statement string, args ...any) ([]core.SlotRun, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.q(statement), args...)
+func (s *Store) scanSlotRuns(ctx context.Context, out []core.SlotRun, args ...any) ([]core.SlotRun, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.q("slot_runs"), args...)
 	if err != nil {
 		return nil, s.d.interpret(err)
 	}
