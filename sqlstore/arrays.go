@@ -109,10 +109,14 @@ func (p *paramBuf) intArrayOf(n int, at func(int) int64) string {
 // microsArray is a bigint[] parameter of instants as unix microseconds; a
 // zero instant is NULL. Statements turn them back into timestamptz with
 //
-//	timestamptz 'epoch' + us / 1000000 * interval '1 second' + us % 1000000 * interval '1 microsecond'
+//	timestamptz 'epoch' + us * interval '1 microsecond'
 //
-// (exact): PostgreSQL reads integers several times faster than timestamp
-// text, and Go writes them faster too.
+// PostgreSQL reads integers several times faster than timestamp text, and
+// Go writes them faster too. The product is one float8 multiplication,
+// exact while |us| < 2^53 (instants before the year 2255; core keeps them
+// before 2200); splitting us into seconds and microseconds, two
+// multiplications and two additions, cost three times as much per instant
+// (0.33 µs against 0.11 µs here, 5 to 6 instants per run of a tick).
 func microsArray(v []time.Time) string {
 	return microsArrayOf(len(v), func(i int) time.Time { return v[i] })
 }

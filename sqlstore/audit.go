@@ -3,10 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -105,9 +103,6 @@ func (s *Store) scanSlotRuns(ctx context.Context, out []core.SlotRun, args ...an
 	return out, nil
 }
 
-// pgEpoch is where PostgreSQL's binary timestamptz counts from.
-var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // decodePackedTimes splits slot_runs.sql's times column (PostgreSQL): three
 // big-endian int64 microseconds since 2000-01-01 UTC, the int64 minimum
 // (-infinity) standing for NULL (zero time). A slot is never NULL.
@@ -117,10 +112,7 @@ func decodePackedTimes(b []byte) (slot, started, finished time.Time, err error) 
 	}
 	var t [3]time.Time
 	for i := range t {
-		us := int64(binary.BigEndian.Uint64(b[8*i:]))
-		if us != math.MinInt64 {
-			t[i] = pgEpoch.Add(time.Duration(us) * time.Microsecond)
-		}
+		t[i] = pgBinaryTime(b[8*i:])
 	}
 	if t[0].IsZero() {
 		return slot, started, finished, errors.New("times: NULL slot")

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "github.com/tickflow/tickflow/core"
+import (
+	"time"
+
+	"github.com/tickflow/tickflow/core"
+)
 
 // ParseURL exposes parseURL to the external tests: the dialect and the DSN
 // Open would use.
@@ -21,4 +25,11 @@ const SyncChunk = syncChunk
 // InsertArgs returns insert_schedules' parameters for recs.
 func (s *Store) InsertArgs(now any, upsert bool, recs []core.ScheduleRecord) ([]any, error) {
 	return s.insertArgs(now, upsert, recs)
+}
+
+// ScanSendTime scans src as the statements' binary or microsecond instants.
+func ScanSendTime(src any) (time.Time, bool, error) {
+	var t sendTime
+	err := t.Scan(src)
+	return t.Time, t.Valid, err
 }

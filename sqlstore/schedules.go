@@ -324,7 +324,7 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 	// Scan's destinations escape: declared once, not once per row.
 	var (
 		d       core.DueSchedule
-		nextRun nullTime
+		nextRun sendTime
 		api     sql.RawBytes // decoded before the next row
 		in      interner     // runtime schedules' repeated strings
 	)
@@ -440,8 +440,8 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 	var (
 		id       int64
 		schedule string
-		slot     nullTime
-		created  nullTime
+		slot     sendTime
+		created  sendTime
 	)
 	for rows.Next() {
 		if err := rows.Scan(&id, &schedule, &slot, &created); err != nil {

@@ -2,13 +2,16 @@
 -- tick holds. active: the schedule has a run holding a live lease, or a
 -- scheduled run waiting for a retry (what the overlap policy looks at).
 -- $1 now (NULL: now()), $2 limit, $3 the process's task names (NULL: every
--- task), filtered before the limit so other tasks' rows never fill a batch. next_run comes back as unix microseconds
--- (parsing 5,000 timestamps as text was a tenth of the tick's Go CPU).
+-- task), filtered before the limit so other tasks' rows never fill a batch.
+-- next_run comes back in timestamptz's binary form (timestamptz_send: 8
+-- bytes, see sendTime): parsing 5,000 timestamps as text was a tenth of the
+-- tick's Go CPU, and extract(epoch …) goes through numeric, 0.5 µs of
+-- server time per row.
 -- api: for a runtime schedule (origin api), planned from its row, the row's
 -- spec, bounds, payload and policies as one JSON object (instants as unix
 -- microseconds); NULL for a code schedule, planned from the code, so that
 -- its claim decodes no more than before.
-SELECT s.name, s.spec_hash, (extract(epoch FROM s.next_run) * 1000000)::bigint AS next_run,
+SELECT s.name, s.spec_hash, timestamptz_send(s.next_run) AS next_run,
        EXISTS (
            SELECT 1 FROM tickflow_runs r
            WHERE r.schedule = s.name

@@ -25,12 +25,9 @@ SET status = x.status,
     lease_until = NULL
 FROM (
     SELECT o.id, o.claimed_attempt, o.attempt, o.status, o.error, o.stack,
-           timestamptz 'epoch' + o.started_us / 1000000 * interval '1 second'
-                               + o.started_us % 1000000 * interval '1 microsecond' AS started_at,
-           timestamptz 'epoch' + o.finished_us / 1000000 * interval '1 second'
-                               + o.finished_us % 1000000 * interval '1 microsecond' AS finished_at,
-           timestamptz 'epoch' + o.run_us / 1000000 * interval '1 second'
-                               + o.run_us % 1000000 * interval '1 microsecond' AS run_at,
+           timestamptz 'epoch' + o.started_us * interval '1 microsecond' AS started_at,
+           timestamptz 'epoch' + o.finished_us * interval '1 microsecond' AS finished_at,
+           timestamptz 'epoch' + o.run_us * interval '1 microsecond' AS run_at,
            'running'::text AS claimed_status, $1::text AS claimed_tick
     FROM unnest($2::bigint[], $3::integer[], $4::integer[], $5::text[], $6::text[], $7::text[],
                 $8::bigint[], $9::bigint[], $10::bigint[])

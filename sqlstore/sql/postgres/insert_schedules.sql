@@ -26,20 +26,14 @@ WITH c AS (
     SELECT u.name, u.task, u.display_name, u.kind, u.every_seconds, u.cron, u.timezone, u.spec_hash,
            u.run_on_startup, u.misfire, u.overlap, u.max_catchup, u.retries, u.delay_seconds,
            u.backoff, u.timeout_seconds, u.jitter_seconds,
-           timestamptz 'epoch' + u.anchor / 1000000 * interval '1 second'
-                               + u.anchor % 1000000 * interval '1 microsecond' AS anchor,
-           timestamptz 'epoch' + u.next_run / 1000000 * interval '1 second'
-                               + u.next_run % 1000000 * interval '1 microsecond' AS next_run,
-           timestamptz 'epoch' + u.once_at / 1000000 * interval '1 second'
-                               + u.once_at % 1000000 * interval '1 microsecond' AS once_at,
+           timestamptz 'epoch' + u.anchor * interval '1 microsecond' AS anchor,
+           timestamptz 'epoch' + u.next_run * interval '1 microsecond' AS next_run,
+           timestamptz 'epoch' + u.once_at * interval '1 microsecond' AS once_at,
            u.paused, u.payload::json AS payload, u.labels::jsonb AS labels,
-           timestamptz 'epoch' + u.start_at / 1000000 * interval '1 second'
-                               + u.start_at % 1000000 * interval '1 microsecond' AS start_at,
-           timestamptz 'epoch' + u.end_at / 1000000 * interval '1 second'
-                               + u.end_at % 1000000 * interval '1 microsecond' AS end_at,
+           timestamptz 'epoch' + u.start_at * interval '1 microsecond' AS start_at,
+           timestamptz 'epoch' + u.end_at * interval '1 microsecond' AS end_at,
            u.max_runs, u.remaining_runs,
-           timestamptz 'epoch' + u.completed_at / 1000000 * interval '1 second'
-                               + u.completed_at % 1000000 * interval '1 microsecond' AS completed_at
+           timestamptz 'epoch' + u.completed_at * interval '1 microsecond' AS completed_at
     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[],
                 $9::text[], $10::text[], $11::boolean[], $12::text[], $13::text[],
                 $14::integer[], $15::integer[], $16::float8[], $17::float8[], $18::float8[],

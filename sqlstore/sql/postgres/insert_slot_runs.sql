@@ -8,8 +8,7 @@ INSERT INTO tickflow_runs (
     task, display_name, schedule, source, slot, slots_covered, status, attempt,
     max_attempts, run_at, created_at)
 SELECT s.task, s.display_name, s.name, 'scheduled',
-       timestamptz 'epoch' + u.slot_us / 1000000 * interval '1 second'
-                           + u.slot_us % 1000000 * interval '1 microsecond',
+       timestamptz 'epoch' + u.slot_us * interval '1 microsecond',
        1, 'pending', 0, s.retries + 1, c.now, c.now
 FROM unnest($3::bigint[]) AS u(slot_us)
 CROSS JOIN (SELECT COALESCE($1::timestamptz, now()) AS now) c

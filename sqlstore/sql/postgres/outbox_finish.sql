@@ -7,8 +7,7 @@
 UPDATE tickflow_outbox o
 SET delivered_at = CASE WHEN x.delivered THEN c.now END,
     next_attempt_at = CASE WHEN x.delivered THEN NULL
-                           ELSE timestamptz 'epoch' + x.retry_us / 1000000 * interval '1 second'
-                                                    + x.retry_us % 1000000 * interval '1 microsecond' END,
+                           ELSE timestamptz 'epoch' + x.retry_us * interval '1 microsecond' END,
     attempts = CASE WHEN x.released THEN o.attempts - 1 ELSE o.attempts END,
     last_error = CASE WHEN x.delivered THEN '' WHEN x.released THEN o.last_error ELSE COALESCE(x.error, '') END
 FROM json_to_recordset($3::json) AS x(id bigint, attempts integer, delivered boolean, released boolean, retry_us bigint, error text),

@@ -6,8 +6,6 @@ SELECT r.schedule, r.id, r.slot, r.slots_covered, r.status, r.error, r.started_a
 FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w(schedule, from_us, to_us)
 JOIN tickflow_runs r
   ON r.schedule = w.schedule
- AND r.slot >= timestamptz 'epoch' + w.from_us / 1000000 * interval '1 second'
-                                   + w.from_us % 1000000 * interval '1 microsecond'
- AND r.slot <  timestamptz 'epoch' + w.to_us / 1000000 * interval '1 second'
-                                   + w.to_us % 1000000 * interval '1 microsecond'
+ AND r.slot >= timestamptz 'epoch' + w.from_us * interval '1 microsecond'
+ AND r.slot <  timestamptz 'epoch' + w.to_us * interval '1 microsecond'
 ORDER BY r.schedule, r.slot
