@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -505,5 +506,39 @@ func TestMigrateCoversSlotKey(t *testing.T) {
 		if !strings.Contains(plan, "Index Only Scan using tickflow_runs_slot_key") || strings.Contains(plan, "Sort") {
 			t.Errorf("an audit's range read %v: %q, want an index-only scan of tickflow_runs_slot_key, no sort", args, plan)
 		}
+	}
+}
+
+// TestMigratePartialLabelsIndex: a database migrated when every schedule had
+// an entry in the labels GIN index (tickflow_schedules_labels_idx, an older
+// schema hash) gets the partial index of labelled schedules on the next
+// Migrate, and a label filter still finds its schedules.
+func TestMigratePartialLabelsIndex(t *testing.T) {
+	ctx := context.Background()
+	st := sqlstoretest.OpenPostgres(t)
+	for _, q := range []string{
+		`DROP INDEX tickflow_schedules_labelled_idx`,
+		`CREATE INDEX tickflow_schedules_labels_idx ON tickflow_schedules USING gin (labels jsonb_path_ops)`,
+		`UPDATE tickflow_meta SET value = 'before-labelled-index' WHERE key = 'schema_hash'`,
+	} {
+		if _, err := st.DB().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	var idx []string
+	if err := st.DB().SelectContext(ctx, &idx, `SELECT indexname FROM pg_indexes
+		WHERE schemaname = current_schema() AND tablename = 'tickflow_schedules' ORDER BY indexname`); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(idx, "tickflow_schedules_labelled_idx") || slices.Contains(idx, "tickflow_schedules_labels_idx") {
+		t.Fatalf("indexes after migrating forward: %v", idx)
+	}
+	var pred string
+	if err := st.DB().QueryRowContext(ctx, `SELECT pg_get_expr(indpred, indrelid) FROM pg_index
+		WHERE indexrelid = 'tickflow_schedules_labelled_idx'::regclass`).Scan(&pred); err != nil || !strings.Contains(pred, "'{}'::jsonb") {
+		t.Fatalf("tickflow_schedules_labelled_idx predicate = %q, %v; want labels <> '{}'", pred, err)
 	}
 }

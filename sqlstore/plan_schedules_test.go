@@ -10,7 +10,7 @@ import (
 // TestListSchedulesPagePlanUsesIndexes pins the PostgreSQL plans of the
 // schedule list at 20,000 schedules: a key prefix with a cursor is a range
 // of tickflow_schedules_key_idx (not a scan of the table), and a label
-// filter reads tickflow_schedules_labels_idx.
+// filter reads tickflow_schedules_labelled_idx.
 func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
 	st := sqlstoretest.OpenPostgres(t)
 	db := st.DB()
@@ -35,7 +35,7 @@ func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
 	}{
 		{"key prefix and cursor", []any{"", nil, "", nil, nil, `tenant12%`, "tenant12000/report", 51}, "tickflow_schedules_key_idx"},
 		{"cursor only", []any{"", nil, "", nil, nil, "", "tenant12000/report", 51}, "tickflow_schedules_key_idx"},
-		{"label", []any{"", `{"tenant":"tenant77"}`, "", nil, nil, "", "", 51}, "tickflow_schedules_labels_idx"},
+		{"label", []any{"", `{"tenant":"tenant77"}`, "", nil, nil, "", "", 51}, "tickflow_schedules_labelled_idx"},
 	} {
 		plan := explain(c.args...)
 		if !strings.Contains(plan, c.index) || strings.Contains(plan, "Seq Scan on tickflow_schedules") {

@@ -264,7 +264,7 @@ func sortKeys(keys []index) []index {
 // byte order already, which the key index gives PostgreSQL whatever the
 // database's collation.
 var postgresOnlyIndexes = map[string][]string{
-	"tickflow_schedules": {"tickflow_schedules_labels_idx", "tickflow_schedules_key_idx"},
+	"tickflow_schedules": {"tickflow_schedules_labelled_idx", "tickflow_schedules_key_idx"},
 }
 
 // TestSchemaEquivalence migrates both dialects and proves they define the

@@ -7,12 +7,14 @@
 -- Keys compare COLLATE "C" (tickflow_schedules_key_idx, or
 -- tickflow_schedules_task_idx with a task), so the prefix and the cursor
 -- are one index range whatever the database's collation; labels use the
--- GIN index (tickflow_schedules_labels_idx) through @>.
+-- GIN index of labelled schedules (tickflow_schedules_labelled_idx) through
+-- @>: $2 is never the empty object, so a match is labelled, and saying so
+-- lets the planner use that partial index.
 SELECT s.*, lr.id AS last_run_id, lr.status AS last_run_status, lr.slot AS last_run_slot
 FROM (
     SELECT * FROM tickflow_schedules s
     WHERE ($1::text = '' OR s.task = $1::text)
-      AND ($2::jsonb IS NULL OR s.labels @> $2::jsonb)
+      AND ($2::jsonb IS NULL OR (s.labels @> $2::jsonb AND s.labels <> '{}'::jsonb))
       AND ($3::text = '' OR s.origin = $3::text)
       AND ($4::boolean IS NULL OR s.paused = $4::boolean)
       AND ($5::boolean IS NULL OR (s.completed_at IS NOT NULL) = $5::boolean)
