@@ -42,7 +42,7 @@ func benchAudit(ctx context.Context, defRows, reps int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	st, schemaURL, closeStore, err := openMigratedURL(ctx, "audit")
+	st, schemaURL, closeStore, err := openMigrated(ctx, "audit")
 	if err != nil {
 		return Result{}, err
 	}
@@ -95,9 +95,10 @@ func benchAudit(ctx context.Context, defRows, reps int) (Result, error) {
 	res := Result{Name: "audit-30d", Group: "audit", N: slots,
 		Title: fmt.Sprintf("tickflow: audit of a one-minute schedule over 30 days (%s slots) among %s stored runs", thousands(slots), thousands(rows)),
 		Notes: []string{"audit: Engine.AuditSlots on PostgreSQL: the schedule read, one range read of the (schedule, slot) key and the run after the window, the outcomes judged in Go; statements counted by the wire-protocol proxy in an untimed pass; N is slots, schedules/s is slots/s; opt-in (-only audit-30d, TICKFLOW_BENCH_AUDIT_ROWS); " + checkpointNote}}
+	params := core.AuditParams{Schedule: "audited", From: from, To: from.Add(slots * time.Minute)}
 	for range reps {
 		start := time.Now()
-		a, err := eng.AuditSlots(ctx, core.AuditParams{Schedule: "audited", From: from, To: from.Add(slots * time.Minute)})
+		a, err := eng.AuditSlots(ctx, params)
 		d := time.Since(start)
 		if err != nil {
 			return res, err
@@ -110,7 +111,7 @@ func benchAudit(ctx context.Context, defRows, reps int) (Result, error) {
 	}
 	// The statements of one audit, counted by the wire-protocol proxy in an
 	// untimed pass through a store of its own.
-	counts, err := countAudit(ctx, schemaURL, reg, clock, core.AuditParams{Schedule: "audited", From: from, To: from.Add(slots * time.Minute)})
+	counts, err := countAudit(ctx, schemaURL, reg, clock, params)
 	if err != nil {
 		return res, err
 	}
@@ -146,14 +147,9 @@ func countAudit(ctx context.Context, schemaURL string, reg *core.Registry, clock
 }
 
 // openMigrated opens a migrated tickflow store in a fresh schema of its
-// own for contender; close closes the store and drops the schema.
-func openMigrated(ctx context.Context, contender string) (st *sqlstore.Store, close func(), err error) {
-	st, _, close, err = openMigratedURL(ctx, contender)
-	return st, close, err
-}
-
-// openMigratedURL is openMigrated, also returning the schema's database URL.
-func openMigratedURL(ctx context.Context, contender string) (st *sqlstore.Store, schemaURL string, close func(), err error) {
+// own for contender and returns it with the schema's database URL; close
+// closes the store and drops the schema.
+func openMigrated(ctx context.Context, contender string) (st *sqlstore.Store, schemaURL string, close func(), err error) {
 	schema, err := openSchema(ctx, contender)
 	if err != nil {
 		return nil, "", nil, err

@@ -67,7 +67,7 @@ func retentionContender(s sizes) contender {
 }
 
 func benchRetention(ctx context.Context, sim retentionSim) (Result, error) {
-	st, closeStore, err := openMigrated(ctx, "retention")
+	st, _, closeStore, err := openMigrated(ctx, "retention")
 	if err != nil {
 		return Result{}, err
 	}

@@ -38,8 +38,8 @@ func slotRuns(rows []slotRunRow) []core.SlotRun {
 // SlotRuns returns a schedule's runs in a slot window and its first run
 // after it (see core.Store.SlotRuns): a range read of the (schedule, slot)
 // key and one entry of it after the window (two calls of slot_runs.sql),
-// then, when some of the runs did not succeed, a read
-// of their errors by id (slot_run_errors.sql).
+// then, when some of the runs did not succeed, a read of their errors by id
+// (slot_run_errors.sql).
 func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.SlotRun, error) {
 	out := make([]core.SlotRun, 0, min(max(p.Expected, 0)+1, core.MaxAuditSlots+1))
 	out, err := s.scanSlotRuns(ctx, out, p.Schedule, s.d.arg(p.From), s.d.arg(p.To), nil)
@@ -64,8 +64,8 @@ func (s *Store) SlotRuns(ctx context.Context, p core.SlotRunsParams) ([]core.Slo
 }
 
 // scanSlotRuns runs slot_runs.sql with args (schedule, from, to or nil,
-// limit or nil) and appends its rows to out. An audit reads up to 100,000 rows, so they are
-// scanned by hand: on PostgreSQL the instants come packed in binary
+// limit or nil) and appends its rows to out. An audit reads up to 100,000
+// rows, so they are scanned by hand: on PostgreSQL the instants come packed in binary
 // (decodePackedTimes), on SQLite as unix microseconds; statuses are the
 // core constants. Reflection, text timestamps, a string per status and a
 // growing slice were most of an audit's time.

@@ -56,37 +56,25 @@ func (t *nullTime) Scan(src any) error {
 // return their instants so: PostgreSQL's extract(epoch …) goes through
 // numeric (0.5 µs of server time each) and text output costs both sides
 // more. NULL (and -infinity) is not Valid.
-type sendTime struct {
-	Time  time.Time
-	Valid bool
-}
+type sendTime struct{ nullTime }
 
 // Scan implements sql.Scanner.
 func (t *sendTime) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
-		*t = sendTime{}
+		t.nullTime = nullTime{}
 	case int64:
-		*t = sendTime{Time: time.UnixMicro(v).UTC(), Valid: true}
+		t.nullTime = nullTime{Time: time.UnixMicro(v).UTC(), Valid: true}
 	case []byte:
 		if len(v) != 8 {
 			return fmt.Errorf("scan binary timestamptz: %d bytes, want 8", len(v))
 		}
 		at := pgBinaryTime(v)
-		*t = sendTime{Time: at, Valid: !at.IsZero()}
+		t.nullTime = nullTime{Time: at, Valid: !at.IsZero()}
 	default:
 		return fmt.Errorf("scan instant: unsupported type %T", src)
 	}
 	return nil
-}
-
-// ptr returns the instant or nil when NULL.
-func (t sendTime) ptr() *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	v := t.Time
-	return &v
 }
 
 // pgEpoch is where PostgreSQL's binary timestamptz counts from.
