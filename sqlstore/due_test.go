@@ -1,54 +1,39 @@
 package sqlstore
 
-import (
-	"encoding/json"
-	"reflect"
-	"testing"
-)
+import "testing"
 
-// TestScanDueAPI checks the api column's scanner against encoding/json on
-// the shapes both dialects write and on ones it must hand to
-// encoding/json (it reports false, never a wrong value).
-func TestScanDueAPI(t *testing.T) {
-	scanned := []string{
-		// PostgreSQL's json_build_object.
-		`{"task" : "noop", "display_name" : "", "kind" : "every", "every_seconds" : 60, "cron" : "", "timezone" : "", "once_at" : null, "anchor" : 1795897165123456, "start_at" : null, "end_at" : -1500000, "remaining_runs" : 3, "payload" : null, "misfire" : "coalesce", "overlap" : "skip", "max_catchup" : 10, "jitter_seconds" : 0.5, "retries" : 2, "delay_seconds" : 1e+06, "backoff" : 2, "timeout_seconds" : 0}`,
-		// SQLite's json_object, a nested payload.
-		`{"task":"t","display_name":"Nightly","kind":"cron","every_seconds":0.0,"cron":"0 9 * * *","timezone":"Europe/Paris","once_at":null,"anchor":null,"start_at":null,"end_at":null,"remaining_runs":null,"payload":{"a":[1,{"b":"}]\"x"}],"c":null},"misfire":"catchup","overlap":"allow","max_catchup":3,"jitter_seconds":0,"retries":0,"delay_seconds":0,"backoff":1,"timeout_seconds":30}`,
-		`{"payload" : "a string, with \"quotes\"", "task" : "x"}`,
-		`{"payload" : [1, 2] , "task" : "x"}`,
-		`{"payload" : 42}`,
-		`{}`,
-	}
-	fallback := []string{
-		`{"task" : "esc\"aped"}`,
-		`{"unknown" : 1}`,
-		`{"max_catchup" : 1.5}`,
-		`{"task" : "x",}`,
-		`{"task" : "x"} trailing`,
-		`[1]`,
-		``,
-	}
-	for _, in := range scanned {
-		var got, want dueAPIJSON
-		if !scanDueAPI([]byte(in), &got, interner{}) {
-			t.Errorf("scanDueAPI(%s) = false; want true", in)
-			continue
-		}
-		if err := json.Unmarshal([]byte(in), &want); err != nil {
-			t.Fatalf("json.Unmarshal(%s): %v", in, err)
-		}
-		if string(want.Payload) == "null" {
-			want.Payload = nil
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("scanDueAPI(%s) =\n%+v; want\n%+v", in, got, want)
+// TestOptNum: the claim's number columns as either driver hands them over,
+// and what they must refuse rather than read wrong.
+func TestOptNum(t *testing.T) {
+	var f optFloat
+	for _, c := range []struct {
+		src  any
+		want float64
+	}{{float64(2.5), 2.5}, {int64(60), 60}, {[]byte("1e+06"), 1e6}, {"0.125", 0.125}} {
+		if src, want := c.src, c.want; f.Scan(src) != nil || !f.ok || f.v != want {
+			t.Errorf("optFloat.Scan(%v) = %v %v; want %v", src, f.v, f.ok, want)
 		}
 	}
-	for _, in := range fallback {
-		var got dueAPIJSON
-		if scanDueAPI([]byte(in), &got, interner{}) {
-			t.Errorf("scanDueAPI(%s) = true; want false (encoding/json decides)", in)
+	var n optInt
+	for _, c := range []struct {
+		src  any
+		want int64
+	}{{int64(-7), -7}, {float64(3), 3}, {[]byte("11"), 11}, {"0", 0}} {
+		if src, want := c.src, c.want; n.Scan(src) != nil || !n.ok || n.v != want {
+			t.Errorf("optInt.Scan(%v) = %v %v; want %v", src, n.v, n.ok, want)
+		}
+	}
+	if err := n.Scan(nil); err != nil || n.ok || n.v != 0 {
+		t.Errorf("optInt.Scan(nil) = %v %v, %v; want NULL", n.v, n.ok, err)
+	}
+	for _, src := range []any{float64(1.5), []byte("1.5"), "x", []byte(""), true} {
+		if err := n.Scan(src); err == nil {
+			t.Errorf("optInt.Scan(%#v) = %v; want an error", src, n.v)
+		}
+	}
+	for _, src := range []any{[]byte("six"), "", true} {
+		if err := f.Scan(src); err == nil {
+			t.Errorf("optFloat.Scan(%#v) = %v; want an error", src, f.v)
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package sqlstore_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/tickflow/tickflow/core"
+	"github.com/tickflow/tickflow/sqlstore"
 	"github.com/tickflow/tickflow/sqlstore/sqlstoretest"
 )
 
@@ -87,4 +90,86 @@ func TestNoopUpsertLeavesRowsUnlocked(t *testing.T) {
 	if err := lock("c"); err == nil || !errors.As(err, &pqErr) || pqErr.Code != "55P03" {
 		t.Errorf("changed schedule c: lock attempt %v; want lock_not_available", err)
 	}
+}
+
+// TestClaimDueRuntimeColumns: the claim hands planning every column of a
+// runtime schedule, each value distinct from its default and from the
+// others of its type (so a column read into its neighbour fails), and
+// nothing of a code schedule's row.
+func TestClaimDueRuntimeColumns(t *testing.T) {
+	each(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		onceAt, startAt, endAt := t0.Add(-90*time.Second), t0.Add(-time.Hour), t0.Add(48*time.Hour+123456*time.Microsecond)
+		remaining := 7
+		rt := core.ScheduleRecord{
+			Name: "rt", Task: "report", DisplayName: "Nightly report", Kind: "cron", Cron: "*/5 * * * *",
+			Timezone: "Europe/Paris", SpecHash: "hrt", Misfire: core.MisfireCatchup, Overlap: core.OverlapAllow,
+			MaxCatchup: 11, Retries: 3, DelaySeconds: 2.5, Backoff: 1.75, TimeoutSeconds: 42.25, JitterSeconds: 0.125,
+			Anchor: t0.Add(-24*time.Hour + 654321*time.Microsecond), NextRun: t0.Add(-time.Minute), Origin: core.OriginAPI,
+			OnceAt: &onceAt, StartAt: &startAt, EndAt: &endAt, RemainingRuns: &remaining, MaxRuns: &remaining,
+			Payload: json.RawMessage(`{"tenant": "acme", "n": [1, 2.5, null]}`), Labels: map[string]string{},
+		}
+		every := rt
+		every.Name, every.Kind, every.Cron, every.Timezone, every.EverySeconds = "rt2", "every", "", "", 90.5
+		every.OnceAt, every.StartAt, every.EndAt, every.RemainingRuns, every.MaxRuns, every.Payload = nil, nil, nil, nil, nil, nil
+		if _, err := st.InsertSchedules(ctx, nil, core.InsertSchedulesParams{Now: t0.Add(-2 * time.Hour), Records: []core.ScheduleRecord{rt, every}}); err != nil {
+			t.Fatal(err)
+		}
+		mustSync(t, st, t0.Add(-2*time.Hour), sched("code", t0.Add(-30*time.Second)))
+		var saw []core.DueSchedule
+		if _, err := st.ClaimDue(ctx, core.ClaimDueParams{
+			Now: t0, TickID: "tick_1", Limit: 10, LeaseUntil: t0.Add(time.Minute),
+			Plan: plan(&saw, t0.Add(time.Hour), func(core.DueSchedule) []core.PlannedRun { return nil }),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]core.DueSchedule{}
+		for _, d := range saw {
+			got[d.Name] = d
+		}
+		if len(saw) != 3 || len(got) != 3 {
+			t.Fatalf("claimed %+v; want rt, rt2 and code", saw)
+		}
+		want := func(r core.ScheduleRecord) core.DueSchedule {
+			return core.DueSchedule{
+				Name: r.Name, SpecHash: r.SpecHash, NextRun: r.NextRun, Origin: core.OriginAPI,
+				Task: r.Task, DisplayName: r.DisplayName, Kind: r.Kind, EverySeconds: r.EverySeconds, Cron: r.Cron,
+				Timezone: r.Timezone, OnceAt: r.OnceAt, Anchor: r.Anchor, StartAt: r.StartAt, EndAt: r.EndAt,
+				RemainingRuns: r.RemainingRuns, Payload: r.Payload, Misfire: r.Misfire, Overlap: r.Overlap,
+				MaxCatchup: r.MaxCatchup, Jitter: 125 * time.Millisecond, Retries: r.Retries,
+				Delay: 2500 * time.Millisecond, Backoff: r.Backoff, Timeout: 42250 * time.Millisecond,
+			}
+		}
+		for _, r := range []core.ScheduleRecord{rt, every} {
+			if g, w := got[r.Name], want(r); !dueEqual(g, w) {
+				t.Errorf("due runtime schedule %s =\n%+v; want\n%+v", r.Name, g, w)
+			}
+		}
+		if c := got["code"]; !dueEqual(c, core.DueSchedule{Name: "code", SpecHash: "h1", NextRun: t0.Add(-30 * time.Second), Origin: core.OriginCode}) {
+			t.Errorf("due code schedule = %+v; want its name, hash and next run only", c)
+		}
+	})
+}
+
+// dueEqual compares due schedules, instants by Equal and payloads as
+// compacted JSON (SQLite stores them compacted, PostgreSQL's json keeps its
+// bytes).
+func dueEqual(a, b core.DueSchedule) bool {
+	compact := func(p json.RawMessage) string {
+		var buf bytes.Buffer
+		if len(p) > 0 && json.Compact(&buf, p) != nil {
+			return "invalid: " + string(p)
+		}
+		return buf.String()
+	}
+	inst := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	if !a.NextRun.Equal(b.NextRun) || !a.Anchor.Equal(b.Anchor) || !inst(a.OnceAt, b.OnceAt) ||
+		!inst(a.StartAt, b.StartAt) || !inst(a.EndAt, b.EndAt) || compact(a.Payload) != compact(b.Payload) ||
+		(a.RemainingRuns == nil) != (b.RemainingRuns == nil) || (a.RemainingRuns != nil && *a.RemainingRuns != *b.RemainingRuns) {
+		return false
+	}
+	a.NextRun, a.Anchor, b.NextRun, b.Anchor = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	a.OnceAt, a.StartAt, a.EndAt, a.RemainingRuns, a.Payload = nil, nil, nil, nil, nil
+	b.OnceAt, b.StartAt, b.EndAt, b.RemainingRuns, b.Payload = nil, nil, nil, nil, nil
+	return reflect.DeepEqual(a, b)
 }

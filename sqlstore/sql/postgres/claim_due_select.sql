@@ -7,10 +7,11 @@
 -- bytes, see sendTime): parsing 5,000 timestamps as text was a tenth of the
 -- tick's Go CPU, and extract(epoch …) goes through numeric, 0.5 µs of
 -- server time per row.
--- api: for a runtime schedule (origin api), planned from its row, the row's
--- spec, bounds, payload and policies as one JSON object (instants as unix
--- microseconds); NULL for a code schedule, planned from the code, so that
--- its claim decodes no more than before.
+-- The columns after active: for a runtime schedule (origin api), planned
+-- from its row, the row's spec, bounds, payload and policies (instants in
+-- binary form too); all NULL for a code schedule, planned from the code, so
+-- that its row costs the client nothing more to decode. Plain columns, not
+-- one json_build_object: that took about 5 µs of server time per row.
 SELECT s.name, s.spec_hash, timestamptz_send(s.next_run) AS next_run,
        EXISTS (
            SELECT 1 FROM tickflow_runs r
@@ -19,18 +20,26 @@ SELECT s.name, s.spec_hash, timestamptz_send(s.next_run) AS next_run,
              AND ((r.status = 'running' AND r.lease_until > COALESCE($1::timestamptz, now()))
                   OR (r.status = 'pending' AND r.source = 'scheduled' AND r.attempt > 0))
        ) AS active,
-       CASE WHEN s.origin = 'api' THEN json_build_object(
-           'task', s.task, 'display_name', s.display_name, 'kind', s.kind,
-           'every_seconds', s.every_seconds, 'cron', s.cron, 'timezone', s.timezone,
-           'once_at', (extract(epoch FROM s.once_at) * 1000000)::bigint,
-           'anchor', (extract(epoch FROM s.anchor) * 1000000)::bigint,
-           'start_at', (extract(epoch FROM s.start_at) * 1000000)::bigint,
-           'end_at', (extract(epoch FROM s.end_at) * 1000000)::bigint,
-           'remaining_runs', s.remaining_runs, 'payload', s.payload,
-           'misfire', s.misfire, 'overlap', s.overlap, 'max_catchup', s.max_catchup,
-           'jitter_seconds', s.jitter_seconds, 'retries', s.retries,
-           'delay_seconds', s.delay_seconds, 'backoff', s.backoff,
-           'timeout_seconds', s.timeout_seconds)::text END AS api
+       CASE WHEN s.origin = 'api' THEN s.task END AS task,
+       CASE WHEN s.origin = 'api' THEN s.display_name END AS display_name,
+       CASE WHEN s.origin = 'api' THEN s.kind END AS kind,
+       CASE WHEN s.origin = 'api' THEN s.every_seconds END AS every_seconds,
+       CASE WHEN s.origin = 'api' THEN s.cron END AS cron,
+       CASE WHEN s.origin = 'api' THEN s.timezone END AS timezone,
+       CASE WHEN s.origin = 'api' THEN timestamptz_send(s.once_at) END AS once_at,
+       CASE WHEN s.origin = 'api' THEN timestamptz_send(s.anchor) END AS anchor,
+       CASE WHEN s.origin = 'api' THEN timestamptz_send(s.start_at) END AS start_at,
+       CASE WHEN s.origin = 'api' THEN timestamptz_send(s.end_at) END AS end_at,
+       CASE WHEN s.origin = 'api' THEN s.remaining_runs END AS remaining_runs,
+       CASE WHEN s.origin = 'api' THEN s.payload END AS payload,
+       CASE WHEN s.origin = 'api' THEN s.misfire END AS misfire,
+       CASE WHEN s.origin = 'api' THEN s.overlap END AS overlap,
+       CASE WHEN s.origin = 'api' THEN s.max_catchup END AS max_catchup,
+       CASE WHEN s.origin = 'api' THEN s.jitter_seconds END AS jitter_seconds,
+       CASE WHEN s.origin = 'api' THEN s.retries END AS retries,
+       CASE WHEN s.origin = 'api' THEN s.delay_seconds END AS delay_seconds,
+       CASE WHEN s.origin = 'api' THEN s.backoff END AS backoff,
+       CASE WHEN s.origin = 'api' THEN s.timeout_seconds END AS timeout_seconds
 FROM tickflow_schedules s
 WHERE s.next_run <= COALESCE($1::timestamptz, now()) AND NOT s.paused AND NOT s.orphaned
   AND ($3::text[] IS NULL OR s.task = ANY ($3::text[]))
