@@ -82,7 +82,7 @@ func (s *Store) scanSlotRuns(ctx context.Context, out []core.SlotRun, args ...an
 		us     [3]sql.NullInt64 // slot, started_at, finished_at (SQLite)
 	)
 	for rows.Next() {
-		if s.d.packedTimes {
+		if s.d.packed {
 			err = rows.Scan(&r.ID, &packed, &r.SlotsCovered, &status)
 			if err == nil {
 				r.Slot, r.StartedAt, r.FinishedAt, err = decodePackedTimes(packed)

@@ -43,10 +43,11 @@ type dialect struct {
 	// insert_schedules) take one array parameter per column (PostgreSQL)
 	// instead of one JSON document.
 	arrays bool
-	// packedTimes: slot_runs.sql returns a run's three instants as one
-	// 24-byte value in timestamptz's binary form (PostgreSQL, see the
-	// statement) instead of three unix-µs integers.
-	packedTimes bool
+	// packed: values come back packed into one bytea in binary form
+	// (PostgreSQL, see the statements): slot_runs.sql's three instants of a
+	// run (instead of three unix-µs integers) and claim_due_select's api
+	// column (instead of a JSON object).
+	packed bool
 }
 
 var dialects = map[string]*dialect{
@@ -66,10 +67,10 @@ var dialects = map[string]*dialect{
 			}
 			return t.UTC().Truncate(time.Microsecond)
 		},
-		strings:     func(v []string) any { return pq.StringArray(v) },
-		interpret:   interpretPostgres,
-		arrays:      true,
-		packedTimes: true,
+		strings:   func(v []string) any { return pq.StringArray(v) },
+		interpret: interpretPostgres,
+		arrays:    true,
+		packed:    true,
 	},
 	"sqlite": {
 		name:   "sqlite",

@@ -325,21 +325,22 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 	var (
 		d       core.DueSchedule
 		nextRun sendTime
-		api     dueAPI   // a runtime schedule's columns, decoded before the next row
-		in      interner // runtime schedules' repeated strings
-		dest    = append([]any{&d.Name, &d.SpecHash, &nextRun, &d.Active}, api.dest()...)
+		api     sql.RawBytes // decoded before the next row
+		in      interner     // runtime schedules' repeated strings
 	)
 	for rows.Next() {
-		d = core.DueSchedule{} // a runtime row's fields must not carry over
-		if err := rows.Scan(dest...); err != nil {
+		d = core.DueSchedule{} // an api row's fields must not carry over
+		if err := rows.Scan(&d.Name, &d.SpecHash, &nextRun, &d.Active, &api); err != nil {
 			return due, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
 		}
 		d.NextRun, d.Origin = nextRun.Time, core.OriginCode
-		if api.task != nil && in == nil {
-			in = interner{}
-		}
-		if err := api.decode(&d, in); err != nil {
-			return due, fmt.Errorf("select due: schedule %q: %w", d.Name, err)
+		if api != nil {
+			if in == nil {
+				in = interner{}
+			}
+			if err := decodeDueAPI(api, s.d.packed, &d, in); err != nil {
+				return due, fmt.Errorf("select due: schedule %q: %w", d.Name, err)
+			}
 		}
 		due = append(due, d)
 	}
