@@ -34,7 +34,11 @@ type claimer struct {
 func (c *claimer) claim(ctx context.Context, ts TickStart, resynced bool) {
 	pendingDue := false
 	if !c.tally.failed() && (ts.DueSchedules > 0 || resynced) {
-		pendingDue = c.claimDue(ctx)
+		counted := ts.DueSchedules
+		if resynced {
+			counted = -1 // the sync may have made more schedules due
+		}
+		pendingDue = c.claimDue(ctx, counted)
 	}
 	if !c.tally.failed() && (ts.RunnableRuns > 0 || pendingDue) {
 		c.claimRuns(ctx)
@@ -42,10 +46,18 @@ func (c *claimer) claim(ctx context.Context, ts TickStart, resynced bool) {
 }
 
 // claimDue claims due schedules in batches until a batch is short or empty,
-// the tick runs out of time or the store fails. It reports whether a run it
-// recorded as pending is runnable now.
-func (c *claimer) claimDue(ctx context.Context) (pendingDue bool) {
+// the batches have claimed the counted schedules (BeginTick's count at the
+// same clock reading; -1: unknown), the tick runs out of time or the store
+// fails. It reports whether a run it recorded as pending is runnable now.
+//
+// Stopping at the count saves a transaction that would find nothing when
+// the due schedules fill whole batches (10,000 at the default 5,000). A
+// schedule made due after BeginTick counted (resumed, or created by the
+// API with a slot already passed) is left to the next tick: nothing is
+// lost, it waits one tick at most.
+func (c *claimer) claimDue(ctx context.Context, counted int) (pendingDue bool) {
 	tasks := c.reg.taskNames()
+	claimed := 0
 	for c.time.enough() {
 		res, err := c.store.ClaimDue(ctx, ClaimDueParams{
 			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan, Tasks: tasks,
@@ -60,7 +72,8 @@ func (c *claimer) claimDue(ctx context.Context) (pendingDue bool) {
 			pendingDue = true
 		}
 		c.dispatch(res.Runs)
-		if res.Claimed < c.limit || len(res.Runs) == 0 {
+		claimed += res.Claimed
+		if res.Claimed < c.limit || len(res.Runs) == 0 || (counted >= 0 && claimed >= counted) {
 			break
 		}
 	}

@@ -50,19 +50,28 @@ func addDue(f *fakeStore, n int) {
 	}
 }
 
+// TestClaimerDueBatchesUntilShort: batches stop at a short one, or once
+// they claimed what BeginTick counted; after a sync (which may have made
+// more schedules due) or when others were made due after the count, only
+// at a short or empty batch.
 func TestClaimerDueBatchesUntilShort(t *testing.T) {
 	for _, tc := range []struct {
-		due, limit, calls int
+		due, counted, limit, calls int
+		resynced                   bool
 	}{
-		{due: 5, limit: 2, calls: 3}, // 2, 2, 1 (short)
-		{due: 4, limit: 2, calls: 3}, // 2, 2, 0 (empty)
-		{due: 1, limit: 10, calls: 1},
+		{due: 5, counted: 5, limit: 2, calls: 3},                 // 2, 2, 1 (short)
+		{due: 4, counted: 4, limit: 2, calls: 2},                 // 2, 2: all counted
+		{due: 4, counted: 4, limit: 2, calls: 3, resynced: true}, // 2, 2, 0 (empty)
+		{due: 4, counted: 0, limit: 2, calls: 3, resynced: true}, // the sync made them due
+		{due: 6, counted: 4, limit: 2, calls: 2},                 // 2 more due after the count: next tick
+		{due: 1, counted: 1, limit: 10, calls: 1},
 	} {
-		t.Run(fmt.Sprintf("%d by %d", tc.due, tc.limit), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d counted %d by %d resynced %v", tc.due, tc.counted, tc.limit, tc.resynced), func(t *testing.T) {
 			f := newFakeStore()
 			addDue(f, tc.due)
 			c, started, _ := testClaimer(t, f, tc.limit)
-			c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: tc.due}, false)
+			c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: tc.counted}, tc.resynced)
+			want := min(tc.due, tc.calls*tc.limit)
 			if got := f.count("ClaimDue"); got != tc.calls {
 				t.Errorf("ClaimDue calls %d, want %d", got, tc.calls)
 			}
@@ -70,8 +79,8 @@ func TestClaimerDueBatchesUntilShort(t *testing.T) {
 				t.Errorf("ClaimRuns calls %d, want 0 (nothing runnable)", got)
 			}
 			rep, err := c.tally.result()
-			if len(*started) != tc.due || rep.Claimed != tc.due || err != nil {
-				t.Errorf("started %d, claimed %d, err %v; want %d, %d, nil", len(*started), rep.Claimed, err, tc.due, tc.due)
+			if len(*started) != want || rep.Claimed != want || err != nil {
+				t.Errorf("started %d, claimed %d, err %v; want %d, %d, nil", len(*started), rep.Claimed, err, want, want)
 			}
 		})
 	}
