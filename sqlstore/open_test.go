@@ -12,6 +12,7 @@ import (
 
 	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/sqlstore"
+	"github.com/tickflow/tickflow/sqlstore/sqlstoretest"
 )
 
 func TestParseURL(t *testing.T) {
@@ -279,5 +280,30 @@ func TestCheckURLValidatesPostgresParameters(t *testing.T) {
 		if err := sqlstore.CheckURL(raw); err != nil {
 			t.Errorf("CheckURL(%q) = %v, want nil", raw, err)
 		}
+	}
+}
+
+// TestOpenPostgresTurnsJITOff: the store's sessions run with jit off (the
+// claim's cost estimate made PostgreSQL compile every claim with LLVM),
+// unless the URL sets jit itself.
+func TestOpenPostgresTurnsJITOff(t *testing.T) {
+	base := sqlstoretest.URLPostgres(t)
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	for _, tc := range []struct{ url, want string }{
+		{base, "off"},
+		{base + sep + "jit=on", "on"},
+	} {
+		st, err := sqlstore.Open(context.Background(), tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jit string
+		if err := st.DB().Get(&jit, "SHOW jit"); err != nil || jit != tc.want {
+			t.Errorf("SHOW jit = %q, %v; want %q", jit, err, tc.want)
+		}
+		st.Close()
 	}
 }
