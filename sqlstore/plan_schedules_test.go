@@ -43,3 +43,35 @@ func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimDueSelectPlanProbesLiveRuns pins the PostgreSQL plan of the
+// claim's lock select with 200,000 due schedules and 50,000 runs in the
+// live index (a big tick's running runs): the overlap check probes the live
+// index by schedule for each row, never a hashed subquery over all live
+// runs (read again by every batch, slower as the tick went on), and the
+// due schedules come in due-index order.
+func TestClaimDueSelectPlanProbesLiveRuns(t *testing.T) {
+	st := sqlstoretest.OpenPostgres(t)
+	db := st.DB()
+	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, spec_hash, anchor, next_run,
+			created_at, updated_at, origin)
+		SELECT 's' || lpad(i::text, 7, '0'), 'report', 'every', 60, 'h', now(), now() - interval '1 minute',
+		       now(), now(), 'api'
+		FROM generate_series(1, 200000) AS i`)
+	db.MustExec(`INSERT INTO tickflow_runs (task, schedule, source, slot, status, attempt, run_at, created_at,
+			started_at, lease_until, tick_id)
+		SELECT 'report', 'r' || lpad(i::text, 7, '0'), 'scheduled', now(), 'running', 1, now(), now(), now(),
+		       now() + interval '5 minutes', 'tick_1'
+		FROM generate_series(1, 50000) AS i`)
+	db.MustExec("ANALYZE tickflow_schedules, tickflow_runs")
+	var lines []string
+	if err := db.Select(&lines, "EXPLAIN "+st.Statement("claim_due_select"), nil, 5000, "{report}"); err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if !strings.Contains(plan, "tickflow_schedules_due_idx") || !strings.Contains(plan, "tickflow_runs_live_idx") ||
+		!strings.Contains(plan, "(schedule = s.name)") || strings.Contains(plan, "hashed") ||
+		strings.Contains(plan, "Seq Scan") {
+		t.Errorf("claim_due_select does not probe the live index per due schedule:\n%s", plan)
+	}
+}
