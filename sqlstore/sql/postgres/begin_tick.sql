@@ -4,13 +4,14 @@
 -- $5 alerts on: also the due outbox rows and when the latest tick that
 -- finished without error finished (the latest of the 10 last started such
 -- ticks, through the started_at index; both read only then).
+-- The task test is in a CASE for the planner's sake: see claim_due_select.
 WITH c AS (
     SELECT COALESCE($2::timestamptz, now()) AS now
 ), due AS (
     SELECT count(*) AS n, min(s.next_run) AS oldest
     FROM tickflow_schedules s, c
     WHERE s.next_run <= c.now AND NOT s.paused AND NOT s.orphaned
-      AND ($4::text[] IS NULL OR s.task = ANY ($4::text[]))
+      AND ($4::text[] IS NULL OR CASE WHEN s.task = ANY ($4::text[]) THEN true ELSE false END)
 ), runnable AS (
     SELECT (SELECT count(*) FROM tickflow_runs r, c
             WHERE r.status IN ('pending', 'interrupted') AND r.run_at <= c.now)
