@@ -192,7 +192,8 @@ func parseURL(raw string) (target, error) {
 
 // Open opens a store from a URL and pings it. postgres://… or postgresql://…
 // selects PostgreSQL (lib/pq; unknown URL parameters such as search_path are
-// sent as session parameters); sqlite:PATH or file:PATH selects a SQLite file,
+// sent as session parameters, and sessions run with jit=off unless the URL
+// sets jit: see sessionDefaults); sqlite:PATH or file:PATH selects a SQLite file,
 // created if missing (PATH relative or absolute; sqlite:///abs also works);
 // sqlite::memory: is an in-memory database on a single connection, gone at
 // Close. A malformed or unsupported URL is an error naming the accepted forms.
