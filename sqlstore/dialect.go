@@ -48,6 +48,9 @@ type dialect struct {
 	// run (instead of three unix-µs integers) and claim_due_select's api
 	// column (instead of a JSON object).
 	packed bool
+	// jitOff: ClaimDue turns JIT compilation off for its transaction first
+	// (claim_due_jit_off.sql, PostgreSQL).
+	jitOff bool
 }
 
 var dialects = map[string]*dialect{

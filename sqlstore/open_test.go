@@ -283,27 +283,76 @@ func TestCheckURLValidatesPostgresParameters(t *testing.T) {
 	}
 }
 
-// TestOpenPostgresTurnsJITOff: the store's sessions run with jit off (the
-// claim's cost estimate made PostgreSQL compile every claim with LLVM),
-// unless the URL sets jit itself.
-func TestOpenPostgresTurnsJITOff(t *testing.T) {
+// TestOpenPostgresPassesSessionParameters: a URL's other parameters reach
+// the server as session parameters (jit=off, as the docs suggest for big
+// batch sizes), and the store adds none of its own (a pooler may refuse
+// them): without one the session has the server's setting.
+func TestOpenPostgresPassesSessionParameters(t *testing.T) {
 	base := sqlstoretest.URLPostgres(t)
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	for _, tc := range []struct{ url, want string }{
-		{base, "off"},
-		{base + sep + "jit=on", "on"},
-	} {
-		st, err := sqlstore.Open(context.Background(), tc.url)
+	show := func(url string) string {
+		t.Helper()
+		st, err := sqlstore.Open(context.Background(), url)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer st.Close()
 		var jit string
-		if err := st.DB().Get(&jit, "SHOW jit"); err != nil || jit != tc.want {
-			t.Errorf("SHOW jit = %q, %v; want %q", jit, err, tc.want)
+		if err := st.DB().Get(&jit, "SHOW jit"); err != nil {
+			t.Fatal(err)
 		}
-		st.Close()
+		return jit
+	}
+	var server string
+	if err := sqlstoretest.OpenPostgres(t).DB().Get(&server, "SELECT boot_val FROM pg_settings WHERE name = 'jit'"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"off", "on"} {
+		if got := show(base + sep + "jit=" + want); got != want {
+			t.Errorf("with jit=%s in the URL, SHOW jit = %q", want, got)
+		}
+	}
+	if got := show(base); got != server {
+		t.Errorf("without jit in the URL, SHOW jit = %q; want the server's %q", got, server)
 	}
 }
+
+// TestClaimJITOffIsTransactionScoped: the statement ClaimDue begins its
+// transaction with turns JIT off for that transaction only; the connection
+// goes back to the pool (or a pooler) with the server's setting.
+func TestClaimJITOffIsTransactionScoped(t *testing.T) {
+	st := sqlstoretest.OpenPostgres(t)
+	ctx := context.Background()
+	conn, err := st.DB().Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET jit = on"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, st.Statement("claim_due_jit_off")); err != nil {
+		t.Fatal(err)
+	}
+	var in, after string
+	if err := tx.GetContext(ctx, &in, "SHOW jit"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.GetContext(ctx, &after, "SHOW jit"); err != nil {
+		t.Fatal(err)
+	}
+	if in != "off" || after != "on" {
+		t.Errorf("jit in the claim's transaction %q, after it %q; want off, then on", in, after)
+	}
+}
+

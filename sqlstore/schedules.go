@@ -228,6 +228,11 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 	buf := freeClaimBufs.get()
 	defer buf.release()
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if s.d.jitOff {
+			if _, err := tx.ExecContext(ctx, s.d.q("claim_due_jit_off")); err != nil {
+				return fmt.Errorf("claim due: jit off: %w", s.d.interpret(err))
+			}
+		}
 		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0])
 		buf.due = due
 		if err != nil {

@@ -162,7 +162,7 @@ func parseURL(raw string) (target, error) {
 		}
 		// lib/pq checks its parameters only when it connects: check them now,
 		// so a typo is bad input (sslmode=bogus), not a connection failure.
-		if _, err := pq.NewConfig(sessionDefaults(raw)); err != nil {
+		if _, err := pq.NewConfig(withBinaryParameters(raw)); err != nil {
 			return bad("%s", RedactURL(err.Error()))
 		}
 		return target{dialect: "postgres", dsn: raw}, nil
@@ -192,8 +192,7 @@ func parseURL(raw string) (target, error) {
 
 // Open opens a store from a URL and pings it. postgres://… or postgresql://…
 // selects PostgreSQL (lib/pq; unknown URL parameters such as search_path are
-// sent as session parameters, and sessions run with jit=off unless the URL
-// sets jit: see sessionDefaults); sqlite:PATH or file:PATH selects a SQLite file,
+// sent as session parameters); sqlite:PATH or file:PATH selects a SQLite file,
 // created if missing (PATH relative or absolute; sqlite:///abs also works);
 // sqlite::memory: is an in-memory database on a single connection, gone at
 // Close. A malformed or unsupported URL is an error naming the accepted forms.
@@ -225,38 +224,32 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	return &Store{db: db, d: dialects[t.dialect], log: o.logger, pruneOneIn: pruneOneIn}, nil
 }
 
-// sessionDefaults sets what sqlstore's PostgreSQL sessions need on the URL,
-// each unless the URL sets it itself:
+// withBinaryParameters turns on lib/pq's binary_parameters unless the URL
+// sets it: statements with parameters then take one round trip instead of
+// two (prepare, then execute), which halves a tick's latency to a remote
+// database. Every parameter sqlstore sends (text, numbers, times, JSON as
+// text) works in that mode.
 //
-//   - binary_parameters=yes (lib/pq's): statements with parameters then take
-//     one round trip instead of two (prepare, then execute), which halves a
-//     tick's latency to a remote database. Every parameter sqlstore sends
-//     (text, numbers, times, JSON as text) works in that mode.
-//   - jit=off (a session parameter: lib/pq sends the URL's other parameters
-//     to the server): with many schedules due, the planner's cost estimate
-//     of the claim's lock select passes jit_inline_above_cost (it scales
-//     with the live runs its overlap check may read), and PostgreSQL then
-//     compiled every claim with LLVM, inlining and optimization included:
-//     about half a second per batch of 5,000 in a tick of 1,000,000 due
-//     schedules, two thirds of that tick. tickflow's statements are short
-//     index reads and writes, where the compilation never pays back.
-func sessionDefaults(dsn string) string {
+// Nothing else is added to the URL: a connection pooler (PgBouncer by
+// default, for one) refuses startup parameters it does not know, and a
+// session SET pins an RDS Proxy connection. What the tick needs of the
+// session it sets per transaction (see claim_due_jit_off.sql).
+func withBinaryParameters(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return dsn
 	}
 	q := u.Query()
-	for _, kv := range [][2]string{{"binary_parameters", "yes"}, {"jit", "off"}} {
-		if !q.Has(kv[0]) {
-			q.Set(kv[0], kv[1])
-		}
+	if q.Has("binary_parameters") {
+		return dsn
 	}
+	q.Set("binary_parameters", "yes")
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
 func openPostgres(ctx context.Context, dsn string, o options) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", sessionDefaults(dsn))
+	db, err := sqlx.Open("postgres", withBinaryParameters(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w", err)
 	}

@@ -1,0 +1,11 @@
+-- ClaimDue: no JIT compilation for the rest of the claim's transaction.
+-- With many schedules due, the planner's cost estimate of claim_due_select
+-- can pass jit_inline_above_cost, and PostgreSQL then compiled each claim
+-- batch with LLVM, inlining and optimization included: about half a second
+-- per batch of 5,000 in a tick of 1,000,000 due schedules (auto_explain:
+-- "JIT: Functions: 22, Inlining true, Optimization true"). SET LOCAL ends
+-- with the transaction: nothing is left on the connection, which a pooler
+-- may hand to another client, and no startup parameter is added to the URL
+-- (PgBouncer refuses ones it does not know; a session SET pins an RDS Proxy
+-- connection).
+SET LOCAL jit = off
