@@ -74,6 +74,7 @@ var dialects = map[string]*dialect{
 		interpret: interpretPostgres,
 		arrays:    true,
 		packed:    true,
+		jitOff:    true,
 	},
 	"sqlite": {
 		name:   "sqlite",

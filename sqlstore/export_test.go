@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/tickflow/tickflow/core"
 )
 
@@ -15,6 +17,9 @@ func ParseURL(raw string) (dialect, dsn string, err error) {
 
 // PruneEveryEndTick makes SQLite prune old ticks in every EndTick.
 func (s *Store) PruneEveryEndTick() { s.pruneOneIn = 1 }
+
+// OnClaimTx has f run in ClaimDue's transaction just before its lock select.
+func (s *Store) OnClaimTx(f func(tx *sqlx.Tx) error) { s.inClaim = f }
 
 // Statement returns the text of a named statement of the store's dialect.
 func (s *Store) Statement(name string) string { return s.d.q(name) }

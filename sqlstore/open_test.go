@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/tickflow/tickflow/core"
 	"github.com/tickflow/tickflow/sqlstore"
 	"github.com/tickflow/tickflow/sqlstore/sqlstoretest"
@@ -356,3 +358,17 @@ func TestClaimJITOffIsTransactionScoped(t *testing.T) {
 	}
 }
 
+// TestClaimDueRunsWithoutJIT: ClaimDue's transaction runs with JIT off on
+// PostgreSQL, whatever the session's setting.
+func TestClaimDueRunsWithoutJIT(t *testing.T) {
+	st := sqlstoretest.OpenPostgres(t)
+	var in string
+	st.OnClaimTx(func(tx *sqlx.Tx) error { return tx.Get(&in, "SHOW jit") })
+	_, err := st.ClaimDue(context.Background(), core.ClaimDueParams{
+		Now: t0, TickID: "tick_1", Limit: 10, LeaseUntil: t0.Add(time.Minute),
+		Plan: func([]core.DueSchedule) []core.SchedulePlan { return nil },
+	})
+	if err != nil || in != "off" {
+		t.Errorf("ClaimDue: %v; jit in its transaction %q, want off", err, in)
+	}
+}

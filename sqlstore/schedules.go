@@ -233,6 +233,11 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				return fmt.Errorf("claim due: jit off: %w", s.d.interpret(err))
 			}
 		}
+		if s.inClaim != nil {
+			if err := s.inClaim(tx); err != nil {
+				return err
+			}
+		}
 		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0])
 		buf.due = due
 		if err != nil {

@@ -44,6 +44,9 @@ type Store struct {
 	tasks taskStringsCache
 	// pruneOneIn: SQLite prunes old ticks in one EndTick out of this many.
 	pruneOneIn int
+	// inClaim, set by tests only, runs in ClaimDue's transaction just
+	// before its lock select.
+	inClaim func(tx *sqlx.Tx) error
 }
 
 type options struct {

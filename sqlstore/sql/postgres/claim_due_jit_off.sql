@@ -1,4 +1,4 @@
--- ClaimDue: no JIT compilation for the rest of the claim's transaction.
+-- ClaimDue: jit off for the rest of the claim's transaction: no JIT compilation.
 -- With many schedules due, the planner's cost estimate of claim_due_select
 -- can pass jit_inline_above_cost, and PostgreSQL then compiled each claim
 -- batch with LLVM, inlining and optimization included: about half a second
