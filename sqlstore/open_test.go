@@ -285,10 +285,11 @@ func TestCheckURLValidatesPostgresParameters(t *testing.T) {
 	}
 }
 
-// TestOpenPostgresPassesSessionParameters: a URL's other parameters reach
-// the server as session parameters (jit=off, as the docs suggest for big
-// batch sizes), and the store adds none of its own (a pooler may refuse
-// them): without one the session has the server's setting.
+// TestOpenPostgresPassesSessionParameters: a URL's other parameters (jit
+// here) reach the server as session parameters, and the store adds none of
+// its own (a pooler may refuse them): without one the session has the
+// server's setting. The claim turns JIT off per transaction instead (see
+// TestClaimDueRunsWithoutJIT).
 func TestOpenPostgresPassesSessionParameters(t *testing.T) {
 	base := sqlstoretest.URLPostgres(t)
 	sep := "?"
