@@ -72,7 +72,7 @@ func benchAudit(ctx context.Context, defRows, reps int) (Result, error) {
 		      FROM generate_series(0, $2::int - 1) AS i) g`, anchor, rows); err != nil {
 		return Result{}, fmt.Errorf("seed %d runs: %w", rows, err)
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE tickflow_schedules SET next_run = $1 WHERE name = 'audited'`, clock.Advance(0)); err != nil {
+	if _, err := db.ExecContext(ctx, `UPDATE tickflow_schedule_state SET next_run = $1 WHERE name = 'audited'`, clock.Advance(0)); err != nil {
 		return Result{}, err
 	}
 	if _, err := db.ExecContext(ctx, `VACUUM ANALYZE tickflow_runs`); err != nil {

@@ -40,16 +40,26 @@ const runtimeTemplateKey = "rt_template"
 // runtimeSeedSQL copies the template row into $1 schedules named
 // rt_0000000 …, every $2-th one due one second ago (none when $2 is 0), the
 // others due in a day, with the label tenant=t<i mod $3>; the template row
-// is $4. The anchor moves with next_run (the slot stays on the grid).
+// is $4 (definition and state). The anchor moves with next_run (the slot
+// stays on the grid).
 const runtimeSeedSQL = `
-INSERT INTO tickflow_schedules
+WITH def AS (
+    INSERT INTO tickflow_schedules
+    SELECT r.*
+    FROM tickflow_schedules t,
+         generate_series(0, $1 - 1) AS i,
+         LATERAL jsonb_populate_record(t, jsonb_build_object(
+             'name', 'rt_' || lpad(i::text, 7, '0'),
+             'labels', jsonb_build_object('tenant', 't' || lpad((i % $3)::text, 6, '0')))) AS r
+    WHERE t.name = $4
+)
+INSERT INTO tickflow_schedule_state
 SELECT r.*
-FROM tickflow_schedules t,
+FROM tickflow_schedule_state t,
      (SELECT date_trunc('second', now()) AS now) c,
      generate_series(0, $1 - 1) AS i,
      LATERAL jsonb_populate_record(t, jsonb_build_object(
          'name', 'rt_' || lpad(i::text, 7, '0'),
-         'labels', jsonb_build_object('tenant', 't' || lpad((i % $3)::text, 6, '0')),
          'anchor', CASE WHEN $2 > 0 AND i % $2 = 0 THEN c.now - interval '1 second' ELSE c.now + interval '1 day' END,
          'next_run', CASE WHEN $2 > 0 AND i % $2 = 0 THEN c.now - interval '1 second' ELSE c.now + interval '1 day' END)) AS r
 WHERE t.name = $4`
@@ -58,7 +68,7 @@ WHERE t.name = $4`
 // a minute on; the others stay a day ahead) and empties the runs.
 const runtimeResetDueSQL = `
 TRUNCATE tickflow_runs;
-UPDATE tickflow_schedules
+UPDATE tickflow_schedule_state
 SET anchor = date_trunc('second', now()) - interval '1 second',
     next_run = date_trunc('second', now()) - interval '1 second'
 WHERE next_run < now() + interval '1 hour' AND NOT paused AND NOT orphaned`

@@ -42,16 +42,16 @@ const (
 	// anchor (so the slot is on the interval's grid), like the floor's reset.
 	tickflowResetDueSQL = `
 TRUNCATE tickflow_runs;
-UPDATE tickflow_schedules
+UPDATE tickflow_schedule_state
 SET anchor = date_trunc('second', now()) - interval '1 second',
     next_run = date_trunc('second', now()) - interval '1 second'`
 	// tickflowResetEmptySQL makes no schedule due for an hour.
 	tickflowResetEmptySQL = `
 TRUNCATE tickflow_runs;
-UPDATE tickflow_schedules
+UPDATE tickflow_schedule_state
 SET anchor = date_trunc('second', now()) + interval '1 hour',
     next_run = date_trunc('second', now()) + interval '1 hour'`
-	tickflowVacuumSQL = `VACUUM ANALYZE tickflow_schedules, tickflow_runs, tickflow_ticks`
+	tickflowVacuumSQL = `VACUUM ANALYZE tickflow_schedules, tickflow_schedule_state, tickflow_runs, tickflow_ticks`
 )
 
 func tickflowContenders(s sizes, reps func(int) int) []contender {
@@ -477,12 +477,20 @@ const apiMinN = 100000
 const apiTask = "noop"
 
 // seedAPISchedulesSQL copies the runtime schedule sched_0000000 (created
-// by the engine) as sched_0000001 … sched_<$1-1>, every column equal but
-// the name, whatever the columns are. $1 n.
+// by the engine) as sched_0000001 … sched_<$1-1>, definition and state,
+// every column equal but the name, whatever the columns are. $1 n.
 const seedAPISchedulesSQL = `
-INSERT INTO tickflow_schedules
+WITH def AS (
+    INSERT INTO tickflow_schedules
+    SELECT r.*
+    FROM tickflow_schedules s,
+         generate_series(1, $1 - 1) AS i,
+         LATERAL jsonb_populate_record(s, jsonb_build_object('name', 'sched_' || lpad(i::text, 7, '0'))) AS r
+    WHERE s.name = 'sched_0000000'
+)
+INSERT INTO tickflow_schedule_state
 SELECT r.*
-FROM tickflow_schedules s,
+FROM tickflow_schedule_state s,
      generate_series(1, $1 - 1) AS i,
      LATERAL jsonb_populate_record(s, jsonb_build_object('name', 'sched_' || lpad(i::text, 7, '0'))) AS r
 WHERE s.name = 'sched_0000000'`

@@ -100,7 +100,7 @@ func runSkew(t *testing.T, skew time.Duration) {
 	slots := map[string]time.Time{}
 	for name, off := range offsets {
 		slots[name] = d0.Add(off).Truncate(time.Second)
-		if _, err := admin.ExecContext(ctx, fmt.Sprintf(`UPDATE %s.tickflow_schedules SET next_run = $1 WHERE name = $2`, schema), slots[name], name); err != nil {
+		if _, err := admin.ExecContext(ctx, fmt.Sprintf(`UPDATE %s.tickflow_schedule_state SET next_run = $1 WHERE name = $2`, schema), slots[name], name); err != nil {
 			t.Fatal(err)
 		}
 	}

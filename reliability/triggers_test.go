@@ -256,10 +256,11 @@ func runTriggers(t *testing.T, dialect string) {
 }
 
 // setNextRun moves a schedule's next_run behind the store's back, with the
-// dialect's own encoding of instants (timestamptz; SQLite unix microseconds).
+// dialect's own encoding of instants (timestamptz; SQLite unix microseconds)
+// and its own table (PostgreSQL keeps next_run in tickflow_schedule_state).
 func setNextRun(t *testing.T, dialect, storeURL, name string, at time.Time) {
 	t.Helper()
-	driver, dsn, arg, stmt := "postgres", storeURL, any(at), `UPDATE tickflow_schedules SET next_run = $1 WHERE name = $2`
+	driver, dsn, arg, stmt := "postgres", storeURL, any(at), `UPDATE tickflow_schedule_state SET next_run = $1 WHERE name = $2`
 	if dialect == "sqlite" {
 		driver, dsn, arg, stmt = "sqlite", strings.TrimPrefix(storeURL, "sqlite:"), at.UnixMicro(), `UPDATE tickflow_schedules SET next_run = ? WHERE name = ?`
 	}

@@ -54,6 +54,7 @@ func benchTick(b *testing.B, st *sqlstore.Store, n int) {
 		var next any = t0.Add(-time.Minute).UnixMicro()
 		if st.Dialect() == "postgres" {
 			next = t0.Add(-time.Minute)
+			reset = `UPDATE tickflow_schedule_state SET next_run = $1`
 		}
 		if _, err := st.DB().Exec(`DELETE FROM tickflow_runs`); err != nil {
 			b.Fatal(err)

@@ -33,11 +33,12 @@ func apiRec(name string) core.ScheduleRecord {
 func TestInsertSchedulesPlanProbesKeys(t *testing.T) {
 	st := sqlstoretest.OpenPostgres(t)
 	db := st.DB()
-	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, spec_hash, anchor, next_run,
-			created_at, updated_at, origin)
-		SELECT 'rt' || lpad(i::text, 6, '0'), 'report', 'every', 3600, 'h', now(), now(), now(), now(), 'api'
+	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, created_at, updated_at, origin)
+		SELECT 'rt' || lpad(i::text, 6, '0'), 'report', 'every', 3600, now(), now(), 'api'
 		FROM generate_series(1, 20000) AS i`)
-	db.MustExec("ANALYZE tickflow_schedules")
+	db.MustExec(`INSERT INTO tickflow_schedule_state (name, task, origin, spec_hash, anchor, next_run)
+		SELECT name, task, origin, 'h', now(), now() FROM tickflow_schedules`)
+	db.MustExec("ANALYZE tickflow_schedules, tickflow_schedule_state")
 	recs := make([]core.ScheduleRecord, 5000)
 	for i := range recs {
 		recs[i] = apiRec(fmt.Sprintf("rt%06d", i*4))
@@ -51,7 +52,8 @@ func TestInsertSchedulesPlanProbesKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.Join(plan, "\n")
-	if !strings.Contains(text, "Index Scan using tickflow_schedules_pkey") || strings.Contains(text, "Seq Scan") {
+	if !strings.Contains(text, "Index Scan using tickflow_schedules_pkey") ||
+		!strings.Contains(text, "Index Scan using tickflow_schedule_state_pkey") || strings.Contains(text, "Seq Scan") {
 		t.Errorf("insert_schedules does not probe the primary key per record:\n%s", text)
 	}
 }
@@ -78,8 +80,12 @@ func TestNoopUpsertLeavesRowsUnlocked(t *testing.T) {
 		t.Fatalf("re-upsert: %+v, %v; want 1 changed, 2 unchanged", res, err)
 	}
 	lock := func(name string) error {
-		_, err := st.DB().ExecContext(ctx, `SELECT name FROM tickflow_schedules WHERE name = $1 FOR UPDATE NOWAIT`, name)
-		return err
+		for _, table := range []string{"tickflow_schedules", "tickflow_schedule_state"} {
+			if _, err := st.DB().ExecContext(ctx, `SELECT name FROM `+table+` WHERE name = $1 FOR UPDATE NOWAIT`, name); err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+		}
+		return nil
 	}
 	for _, name := range []string{"a", "b"} {
 		if err := lock(name); err != nil {

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -259,12 +260,12 @@ func TestMigrateAddsOnce(t *testing.T) {
 			}
 			var stmts []string
 			if dialect == "postgres" {
-				stmts = []string{
+				stmts = append(unsplitStatePostgres(),
 					`ALTER TABLE tickflow_schedules DROP CONSTRAINT tickflow_schedules_kind_check, DROP CONSTRAINT tickflow_schedules_spec_check`,
 					`ALTER TABLE tickflow_schedules DROP COLUMN once_at`,
 					`ALTER TABLE tickflow_schedules ADD CONSTRAINT tickflow_schedules_kind_check CHECK (kind IN ('every', 'cron')),
 					 ADD CONSTRAINT tickflow_schedules_spec_check CHECK ((kind = 'every' AND every_seconds > 0) OR (kind = 'cron' AND cron <> ''))`,
-				}
+				)
 			} else {
 				var ddl string
 				if err := st.DB().GetContext(ctx, &ddl, `SELECT sql FROM sqlite_master WHERE name = 'tickflow_schedules'`); err != nil {
@@ -311,6 +312,119 @@ func TestMigrateAddsOnce(t *testing.T) {
 				t.Fatalf("Migrate again: %v", err)
 			}
 		})
+	}
+}
+
+// unsplitStatePostgres returns statements that turn a current PostgreSQL
+// schema into the layout from before tickflow_schedule_state: its columns
+// back in tickflow_schedules (with their values, checks and the due index
+// there), the state table dropped.
+func unsplitStatePostgres() []string {
+	return []string{
+		`ALTER TABLE tickflow_schedules
+			ADD COLUMN spec_hash text, ADD COLUMN anchor timestamptz, ADD COLUMN next_run timestamptz,
+			ADD COLUMN paused boolean NOT NULL DEFAULT false, ADD COLUMN orphaned boolean NOT NULL DEFAULT false,
+			ADD COLUMN max_runs integer CONSTRAINT tickflow_schedules_max_runs_check CHECK (max_runs >= 1),
+			ADD COLUMN remaining_runs integer CONSTRAINT tickflow_schedules_remaining_runs_check CHECK (remaining_runs >= 0),
+			ADD COLUMN completed_at timestamptz`,
+		`UPDATE tickflow_schedules s
+			SET spec_hash = st.spec_hash, anchor = st.anchor, next_run = st.next_run, paused = st.paused,
+			    orphaned = st.orphaned, max_runs = st.max_runs, remaining_runs = st.remaining_runs,
+			    completed_at = st.completed_at
+			FROM tickflow_schedule_state st WHERE st.name = s.name`,
+		`ALTER TABLE tickflow_schedules ALTER COLUMN spec_hash SET NOT NULL, ALTER COLUMN anchor SET NOT NULL`,
+		`DROP TABLE tickflow_schedule_state`,
+		`CREATE INDEX tickflow_schedules_due_idx ON tickflow_schedules (next_run) WHERE NOT paused AND NOT orphaned`,
+	}
+}
+
+// TestMigrateSplitsScheduleState: a PostgreSQL database from before
+// tickflow_schedule_state (the state columns in tickflow_schedules) is
+// carried forward by the next Migrate: every schedule reads back as it was
+// (code and runtime, paused, orphaned, with a run budget, completed), the
+// old columns and due index are gone, a tick claims from the new table
+// exactly the schedules that were due, and a second Migrate is a no-op.
+func TestMigrateSplitsScheduleState(t *testing.T) {
+	ctx := context.Background()
+	st := sqlstoretest.Open(t, "postgres")
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec := func(name string) core.ScheduleRecord {
+		return core.ScheduleRecord{Name: name, Task: "t-" + name, Kind: core.KindEvery, EverySeconds: 60,
+			SpecHash: "h-" + name, Anchor: t0.Add(-time.Hour), NextRun: t0.Add(-time.Minute)}
+	}
+	code := []core.ScheduleRecord{rec("due"), rec("paused"), rec("gone"), rec("later")}
+	code[3].NextRun = t0.Add(time.Hour)
+	if _, err := st.SyncSchedules(ctx, core.SyncSchedulesParams{Now: t0, Schedules: code}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "paused", Paused: true, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SyncSchedules(ctx, core.SyncSchedulesParams{Now: t0, Schedules: code[:2]}); err != nil { // orphans gone, later
+		t.Fatal(err)
+	}
+	budget := rec("budget")
+	five, two := 5, 2
+	budget.Origin, budget.MaxRuns, budget.RemainingRuns = core.OriginAPI, &five, &two
+	budget.Payload, budget.Labels = []byte(`{"k":1}`), map[string]string{"tenant": "acme"}
+	done := rec("done")
+	done.Origin, done.NextRun, done.CompletedAt = core.OriginAPI, time.Time{}, &t0
+	if _, err := st.InsertSchedules(ctx, nil, core.InsertSchedulesParams{Now: t0, Records: []core.ScheduleRecord{budget, done}}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := st.ListSchedules(ctx)
+	if err != nil || len(before) != 6 {
+		t.Fatalf("schedules before: %d, %v", len(before), err)
+	}
+	for _, q := range append(unsplitStatePostgres(), `UPDATE tickflow_meta SET value = 'before-state' WHERE key = 'schema_hash'`) {
+		if _, err := st.DB().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	after, err := st.ListSchedules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(after, before) {
+		t.Fatalf("schedules changed by the migration:\nbefore %+v\nafter  %+v", before, after)
+	}
+	var left []string
+	if err := st.DB().Select(&left, `SELECT column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'tickflow_schedules'
+		  AND column_name IN ('spec_hash', 'anchor', 'next_run', 'paused', 'orphaned', 'max_runs', 'remaining_runs', 'completed_at')`); err != nil {
+		t.Fatal(err)
+	}
+	var dueIdx bool
+	if err := st.DB().Get(&dueIdx, `SELECT to_regclass('tickflow_schedules_due_idx') IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 || dueIdx {
+		t.Fatalf("tickflow_schedules keeps %v (due index %v) after the split", left, dueIdx)
+	}
+	var due []string
+	_, err = st.ClaimDue(ctx, core.ClaimDueParams{Now: t0, TickID: "tick_1", Limit: 100, LeaseUntil: t0.Add(time.Minute),
+		Plan: func(ds []core.DueSchedule) []core.SchedulePlan {
+			for _, d := range ds {
+				due = append(due, d.Name)
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(due)
+	if want := []string{"budget", "due"}; !slices.Equal(due, want) {
+		t.Fatalf("due after migrating forward = %v; want %v", due, want)
+	}
+	n := objects(t, st)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate again: %v", err)
+	}
+	if again := objects(t, st); again != n {
+		t.Fatalf("second Migrate changed the objects: %d, then %d", n, again)
 	}
 }
 
@@ -382,6 +496,7 @@ func TestMigrateAddsRuntimeSchedules(t *testing.T) {
 			}
 			var stmts []string
 			if dialect == "postgres" {
+				stmts = unsplitStatePostgres()
 				for table, cols := range runtimeScheduleColumns {
 					for _, c := range cols {
 						stmts = append(stmts, `ALTER TABLE `+table+` DROP COLUMN `+c)
@@ -415,7 +530,11 @@ func TestMigrateAddsRuntimeSchedules(t *testing.T) {
 			if _, err := st.DB().ExecContext(ctx, `UPDATE tickflow_schedules SET origin = 'bogus'`); err == nil {
 				t.Fatal("origin check missing after migrating forward")
 			}
-			if _, err := st.DB().ExecContext(ctx, `UPDATE tickflow_schedules SET max_runs = 0`); err == nil {
+			maxRuns := `UPDATE tickflow_schedules SET max_runs = 0`
+			if dialect == "postgres" {
+				maxRuns = `UPDATE tickflow_schedule_state SET max_runs = 0`
+			}
+			if _, err := st.DB().ExecContext(ctx, maxRuns); err == nil {
 				t.Fatal("max_runs check missing after migrating forward")
 			}
 			before := objects(t, st)

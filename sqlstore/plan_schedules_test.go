@@ -14,12 +14,13 @@ import (
 func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
 	st := sqlstoretest.OpenPostgres(t)
 	db := st.DB()
-	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, spec_hash, anchor, next_run,
-			created_at, updated_at, origin, labels)
-		SELECT 'tenant' || lpad(i::text, 5, '0') || '/report', 'report', 'every', 3600, 'h', now(), now(), now(), now(),
+	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, created_at, updated_at, origin, labels)
+		SELECT 'tenant' || lpad(i::text, 5, '0') || '/report', 'report', 'every', 3600, now(), now(),
 		       'api', jsonb_build_object('tenant', 'tenant' || i, 'tier', CASE WHEN i % 2 = 0 THEN 'gold' ELSE 'free' END)
 		FROM generate_series(1, 20000) AS i`)
-	db.MustExec("ANALYZE tickflow_schedules")
+	db.MustExec(`INSERT INTO tickflow_schedule_state (name, task, origin, spec_hash, anchor, next_run)
+		SELECT name, task, origin, 'h', now(), now() FROM tickflow_schedules`)
+	db.MustExec("ANALYZE tickflow_schedules, tickflow_schedule_state")
 	explain := func(args ...any) string {
 		t.Helper()
 		var plan []string
@@ -53,24 +54,24 @@ func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
 func TestClaimDueSelectPlanProbesLiveRuns(t *testing.T) {
 	st := sqlstoretest.OpenPostgres(t)
 	db := st.DB()
-	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, spec_hash, anchor, next_run,
-			created_at, updated_at, origin)
-		SELECT 's' || lpad(i::text, 7, '0'), 'report', 'every', 60, 'h', now(), now() - interval '1 minute',
-		       now(), now(), 'api'
+	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, created_at, updated_at, origin)
+		SELECT 's' || lpad(i::text, 7, '0'), 'report', 'every', 60, now(), now(), 'api'
 		FROM generate_series(1, 200000) AS i`)
+	db.MustExec(`INSERT INTO tickflow_schedule_state (name, task, origin, spec_hash, anchor, next_run)
+		SELECT name, task, origin, 'h', now(), now() - interval '1 minute' FROM tickflow_schedules`)
 	db.MustExec(`INSERT INTO tickflow_runs (task, schedule, source, slot, status, attempt, run_at, created_at,
 			started_at, lease_until, tick_id)
 		SELECT 'report', 'r' || lpad(i::text, 7, '0'), 'scheduled', now(), 'running', 1, now(), now(), now(),
 		       now() + interval '5 minutes', 'tick_1'
 		FROM generate_series(1, 50000) AS i`)
-	db.MustExec("ANALYZE tickflow_schedules, tickflow_runs")
+	db.MustExec("ANALYZE tickflow_schedules, tickflow_schedule_state, tickflow_runs")
 	var lines []string
 	if err := db.Select(&lines, "EXPLAIN "+st.Statement("claim_due_select"), nil, 5000, "{report}"); err != nil {
 		t.Fatal(err)
 	}
 	plan := strings.Join(lines, "\n")
-	if !strings.Contains(plan, "tickflow_schedules_due_idx") || !strings.Contains(plan, "tickflow_runs_live_idx") ||
-		!strings.Contains(plan, "(schedule = s.name)") || strings.Contains(plan, "hashed") ||
+	if !strings.Contains(plan, "tickflow_schedule_state_due_idx") || !strings.Contains(plan, "tickflow_runs_live_idx") ||
+		!strings.Contains(plan, "(schedule = st.name)") || strings.Contains(plan, "hashed") ||
 		strings.Contains(plan, "Seq Scan") {
 		t.Errorf("claim_due_select does not probe the live index per due schedule:\n%s", plan)
 	}

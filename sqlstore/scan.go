@@ -161,7 +161,8 @@ func runs(rows []runRow) []core.Run {
 	return out
 }
 
-// scheduleRow is a tickflow_schedules row with its latest run.
+// scheduleRow is a schedule (on PostgreSQL its tickflow_schedules and
+// tickflow_schedule_state rows joined) with its latest run.
 type scheduleRow struct {
 	Name           string         `db:"name"`
 	Task           string         `db:"task"`

@@ -9,7 +9,7 @@ WITH c AS (
     SELECT COALESCE($2::timestamptz, now()) AS now
 ), due AS (
     SELECT count(*) AS n, min(s.next_run) AS oldest
-    FROM tickflow_schedules s, c
+    FROM tickflow_schedule_state s, c
     WHERE s.next_run <= c.now AND NOT s.paused AND NOT s.orphaned
       AND ($4::text[] IS NULL OR CASE WHEN s.task = ANY ($4::text[]) THEN true ELSE false END)
 ), runnable AS (

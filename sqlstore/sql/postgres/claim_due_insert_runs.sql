@@ -22,7 +22,7 @@
 -- Instants come back in timestamptz's binary form (timestamptz_send, see
 -- sendTime), cheaper for both sides than text or extract(epoch …).
 WITH advance AS (
-    UPDATE tickflow_schedules s
+    UPDATE tickflow_schedule_state s
     SET next_run = a.next_run,
         remaining_runs = COALESCE(a.remaining_runs, s.remaining_runs),
         completed_at = CASE WHEN a.next_run IS NULL THEN COALESCE($1::timestamptz, now())

@@ -16,45 +16,49 @@
 -- (those of the tick's finished runs too, until vacuum) once per batch,
 -- which grew with the tick: 144 ms per batch of 5,000 late in a tick of
 -- 1,000,000 due schedules, against 57 ms at 10,000.
--- api: for a runtime schedule (origin api), planned from its row, the row's
+-- The due rows are tickflow_schedule_state's (where each schedule stands);
+-- only they are locked: the claim writes no other schedule table.
+-- api: for a runtime schedule (origin api), planned from its rows, its
 -- spec, bounds, payload and policies packed into one bytea in binary form
 -- (decodePackedAPI reads it: texts as a 4-byte length and their bytes,
 -- numbers and instants as their *send functions write them, a NULL as
--- length or count -1 or the int64 minimum); NULL for a code schedule,
+-- length or count -1 or the int64 minimum), read from its definition by key
+-- (one primary key probe per runtime row); NULL for a code schedule,
 -- planned from the code. Not json_build_object, which took about 5 µs of
 -- server time per row (it classifies every argument's type per call) and
 -- made the client parse JSON; nor one column per field, which cost a code
 -- schedule's row twenty CASEs.
-SELECT s.name, s.spec_hash, timestamptz_send(s.next_run) AS next_run,
+SELECT st.name, st.spec_hash, timestamptz_send(st.next_run) AS next_run,
        EXISTS (
            SELECT 1 FROM tickflow_runs r
-           WHERE r.schedule = s.name
+           WHERE r.schedule = st.name
              AND r.status IN ('running', 'pending')
              AND ((r.status = 'running' AND r.lease_until > COALESCE($1::timestamptz, now()))
                   OR (r.status = 'pending' AND r.source = 'scheduled' AND r.attempt > 0))
            OFFSET 0
        ) AS active,
-       CASE WHEN s.origin = 'api' THEN
-           int4send(octet_length(s.task)) || textsend(s.task)
-           || int4send(octet_length(s.display_name)) || textsend(s.display_name)
-           || int4send(octet_length(s.kind)) || textsend(s.kind)
-           || float8send(s.every_seconds)
-           || int4send(octet_length(s.cron)) || textsend(s.cron)
-           || int4send(octet_length(s.timezone)) || textsend(s.timezone)
-           || COALESCE(timestamptz_send(s.once_at), int8send(-9223372036854775808))
-           || timestamptz_send(s.anchor)
-           || COALESCE(timestamptz_send(s.start_at), int8send(-9223372036854775808))
-           || COALESCE(timestamptz_send(s.end_at), int8send(-9223372036854775808))
-           || COALESCE(int4send(s.remaining_runs), int4send(-1))
-           || COALESCE(int4send(octet_length(s.payload::text)) || textsend(s.payload::text), int4send(-1))
-           || int4send(octet_length(s.misfire)) || textsend(s.misfire)
-           || int4send(octet_length(s.overlap)) || textsend(s.overlap)
-           || int4send(s.max_catchup) || float8send(s.jitter_seconds) || int4send(s.retries)
-           || float8send(s.delay_seconds) || float8send(s.backoff) || float8send(s.timeout_seconds)
+       CASE WHEN st.origin = 'api' THEN (
+           SELECT int4send(octet_length(s.task)) || textsend(s.task)
+               || int4send(octet_length(s.display_name)) || textsend(s.display_name)
+               || int4send(octet_length(s.kind)) || textsend(s.kind)
+               || float8send(s.every_seconds)
+               || int4send(octet_length(s.cron)) || textsend(s.cron)
+               || int4send(octet_length(s.timezone)) || textsend(s.timezone)
+               || COALESCE(timestamptz_send(s.once_at), int8send(-9223372036854775808))
+               || timestamptz_send(st.anchor)
+               || COALESCE(timestamptz_send(s.start_at), int8send(-9223372036854775808))
+               || COALESCE(timestamptz_send(s.end_at), int8send(-9223372036854775808))
+               || COALESCE(int4send(st.remaining_runs), int4send(-1))
+               || COALESCE(int4send(octet_length(s.payload::text)) || textsend(s.payload::text), int4send(-1))
+               || int4send(octet_length(s.misfire)) || textsend(s.misfire)
+               || int4send(octet_length(s.overlap)) || textsend(s.overlap)
+               || int4send(s.max_catchup) || float8send(s.jitter_seconds) || int4send(s.retries)
+               || float8send(s.delay_seconds) || float8send(s.backoff) || float8send(s.timeout_seconds)
+           FROM tickflow_schedules s WHERE s.name = st.name)
        END AS api
-FROM tickflow_schedules s
-WHERE s.next_run <= COALESCE($1::timestamptz, now()) AND NOT s.paused AND NOT s.orphaned
-  AND ($3::text[] IS NULL OR CASE WHEN s.task = ANY ($3::text[]) THEN true ELSE false END)
-ORDER BY s.next_run
+FROM tickflow_schedule_state st
+WHERE st.next_run <= COALESCE($1::timestamptz, now()) AND NOT st.paused AND NOT st.orphaned
+  AND ($3::text[] IS NULL OR CASE WHEN st.task = ANY ($3::text[]) THEN true ELSE false END)
+ORDER BY st.next_run
 LIMIT $2
-FOR UPDATE OF s SKIP LOCKED
+FOR UPDATE OF st SKIP LOCKED

@@ -12,7 +12,8 @@ SELECT s.task, s.display_name, s.name, 'scheduled',
        1, 'pending', 0, s.retries + 1, c.now, c.now
 FROM unnest($3::bigint[]) AS u(slot_us)
 CROSS JOIN (SELECT COALESCE($1::timestamptz, now()) AS now) c
-JOIN tickflow_schedules s ON s.name = $2 AND NOT s.paused AND NOT s.orphaned
+JOIN tickflow_schedule_state st ON st.name = $2 AND NOT st.paused AND NOT st.orphaned
+JOIN tickflow_schedules s ON s.name = st.name
 ORDER BY u.slot_us
 ON CONFLICT (schedule, slot) DO NOTHING
 RETURNING id, slot, slots_covered, status, error

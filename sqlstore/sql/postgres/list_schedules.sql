@@ -1,11 +1,14 @@
--- ListSchedules and GetSchedule: schedules by name, with their latest run.
--- $1 name ('': every schedule).
+-- ListSchedules and GetSchedule: schedules by name (definition and state),
+-- with their latest run. $1 name ('': every schedule).
 --
 -- The latest run is the newer of the latest run not running (schedule
 -- index, which leaves running runs out) and the latest running run (active
 -- index).
-SELECT s.*, lr.id AS last_run_id, lr.status AS last_run_status, lr.slot AS last_run_slot
+SELECT s.*, st.spec_hash, st.anchor, st.next_run, st.paused, st.orphaned,
+       st.max_runs, st.remaining_runs, st.completed_at,
+       lr.id AS last_run_id, lr.status AS last_run_status, lr.slot AS last_run_slot
 FROM tickflow_schedules s
+JOIN tickflow_schedule_state st ON st.name = s.name
 LEFT JOIN LATERAL (
     SELECT u.id, u.status, u.slot FROM (
         (SELECT r.id, r.status, r.slot FROM tickflow_runs r
