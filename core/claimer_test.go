@@ -86,6 +86,33 @@ func TestClaimerDueBatchesUntilShort(t *testing.T) {
 	}
 }
 
+// TestClaimerDueTaskFilter: the claims filter by the registered tasks
+// unless BeginTick saw every due schedule to be of them; a filtered claim
+// leaves another task's due schedule alone, an unfiltered one would lock it.
+func TestClaimerDueTaskFilter(t *testing.T) {
+	for _, allOwn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("all own %v", allOwn), func(t *testing.T) {
+			f := newFakeStore()
+			addDue(f, 3)
+			c, started, _ := testClaimer(t, f, 10)
+			c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 3, DueAllOwnTasks: allOwn}, false)
+			if len(f.dueTasks) != 1 {
+				t.Fatalf("ClaimDue calls %d, want 1", len(f.dueTasks))
+			}
+			got := f.dueTasks[0]
+			if allOwn && got != nil {
+				t.Errorf("all due schedules own: claimed with task filter %v, want none", got)
+			}
+			if !allOwn && (len(got) != 1 || got[0] != "t") {
+				t.Errorf("another task's schedule due: claimed with task filter %v, want [t]", got)
+			}
+			if len(*started) != 3 {
+				t.Errorf("started %d runs, want 3", len(*started))
+			}
+		})
+	}
+}
+
 func TestClaimerRunsBatchesUntilShort(t *testing.T) {
 	f := newFakeStore()
 	for range 5 {

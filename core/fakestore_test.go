@@ -24,6 +24,7 @@ type fakeStore struct {
 	runs     []*Run
 	calls    map[string]int
 	finished [][]Outcome // FinishRuns batches, in call order
+	dueTasks [][]string  // ClaimDue's task filters, in call order
 	endTicks []EndTickParams
 	prunes   []PruneRunsParams
 	// pruned is what PruneRuns reports deleting (the fake deletes nothing:
@@ -191,6 +192,7 @@ func (f *fakeStore) ClaimDue(ctx context.Context, p ClaimDueParams) (ClaimDueRes
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.dueTasks = append(f.dueTasks, p.Tasks)
 	var due []DueSchedule
 	for _, name := range slices.Sorted(maps.Keys(f.scheds)) {
 		s := f.scheds[name]

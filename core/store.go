@@ -226,6 +226,12 @@ type TickStart struct {
 	RunnableRuns int
 	// OldestDue is the earliest next_run among due schedules (nil if none).
 	OldestDue *time.Time
+	// DueAllOwnTasks reports that no due schedule belongs to a task
+	// outside BeginTickParams.Tasks: the tick's claims may then leave the
+	// task filter out (with many tasks, sending and parsing their names was
+	// a sizeable part of every claim). A store that does not tell leaves it
+	// false, and the claims keep the filter.
+	DueAllOwnTasks bool
 	// With BeginTickParams.Alerts: DueAlerts counts outbox rows due at Now;
 	// LastTickFinished is when the latest tick that finished without error
 	// finished (nil if none; a store may look at the latest few ticks only).

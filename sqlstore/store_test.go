@@ -115,6 +115,40 @@ func TestZeroNowReadsDatabaseClock(t *testing.T) {
 	})
 }
 
+// TestBeginTickTellsOtherTasksDue: BeginTick reports whether every due
+// schedule is of the given tasks (then the claims may leave the task filter
+// out); paused and future schedules of other tasks do not count.
+func TestBeginTickTellsOtherTasksDue(t *testing.T) {
+	each(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		mustSync(t, st, t0,
+			sched("a", t0.Add(-time.Minute)), sched("b", t0.Add(-time.Minute)),
+			sched("c", t0.Add(time.Minute)), sched("d", t0.Add(-time.Hour)))
+		if _, err := st.SetSchedulePaused(ctx, core.SetSchedulePausedParams{Name: "d", Paused: true, Now: t0}); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range []struct {
+			tasks  []string
+			due    int
+			allOwn bool
+		}{
+			{nil, 2, true},
+			{[]string{"a_task", "b_task"}, 2, true},
+			{[]string{"a_task"}, 1, false},
+			{[]string{"c_task", "d_task"}, 0, false},
+			{[]string{"a_task", "b_task", "c_task"}, 2, true},
+		} {
+			ts, err := st.BeginTick(ctx, core.BeginTickParams{TickID: fmt.Sprint("tick_", i), Now: t0, Tasks: c.tasks})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ts.DueSchedules != c.due || ts.DueAllOwnTasks != c.allOwn {
+				t.Errorf("tasks %v: due %d, all own %v; want %d, %v", c.tasks, ts.DueSchedules, ts.DueAllOwnTasks, c.due, c.allOwn)
+			}
+		}
+	})
+}
+
 func TestBeginTickCountsDueWork(t *testing.T) {
 	each(t, func(t *testing.T, st *sqlstore.Store) {
 		ctx := context.Background()

@@ -26,6 +26,7 @@ func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.Tic
 		DueSchedules int      `db:"due_schedules"`
 		RunnableRuns int      `db:"runnable_runs"`
 		OldestDue    nullTime `db:"oldest_due"`
+		DueAllOwn    bool     `db:"due_all_own"`
 		DueAlerts    int      `db:"due_alerts"`
 		LastTickDone nullTime `db:"last_tick_finished"`
 	}
@@ -35,7 +36,7 @@ func (s *Store) BeginTick(ctx context.Context, p core.BeginTickParams) (core.Tic
 	}
 	return core.TickStart{
 		Now: row.StartedAt.Time, DueSchedules: row.DueSchedules,
-		RunnableRuns: row.RunnableRuns, OldestDue: row.OldestDue.ptr(),
+		RunnableRuns: row.RunnableRuns, OldestDue: row.OldestDue.ptr(), DueAllOwnTasks: row.DueAllOwn,
 		DueAlerts: row.DueAlerts, LastTickFinished: row.LastTickDone.ptr(),
 	}, nil
 }
