@@ -179,3 +179,40 @@ func dueEqual(a, b core.DueSchedule) bool {
 	b.OnceAt, b.StartAt, b.EndAt, b.RemainingRuns, b.Payload = nil, nil, nil, nil, nil
 	return reflect.DeepEqual(a, b)
 }
+
+// TestDeleteScheduleDeletesState: on PostgreSQL a schedule is two rows;
+// deleting it deletes both (no foreign key does it), and a delete refused
+// for the origin deletes neither.
+func TestDeleteScheduleDeletesState(t *testing.T) {
+	st := sqlstoretest.OpenPostgres(t)
+	ctx := context.Background()
+	if _, err := st.InsertSchedules(ctx, nil, core.InsertSchedulesParams{Records: []core.ScheduleRecord{apiRec("a"), apiRec("b")}}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func() (defs, states int) {
+		t.Helper()
+		if err := st.DB().Get(&defs, `SELECT count(*) FROM tickflow_schedules`); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DB().Get(&states, `SELECT count(*) FROM tickflow_schedule_state`); err != nil {
+			t.Fatal(err)
+		}
+		return defs, states
+	}
+	if err := st.DeleteSchedule(ctx, nil, core.DeleteScheduleParams{Key: "a", Origin: core.OriginCode}); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("delete of an api schedule as code: %v; want a conflict", err)
+	}
+	if d, s := rows(); d != 2 || s != 2 {
+		t.Fatalf("after a refused delete: %d definitions, %d states; want 2, 2", d, s)
+	}
+	if err := st.DeleteSchedule(ctx, nil, core.DeleteScheduleParams{Key: "a", Origin: core.OriginAPI}); err != nil {
+		t.Fatal(err)
+	}
+	if d, s := rows(); d != 1 || s != 1 {
+		t.Fatalf("after deleting a: %d definitions, %d states; want 1, 1", d, s)
+	}
+	var left string
+	if err := st.DB().Get(&left, `SELECT name FROM tickflow_schedule_state`); err != nil || left != "b" {
+		t.Fatalf("state left: %q, %v; want b", left, err)
+	}
+}

@@ -23,7 +23,7 @@
 -- meanwhile to what the record holds is written again). The state is
 -- written with its definition and decides from its own locked row what it
 -- keeps (anchor, next_run and completed_at by spec_hash, remaining_runs by
--- max_runs); its foreign key is checked at the statement's end.
+-- max_runs).
 -- Returns one row per schedule written; inserted tells an insert from an
 -- update.
 WITH c AS (

@@ -13,9 +13,7 @@
 -- schedules. Returns one row per schedule written.
 --
 -- Each table's ON CONFLICT decides from its own locked row, so a
--- concurrent writer is seen as it committed. The state is inserted in the
--- same statement as its definition; its foreign key is checked at the
--- statement's end.
+-- concurrent writer is seen as it committed.
 WITH c AS (
     SELECT COALESCE($1::timestamptz, now()) AS now
 ), x AS (
