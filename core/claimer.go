@@ -59,8 +59,8 @@ func (c *claimer) claim(ctx context.Context, ts TickStart, resynced bool) {
 // The claims filter by the registered tasks only when filter is set
 // (BeginTick saw a due schedule of another task): otherwise they would
 // send and match every task name for nothing (with 100,000 code
-// schedules, 100,000 names per claim batch, about 30 ms of the server's
-// time each). A schedule of another task made due after BeginTick may
+// schedules, 100,000 names per claim batch of 5,000: 21-31 ms of planning
+// and 8-15 ms more execution each). A schedule of another task made due after BeginTick may
 // then be locked by a batch: planning leaves it untouched, as it leaves a
 // schedule this process does not know.
 func (c *claimer) claimDue(ctx context.Context, counted int, filter bool) (pendingDue bool) {

@@ -48,13 +48,15 @@ func benchTick(b *testing.B, st *sqlstore.Store, n int) {
 		return out
 	}
 	reset := `UPDATE tickflow_schedules SET next_run = $1`
+	if st.Dialect() == "postgres" {
+		reset = `UPDATE tickflow_schedule_state SET next_run = $1`
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		var next any = t0.Add(-time.Minute).UnixMicro()
 		if st.Dialect() == "postgres" {
 			next = t0.Add(-time.Minute)
-			reset = `UPDATE tickflow_schedule_state SET next_run = $1`
 		}
 		if _, err := st.DB().Exec(`DELETE FROM tickflow_runs`); err != nil {
 			b.Fatal(err)

@@ -36,8 +36,7 @@ func TestInsertSchedulesPlanProbesKeys(t *testing.T) {
 	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, created_at, updated_at, origin)
 		SELECT 'rt' || lpad(i::text, 6, '0'), 'report', 'every', 3600, now(), now(), 'api'
 		FROM generate_series(1, 20000) AS i`)
-	db.MustExec(`INSERT INTO tickflow_schedule_state (name, task, origin, spec_hash, anchor, next_run)
-		SELECT name, task, origin, 'h', now(), now() FROM tickflow_schedules`)
+	seedStatesPostgres(db, "now()")
 	db.MustExec("ANALYZE tickflow_schedules, tickflow_schedule_state")
 	recs := make([]core.ScheduleRecord, 5000)
 	for i := range recs {

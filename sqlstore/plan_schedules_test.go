@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/tickflow/tickflow/sqlstore/sqlstoretest"
 )
 
@@ -18,8 +20,7 @@ func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
 		SELECT 'tenant' || lpad(i::text, 5, '0') || '/report', 'report', 'every', 3600, now(), now(),
 		       'api', jsonb_build_object('tenant', 'tenant' || i, 'tier', CASE WHEN i % 2 = 0 THEN 'gold' ELSE 'free' END)
 		FROM generate_series(1, 20000) AS i`)
-	db.MustExec(`INSERT INTO tickflow_schedule_state (name, task, origin, spec_hash, anchor, next_run)
-		SELECT name, task, origin, 'h', now(), now() FROM tickflow_schedules`)
+	seedStatesPostgres(db, "now()")
 	db.MustExec("ANALYZE tickflow_schedules, tickflow_schedule_state")
 	explain := func(args ...any) string {
 		t.Helper()
@@ -57,8 +58,7 @@ func TestClaimDueSelectPlanProbesLiveRuns(t *testing.T) {
 	db.MustExec(`INSERT INTO tickflow_schedules (name, task, kind, every_seconds, created_at, updated_at, origin)
 		SELECT 's' || lpad(i::text, 7, '0'), 'report', 'every', 60, now(), now(), 'api'
 		FROM generate_series(1, 200000) AS i`)
-	db.MustExec(`INSERT INTO tickflow_schedule_state (name, task, origin, spec_hash, anchor, next_run)
-		SELECT name, task, origin, 'h', now(), now() - interval '1 minute' FROM tickflow_schedules`)
+	seedStatesPostgres(db, "now() - interval '1 minute'")
 	db.MustExec(`INSERT INTO tickflow_runs (task, schedule, source, slot, status, attempt, run_at, created_at,
 			started_at, lease_until, tick_id)
 		SELECT 'report', 'r' || lpad(i::text, 7, '0'), 'scheduled', now(), 'running', 1, now(), now(), now(),
@@ -75,4 +75,12 @@ func TestClaimDueSelectPlanProbesLiveRuns(t *testing.T) {
 		strings.Contains(plan, "Seq Scan") {
 		t.Errorf("claim_due_select does not probe the live index per due schedule:\n%s", plan)
 	}
+}
+
+// seedStatesPostgres gives every tickflow_schedules row seeded by SQL its
+// tickflow_schedule_state row (spec hash "h"), next_run the SQL expression
+// next.
+func seedStatesPostgres(db *sqlx.DB, next string) {
+	db.MustExec(`INSERT INTO tickflow_schedule_state (name, task, origin, spec_hash, anchor, next_run)
+		SELECT name, task, origin, 'h', now(), ` + next + ` FROM tickflow_schedules`)
 }
