@@ -30,7 +30,7 @@ func runOne(x *executor, r Run) Outcome {
 	ctx := context.Background()
 	actx, cancel := context.WithDeadline(ctx, x.time.attemptDeadline())
 	defer cancel()
-	return x.execute(ctx, actx, r)
+	return x.executeWait(ctx, actx, r)
 }
 
 func claimedRun(task string, attempt, maxAttempts int) Run {
@@ -144,6 +144,7 @@ func TestExecutorTimeouts(t *testing.T) {
 	reg.MustRegister("timeout", block, Timeout(20*time.Millisecond))
 	reg.MustRegister("deadline", block)
 	reg.MustRegister("stuck", stuck, Timeout(20*time.Millisecond))
+	reg.MustRegister("stuck_at_deadline", stuck)
 	tests := []struct {
 		task string
 		left time.Duration // before the tick's deadline; the margin is 10 ms
@@ -152,6 +153,7 @@ func TestExecutorTimeouts(t *testing.T) {
 		{"timeout", time.Minute, "timeout: attempt exceeded its 20ms timeout or the tick deadline: context deadline exceeded"},
 		{"deadline", 200 * time.Millisecond, "timeout: attempt cut at the tick deadline: context deadline exceeded"},
 		{"stuck", time.Minute, "timeout: attempt exceeded its 20ms timeout or the tick deadline: the task did not return after its context ended; abandoned"},
+		{"stuck_at_deadline", 200 * time.Millisecond, "timeout: attempt cut at the tick deadline: the task did not return after its context ended; abandoned"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.task, func(t *testing.T) {
@@ -176,7 +178,7 @@ func TestExecutorCancelled(t *testing.T) {
 	actx, cancelA := context.WithDeadline(ctx, x.time.attemptDeadline())
 	defer cancelA()
 	time.AfterFunc(10*time.Millisecond, cancel)
-	o := x.execute(ctx, actx, claimedRun("t", 1, 4))
+	o := x.executeWait(ctx, actx, claimedRun("t", 1, 4))
 	// A cancelled tick makes no inline retry: the run waits for a later tick.
 	if o.Status != StatusPending || o.Attempt != 1 || o.Error != "cancelled: context canceled" {
 		t.Errorf("outcome %+v, want pending after a cancelled attempt", o)
@@ -202,7 +204,7 @@ func TestExecutorReleasesUnstartable(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			x, _ := testExecutor(reg, tc.left, time.Second)
-			o := x.execute(tc.ctx, tc.ctx, claimedRun(tc.task, 3, 5))
+			o := x.executeWait(tc.ctx, tc.ctx, claimedRun(tc.task, 3, 5))
 			if o.Status != StatusPending || o.Attempt != 2 || o.ClaimedAttempt != 3 || o.Error != "" {
 				t.Errorf("outcome %+v, want pending with attempt 3 given back", o)
 			}

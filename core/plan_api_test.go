@@ -273,7 +273,6 @@ func TestExecutorHonoursOverrides(t *testing.T) {
 		return ctx.Err()
 	}, Timeout(time.Hour), Retries(1), Delay(time.Hour))
 	x, _ := testExecutor(reg, time.Minute, time.Second)
-	defer x.stop()
 	timeout, delay := 0.02, 0.0
 	r := claimedRun("slow", 1, 2)
 	r.RunOverrides = RunOverrides{TimeoutSeconds: &timeout, RetryDelaySeconds: &delay}

@@ -58,10 +58,12 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	rec.alerts = e.alerting()
 	rec.start(ctx)
 	x := e.newExecutor(log, tt)
-	pool := startPool(e.cfg.Workers, func(r Run) {
-		o := x.execute(ctx, actx, r)
+	then := func(r Run, o Outcome) {
 		e.observeRun(ctx, r, o)
 		rec.record(o)
+	}
+	pool := startPool(e.cfg.Workers, func(s *seat, r Run) bool {
+		return x.run(ctx, actx, r, then, s)
 	})
 	c := &claimer{
 		store: e.cfg.Store, reg: e.cfg.Registry, log: log, tally: tl, time: tt,
@@ -72,7 +74,6 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	c.claim(ctx, ts, resynced)
 
 	pool.wait()
-	x.stop()
 	rec.close()
 	e.pruneRuns(ctx, tl, tt, log)
 	e.deliverAlerts(ctx, ts, tl, tt, rep.TickID, log)

@@ -112,11 +112,12 @@ func TestPoolStartsWorkersOnDemand(t *testing.T) {
 	var mu sync.Mutex
 	ran := 0
 	release := make(chan struct{})
-	p := startPool(1000, func(Run) {
+	p := startPool(1000, func(*seat, Run) bool {
 		<-release
 		mu.Lock()
 		ran++
 		mu.Unlock()
+		return true
 	})
 	for i := range 3 {
 		p.submit(Run{ID: int64(i)})
@@ -130,12 +131,57 @@ func TestPoolStartsWorkersOnDemand(t *testing.T) {
 		t.Fatalf("ran %d runs; want 3", ran)
 	}
 
-	small := startPool(2, func(Run) {})
+	small := startPool(2, func(*seat, Run) bool { return true })
 	for i := range 50 {
 		small.submit(Run{ID: int64(i)})
 	}
 	small.wait()
 	if small.started > 2 {
 		t.Fatalf("started %d workers; the bound is 2", small.started)
+	}
+}
+
+// TestTickGoesOnAfterAbandon: with one worker, a task that ignores its
+// context is abandoned at each of its two attempts (its timeout plus the
+// grace), and the worker's seat goes on without the stuck goroutines: the
+// runs after it all run in the same tick, and every outcome is recorded.
+func TestTickGoesOnAfterAbandon(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var quick, stuck atomic.Int32
+	reg := NewRegistry()
+	reg.MustRegister("stuck", func(context.Context, RunInfo) error { stuck.Add(1); <-release; return nil },
+		Timeout(20*time.Millisecond), Retries(1))
+	reg.MustRegister("quick", func(context.Context, RunInfo) error { quick.Add(1); return nil })
+	f := newFakeStore()
+	f.addRun(Run{Task: "stuck", Source: SourceManual, Status: StatusPending, RunAt: tickT0.Add(-time.Second), MaxAttempts: 2})
+	for range 5 {
+		f.addRun(Run{Task: "quick", Source: SourceManual, Status: StatusPending, RunAt: tickT0, MaxAttempts: 1})
+	}
+	log, _ := testLogger()
+	e, err := NewEngine(Config{Store: f, Registry: reg, Clock: NewStubClock(tickT0), Logger: log,
+		Workers: 1, AbandonGrace: 30 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	rep, err := e.Tick(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("the tick took %v", took)
+	}
+	if rep.Claimed != 6 || rep.Succeeded != 5 || rep.Failed != 1 || stuck.Load() != 2 || quick.Load() != 5 {
+		t.Errorf("report %+v, stuck attempts %d, quick runs %d; want 6 claimed, 5 succeeded, 1 failed after 2 attempts",
+			rep, stuck.Load(), quick.Load())
+	}
+	if r := f.run(1); r.Status != StatusFailed || r.Attempt != 2 || !strings.Contains(r.Error, "abandoned") {
+		t.Errorf("stuck run %+v, want failed at attempt 2, abandoned", r)
+	}
+	for id := int64(2); id <= 6; id++ {
+		if r := f.run(id); r.Status != StatusSuccess {
+			t.Errorf("run %d is %s, want success", id, r.Status)
+		}
 	}
 }
