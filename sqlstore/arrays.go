@@ -255,37 +255,64 @@ func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 // claimArrays are the array parameters of ClaimDue's insert-and-advance
 // statement on PostgreSQL: one array per planned run field, then the
 // advanced schedules' names, next runs and remaining runs, then the runs'
-// payloads and policy overrides. The last five are NULL (no array) when no
-// element has a value, as for a batch of code schedules only: the
-// statement's unnest pads them with NULLs, at no cost.
+// payloads and policy overrides.
+//
+// An array whose every element would be the column's common value is NULL
+// (no array): the statement's unnest pads it with NULLs, which it reads as
+// that value. A batch of code schedules that each plan one running run
+// sends the schedule names, the slots and the next runs, nothing else: the
+// task (NULL: the schedule's name), display name (NULL: the task's),
+// slots covered (1), status (running), run at (only pending runs have
+// one), max attempts (1), error (empty), advanced names (NULL: the runs'
+// schedules, one run per schedule in the same order), remaining runs
+// (unchanged), payloads and overrides (none). Each of those arrays was
+// 5,000 elements for PostgreSQL to parse and lib/pq to copy (twice, into
+// its message buffer as it grows).
 func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) []any {
 	n := len(planned)
 	textArrayOf, microsArrayOf, intArrayOf := p.textArrayOf, p.microsArrayOf, p.intArrayOf
 	args := []any{
 		textArrayOf(n, func(i int) string { return planned[i].Schedule }),
-		// A task named as its schedule (every code schedule), and a display
-		// name equal to the task's, are NULL: the statement fills them in.
-		// With run_at sent for pending runs only, that is a quarter of the
-		// statement's bytes, which lib/pq copies into a buffer it grows
-		// for every statement.
-		p.nullTextArrayOf(n, func(i int) (string, bool) { return planned[i].Task, planned[i].Task != planned[i].Schedule }),
-		p.nullTextArrayOf(n, func(i int) (string, bool) {
-			return planned[i].DisplayName, planned[i].DisplayName != planned[i].Task
-		}),
+		nil, nil,
 		microsArrayOf(n, func(i int) time.Time { return planned[i].slot }),
-		intArrayOf(n, func(i int) int64 { return int64(planned[i].SlotsCovered) }),
-		textArrayOf(n, func(i int) string { return planned[i].Status }),
-		microsArrayOf(n, func(i int) time.Time {
+		nil, nil, nil, nil, nil,
+		nil,
+		microsArrayOf(len(advance), func(i int) time.Time { return advance[i].nextRun }),
+		nil, nil, nil, nil, nil,
+	}
+	// The scans below index the runs rather than range over copies: a
+	// closure taking a copy's address moved every copy to the heap (a fifth
+	// of a 10,000-run tick's allocated bytes).
+	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.Task != pr.Schedule }) {
+		args[1] = p.nullTextArrayOf(n, func(i int) (string, bool) { return planned[i].Task, planned[i].Task != planned[i].Schedule })
+	}
+	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.DisplayName != pr.Task }) {
+		args[2] = p.nullTextArrayOf(n, func(i int) (string, bool) {
+			return planned[i].DisplayName, planned[i].DisplayName != planned[i].Task
+		})
+	}
+	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.SlotsCovered != 1 }) {
+		args[4] = intArrayOf(n, func(i int) int64 { return int64(planned[i].SlotsCovered) })
+	}
+	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.Status != string(core.StatusRunning) }) {
+		args[5] = textArrayOf(n, func(i int) string { return planned[i].Status })
+	}
+	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.Status == string(core.StatusPending) }) {
+		args[6] = microsArrayOf(n, func(i int) time.Time {
 			if planned[i].Status != string(core.StatusPending) {
 				return time.Time{} // the statement reads run_at of pending runs only
 			}
 			return planned[i].runAt
-		}),
-		intArrayOf(n, func(i int) int64 { return int64(planned[i].MaxAttempts) }),
-		textArrayOf(n, func(i int) string { return planned[i].Error }),
-		textArrayOf(len(advance), func(i int) string { return advance[i].Name }),
-		microsArrayOf(len(advance), func(i int) time.Time { return advance[i].nextRun }),
-		nil, nil, nil, nil, nil,
+		})
+	}
+	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.MaxAttempts != 1 }) {
+		args[7] = intArrayOf(n, func(i int) int64 { return int64(planned[i].MaxAttempts) })
+	}
+	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.Error != "" }) {
+		args[8] = textArrayOf(n, func(i int) string { return planned[i].Error })
+	}
+	if !sameSchedules(planned, advance) {
+		args[9] = textArrayOf(len(advance), func(i int) string { return advance[i].Name })
 	}
 	if slices.ContainsFunc(advance, func(a advanceJSON) bool { return a.RemainingRuns != nil }) {
 		args[11] = p.nullTextArrayOf(len(advance), func(i int) (string, bool) {
@@ -295,9 +322,6 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 			return "", false
 		})
 	}
-	// The scans below index the runs rather than range over copies: a
-	// closure taking a copy's address moved every copy to the heap (a fifth
-	// of a 10,000-run tick's allocated bytes).
 	if anyRun(planned, func(pr *plannedRunJSON) bool { return pr.Payload != nil }) {
 		args[12] = p.nullTextArrayOf(n, func(i int) (string, bool) {
 			return string(planned[i].Payload), planned[i].Payload != nil
@@ -313,6 +337,20 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 		}
 	}
 	return args
+}
+
+// sameSchedules reports whether the advanced schedules are the planned
+// runs' schedules, one run each, in the same order.
+func sameSchedules(planned []plannedRunJSON, advance []advanceJSON) bool {
+	if len(planned) != len(advance) {
+		return false
+	}
+	for i := range advance {
+		if planned[i].Schedule != advance[i].Name {
+			return false
+		}
+	}
+	return true
 }
 
 // anyRun reports whether f holds for a planned run, without copying one.

@@ -4,8 +4,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/tickflow/tickflow/core"
 )
 
 // TestArrayParameters checks the array literals the PostgreSQL batch
@@ -98,6 +101,122 @@ func TestDecodePackedTimes(t *testing.T) {
 	for _, b := range [][]byte{nil, pack(1, 2), pack(1, 2, 3, 4), pack(math.MinInt64, 1, 2)} {
 		if _, _, _, err := decodePackedTimes(b); err == nil {
 			t.Errorf("decodePackedTimes(%x): no error", b)
+		}
+	}
+}
+
+// TestClaimArraysLeaveCommonValuesOut: a batch of code schedules with one
+// running run each sends the schedule names, slots and next runs only;
+// each field that departs from its common value in one run brings its
+// array back, whole.
+func TestClaimArraysLeaveCommonValuesOut(t *testing.T) {
+	slot := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	uniform := func() ([]plannedRunJSON, []advanceJSON) {
+		var planned []plannedRunJSON
+		var advance []advanceJSON
+		for _, name := range []string{"a", "b", "c"} {
+			planned = append(planned, plannedRunJSON{Schedule: name, Task: name, DisplayName: name,
+				SlotsCovered: 1, Status: "running", MaxAttempts: 1, slot: slot})
+			advance = append(advance, advanceJSON{Name: name, nextRun: slot.Add(time.Minute)})
+		}
+		return planned, advance
+	}
+	sent := func(args []any) []int {
+		var idx []int
+		for i, a := range args {
+			if a != nil {
+				idx = append(idx, i)
+			}
+		}
+		return idx
+	}
+	planned, advance := uniform()
+	if got := sent(new(paramBuf).claimArrays(planned, advance)); !slices.Equal(got, []int{0, 3, 10}) {
+		t.Errorf("uniform batch sends arrays %v; want [0 3 10] (schedules, slots, next runs)", got)
+	}
+	three, delay := 3, 2.5
+	tests := []struct {
+		name   string
+		change func(pr *plannedRunJSON, a *advanceJSON)
+		arg    int
+		want   string
+	}{
+		{"task", func(pr *plannedRunJSON, _ *advanceJSON) { pr.Task = "t"; pr.DisplayName = "t" }, 1, `{NULL,"t",NULL}`},
+		{"display name", func(pr *plannedRunJSON, _ *advanceJSON) { pr.DisplayName = "B" }, 2, `{NULL,"B",NULL}`},
+		{"slots covered", func(pr *plannedRunJSON, _ *advanceJSON) { pr.SlotsCovered = 3 }, 4, "{1,3,1}"},
+		{"status", func(pr *plannedRunJSON, _ *advanceJSON) { pr.Status = "skipped" }, 5, `{"running","skipped","running"}`},
+		{"run at", func(pr *plannedRunJSON, _ *advanceJSON) { pr.Status, pr.runAt = "pending", slot }, 6, "{NULL,1796205600000000,NULL}"},
+		{"max attempts", func(pr *plannedRunJSON, _ *advanceJSON) { pr.MaxAttempts = 4 }, 7, "{1,4,1}"},
+		{"error", func(pr *plannedRunJSON, _ *advanceJSON) { pr.Error = "overlap" }, 8, `{"","overlap",""}`},
+		{"advanced names", func(_ *plannedRunJSON, a *advanceJSON) { a.Name = "z" }, 9, `{"a","z","c"}`},
+		{"remaining runs", func(_ *plannedRunJSON, a *advanceJSON) { a.RemainingRuns = &three }, 11, `{NULL,"3",NULL}`},
+		{"payload", func(pr *plannedRunJSON, _ *advanceJSON) { pr.Payload = json.RawMessage(`{"k":1}`) }, 12, `{NULL,"{\"k\":1}",NULL}`},
+		{"retry delay", func(pr *plannedRunJSON, _ *advanceJSON) { pr.RetryDelaySeconds = &delay }, 13, "{NULL,2.5,NULL}"},
+	}
+	for _, tc := range tests {
+		planned, advance := uniform()
+		tc.change(&planned[1], &advance[1])
+		args := new(paramBuf).claimArrays(planned, advance)
+		want := []int{0, 3, 10, tc.arg}
+		if tc.arg == 6 {
+			want = append(want, 5) // a pending run's status departs too
+		}
+		slices.Sort(want)
+		if got := sent(args); !slices.Equal(got, want) {
+			t.Errorf("%s: sends arrays %v; want %v", tc.name, got, want)
+			continue
+		}
+		if got, _ := args[tc.arg].(string); got != tc.want {
+			t.Errorf("%s: array %d = %s; want %s", tc.name, tc.arg, got, tc.want)
+		}
+	}
+	// Two runs for one schedule: the advanced names are not the runs'.
+	planned, advance = uniform()
+	planned = append(planned, planned[2])
+	if got := sent(new(paramBuf).claimArrays(planned, advance)); !slices.Contains(got, 9) {
+		t.Errorf("two runs for c: sends arrays %v; want the advanced names (9) among them", got)
+	}
+}
+
+// TestFinishArraysLeaveCommonValuesOut: a batch of first-attempt successes
+// sends the ids and the two instants only; an outcome that departs brings
+// back the arrays of the fields it departs in.
+func TestFinishArraysLeaveCommonValuesOut(t *testing.T) {
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	batch := func() []core.Outcome {
+		out := make([]core.Outcome, 3)
+		for i := range out {
+			out[i] = core.Outcome{RunID: int64(i + 1), ClaimedAttempt: 1, Attempt: 1, Status: core.StatusSuccess, StartedAt: at, FinishedAt: at}
+		}
+		return out
+	}
+	sent := func(o []core.Outcome) []int {
+		var idx []int
+		for i, a := range new(paramBuf).finishArrays(core.FinishRunsParams{TickID: "t", Outcomes: o}) {
+			if a != nil {
+				idx = append(idx, i)
+			}
+		}
+		return idx
+	}
+	if got := sent(batch()); !slices.Equal(got, []int{0, 1, 7, 8}) {
+		t.Errorf("first-attempt successes send %v; want [0 1 7 8] (tick, ids, started, finished)", got)
+	}
+	tests := []struct {
+		name   string
+		change func(o *core.Outcome)
+		want   []int
+	}{
+		{"retried run", func(o *core.Outcome) { o.ClaimedAttempt, o.Attempt = 2, 2 }, []int{0, 1, 2, 7, 8}},
+		{"inline retry", func(o *core.Outcome) { o.Attempt = 2 }, []int{0, 1, 3, 7, 8}},
+		{"failed", func(o *core.Outcome) { o.Status, o.Error, o.Stack = core.StatusFailed, "boom", "stack" }, []int{0, 1, 4, 5, 6, 7, 8}},
+		{"released", func(o *core.Outcome) { o.Status, o.Attempt, o.RunAt = core.StatusPending, 0, at }, []int{0, 1, 3, 4, 7, 8, 9}},
+	}
+	for _, tc := range tests {
+		o := batch()
+		tc.change(&o[1])
+		if got := sent(o); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: sends %v; want %v", tc.name, got, tc.want)
 		}
 	}
 }

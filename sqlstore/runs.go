@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -134,30 +133,47 @@ func (s *Store) FinishRuns(ctx context.Context, p core.FinishRunsParams) (int, e
 }
 
 // finishArrays are FinishRuns' PostgreSQL parameters: the tick id, then one
-// array per outcome field.
+// array per outcome field. An array whose every element would be the
+// field's common value is NULL (no array), which the statement's unnest
+// pads with NULLs and reads as that value: a batch of first-attempt
+// successes sends the ids and the two instants only, not its claimed
+// attempts (1), attempts (the claimed one), statuses (success), errors and
+// stacks (empty) and run_at (unchanged).
 func (pb *paramBuf) finishArrays(p core.FinishRunsParams) []any {
 	o, n := p.Outcomes, len(p.Outcomes)
 	intArrayOf, textArrayOf, microsArrayOf := pb.intArrayOf, pb.textArrayOf, pb.microsArrayOf
 	args := []any{p.TickID,
 		intArrayOf(n, func(i int) int64 { return o[i].RunID }),
-		intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) }),
-		intArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) }),
-		textArrayOf(n, func(i int) string { return string(o[i].Status) }),
+		nil, nil, nil, // claimed attempt, attempt, status
 		nil, nil, // error and stack
 		microsArrayOf(n, func(i int) time.Time { return o[i].StartedAt }),
 		microsArrayOf(n, func(i int) time.Time { return o[i].FinishedAt }),
 		nil, // run at
 	}
-	// A batch of successes has no error, stack or run_at: those arrays are
-	// NULL (no array), which the statement's unnest pads with NULLs, read
-	// as empty and unchanged.
-	if slices.ContainsFunc(o, func(o core.Outcome) bool { return o.Error != "" }) {
+	anyOutcome := func(f func(o *core.Outcome) bool) bool {
+		for i := range o {
+			if f(&o[i]) {
+				return true
+			}
+		}
+		return false
+	}
+	if anyOutcome(func(o *core.Outcome) bool { return o.ClaimedAttempt != 1 }) {
+		args[2] = intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) })
+	}
+	if anyOutcome(func(o *core.Outcome) bool { return o.Attempt != o.ClaimedAttempt }) {
+		args[3] = intArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) })
+	}
+	if anyOutcome(func(o *core.Outcome) bool { return o.Status != core.StatusSuccess }) {
+		args[4] = textArrayOf(n, func(i int) string { return string(o[i].Status) })
+	}
+	if anyOutcome(func(o *core.Outcome) bool { return o.Error != "" }) {
 		args[5] = textArrayOf(n, func(i int) string { return o[i].Error })
 	}
-	if slices.ContainsFunc(o, func(o core.Outcome) bool { return o.Stack != "" }) {
+	if anyOutcome(func(o *core.Outcome) bool { return o.Stack != "" }) {
 		args[6] = textArrayOf(n, func(i int) string { return o[i].Stack })
 	}
-	if slices.ContainsFunc(o, func(o core.Outcome) bool { return !o.RunAt.IsZero() }) {
+	if anyOutcome(func(o *core.Outcome) bool { return !o.RunAt.IsZero() }) {
 		args[9] = microsArrayOf(n, func(i int) time.Time { return o[i].RunAt })
 	}
 	return args

@@ -905,3 +905,91 @@ func TestNowReadsTheDatabaseClock(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimDueStoresWhatWasPlanned reads back every column ClaimDue
+// writes from a plan, for a batch whose runs all take the common values
+// (on PostgreSQL most of its arrays are then left out, see claimArrays)
+// and for one whose runs each depart from them, and the next runs of
+// both: the stored rows are the plan, not only the runs ClaimDue returns.
+func TestClaimDueStoresWhatWasPlanned(t *testing.T) {
+	each(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		slot := t0.Add(-time.Minute)
+		mustSync(t, st, t0, sched("a", slot), sched("b", slot), sched("c", slot), sched("d", slot))
+		lease := t0.Add(5 * time.Minute)
+		claim := func(names []string, runs func(name string) []core.PlannedRun) []core.Run {
+			t.Helper()
+			res, err := st.ClaimDue(ctx, core.ClaimDueParams{
+				Now: t0, TickID: "tick_1", Limit: 10, LeaseUntil: lease,
+				Plan: func(due []core.DueSchedule) []core.SchedulePlan {
+					var out []core.SchedulePlan
+					for _, d := range due {
+						if slices.Contains(names, d.Name) {
+							out = append(out, core.SchedulePlan{Schedule: d.Name, NextRun: t0.Add(time.Duration(len(d.Name)) * time.Hour), Runs: runs(d.Name)})
+						}
+					}
+					return out
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stored []core.Run
+			for _, r := range res.Runs {
+				got, err := st.GetRun(ctx, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored = append(stored, got)
+			}
+			return stored
+		}
+		type row struct {
+			schedule, task, display string
+			status                  core.Status
+			covered, maxAttempts    int
+			errText                 string
+			runAt                   time.Time
+		}
+		check := func(label string, got []core.Run, want []row) {
+			t.Helper()
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d runs stored, want %d", label, len(got), len(want))
+			}
+			for i, w := range want {
+				r := got[i]
+				if r.Schedule != w.schedule || r.Task != w.task || r.DisplayName != w.display || r.Status != w.status ||
+					r.SlotsCovered != w.covered || r.MaxAttempts != w.maxAttempts || r.Error != w.errText || !r.RunAt.Equal(w.runAt) {
+					t.Errorf("%s: run %d stored as %s/%s/%q %s covered %d max %d error %q run_at %v; want %+v", label, i,
+						r.Schedule, r.Task, r.DisplayName, r.Status, r.SlotsCovered, r.MaxAttempts, r.Error, r.RunAt, w)
+				}
+			}
+		}
+		common := claim([]string{"a", "b"}, func(name string) []core.PlannedRun {
+			return []core.PlannedRun{{Schedule: name, Task: name, DisplayName: name, Slot: slot, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}
+		})
+		check("common values", common, []row{
+			{"a", "a", "a", core.StatusRunning, 1, 1, "", t0},
+			{"b", "b", "b", core.StatusRunning, 1, 1, "", t0},
+		})
+		departing := claim([]string{"c", "d"}, func(name string) []core.PlannedRun {
+			if name == "c" {
+				return []core.PlannedRun{
+					{Schedule: "c", Task: "c_task", DisplayName: "C", Slot: slot.Add(-time.Hour), SlotsCovered: 59, Status: core.StatusSkipped, MaxAttempts: 1, Error: "misfire"},
+					{Schedule: "c", Task: "c_task", DisplayName: "C", Slot: slot, SlotsCovered: 1, Status: core.StatusPending, RunAt: t0.Add(7 * time.Second), MaxAttempts: 4},
+				}
+			}
+			return []core.PlannedRun{{Schedule: "d", Task: "d", DisplayName: "d", Slot: slot, SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1}}
+		})
+		check("departing values", departing, []row{
+			{"c", "c_task", "C", core.StatusSkipped, 59, 1, "misfire", t0},
+			{"c", "c_task", "C", core.StatusPending, 1, 4, "", t0.Add(7 * time.Second)},
+			{"d", "d", "d", core.StatusRunning, 1, 1, "", t0},
+		})
+		for _, name := range []string{"a", "b", "c", "d"} {
+			if s, err := st.GetSchedule(ctx, name); err != nil || !s.NextRun.Equal(t0.Add(time.Hour)) {
+				t.Errorf("schedule %s next_run %v (%v); want %v", name, s.NextRun, err, t0.Add(time.Hour))
+			}
+		}
+	})
+}

@@ -5,16 +5,17 @@
 -- (jittered) runs wait for run_at; skipped runs are final.
 -- $1 now (NULL: now()), $2 lease until, $3 tick id; the runs as one array
 -- per field: $4 schedule, $5 task (NULL: the schedule's name), $6 display
--- name (NULL: the task's name), $7 slot, $8 slots
--- covered, $9 status, $10 run at, $11 max attempts, $12 error, and the
--- runtime schedules' $16 payload (JSON text), $17 retry delay, $18 retry
--- backoff, $19 timeout (NULL elements: none, the task's own; a NULL array
--- when no run of the batch has any, which unnest pads with NULLs); the
--- advances: $13 schedule names, $14 their next_run (NULL: never again: the
--- schedule is done and its completed_at is stamped; a sync that changes a
--- code schedule's spec clears it), $15 their remaining_runs
--- (NULL: unchanged; a NULL array when none changes). Instants in the arrays
--- are unix microseconds (NULL for none).
+-- name (NULL: the task's name), $7 slot, $8 slots covered (NULL: 1), $9
+-- status (NULL: running), $10 run at (pending runs'), $11 max attempts
+-- (NULL: 1), $12 error (NULL: empty), and the runtime schedules' $16
+-- payload (JSON text), $17 retry delay, $18 retry backoff, $19 timeout
+-- (NULL: none, the task's own); the advances: $13 schedule names (a NULL
+-- array: $4's, one run per schedule), $14 their next_run (NULL: never
+-- again: the schedule is done and its completed_at is stamped; a sync that
+-- changes a code schedule's spec clears it), $15 their remaining_runs
+-- (NULL: unchanged). Every array but $4, $7 and $14 is NULL when each of
+-- its elements would be (claimArrays): unnest pads it with NULLs. Instants
+-- in the arrays are unix microseconds (NULL for none).
 -- Only the identity columns come back: the caller knows the rest (it planned
 -- them, and status and run_at follow from the plan and now), and decoding
 -- every column of 10,000 rows was a third of the CPU. created_at comes back
@@ -30,7 +31,7 @@ WITH advance AS (
     FROM (SELECT u.name,
                  timestamptz 'epoch' + u.next_us * interval '1 microsecond' AS next_run,
                  u.remaining_runs
-          FROM unnest($13::text[], $14::bigint[], $15::integer[]) AS u(name, next_us, remaining_runs)) AS a
+          FROM unnest(COALESCE($13::text[], $4::text[]), $14::bigint[], $15::integer[]) AS u(name, next_us, remaining_runs)) AS a
     WHERE s.name = a.name
 ), c AS (
     SELECT COALESCE($1::timestamptz, now()) AS now
@@ -52,9 +53,9 @@ SELECT x.task, x.display_name, x.schedule, 'scheduled', x.slot, x.slots_covered,
 FROM (SELECT u.schedule, COALESCE(u.task, u.schedule) AS task,
              COALESCE(u.display_name, u.task, u.schedule) AS display_name,
              timestamptz 'epoch' + u.slot_us * interval '1 microsecond' AS slot,
-             u.slots_covered, u.status,
+             COALESCE(u.slots_covered, 1) AS slots_covered, COALESCE(u.status, 'running') AS status,
              timestamptz 'epoch' + u.run_us * interval '1 microsecond' AS run_at,
-             u.max_attempts, u.error, u.payload, u.retry_delay_seconds, u.retry_backoff, u.timeout_seconds
+             COALESCE(u.max_attempts, 1) AS max_attempts, u.error, u.payload, u.retry_delay_seconds, u.retry_backoff, u.timeout_seconds
       FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
                   $9::text[], $10::bigint[], $11::integer[], $12::text[],
                   $16::text[], $17::float8[], $18::float8[], $19::float8[])

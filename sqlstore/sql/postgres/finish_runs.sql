@@ -2,10 +2,11 @@
 -- only while the run is still running under the same tick and attempt
 -- (fencing). A released run (pending with attempt < claimed_attempt, never
 -- started) keeps its previous error. $1 tick id, then one array per outcome
--- field, in the same order: $2 id, $3 claimed attempt, $4 attempt, $5 status,
--- $6 error, $7 stack, $8 started at, $9 finished at, $10 run at (instants as
--- unix microseconds, NULL for none; $6, $7 and $10 are NULL when no outcome
--- has one: unnest pads them with NULLs).
+-- field, in the same order: $2 id, $3 claimed attempt (NULL: 1), $4
+-- attempt (NULL: the claimed one), $5 status (NULL: success), $6 error, $7
+-- stack, $8 started at, $9 finished at, $10 run at (instants as unix
+-- microseconds, NULL for none). Every array but $2, $8 and $9 is NULL when
+-- each of its elements would be (finishArrays): unnest pads it with NULLs.
 --
 -- The fencing values ride in the outcome rows (OFFSET 0 keeps the subquery
 -- a plan node of its own), so they are join clauses, not filters on
@@ -24,7 +25,9 @@ SET status = x.status,
     run_at = CASE WHEN x.status = 'pending' THEN COALESCE(x.run_at, r.run_at) ELSE r.run_at END,
     lease_until = NULL
 FROM (
-    SELECT o.id, o.claimed_attempt, o.attempt, o.status, o.error, o.stack,
+    SELECT o.id, COALESCE(o.claimed_attempt, 1) AS claimed_attempt,
+           COALESCE(o.attempt, o.claimed_attempt, 1) AS attempt, COALESCE(o.status, 'success') AS status,
+           o.error, o.stack,
            timestamptz 'epoch' + o.started_us * interval '1 microsecond' AS started_at,
            timestamptz 'epoch' + o.finished_us * interval '1 microsecond' AS finished_at,
            timestamptz 'epoch' + o.run_us * interval '1 microsecond' AS run_at,
