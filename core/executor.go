@@ -274,7 +274,7 @@ func (e *execution) attempt(attempt int) (res attemptResult, kept bool) {
 		w.actx, cancel = context.WithTimeout(w.actx, w.timeout)
 		defer cancel()
 	}
-	job := attemptJob{ctx: w.actx, fn: e.task.Fn, info: e.info}
+	fn, info := e.task.Fn, e.info
 	if w.timeout > 0 {
 		defer context.AfterFunc(w.actx, w.fire)()
 	} else {
@@ -283,7 +283,7 @@ func (e *execution) attempt(attempt int) (res attemptResult, kept bool) {
 			w.fire()
 		}
 	}
-	res = runAttempt(job)
+	res = runAttempt(w.actx, fn, info)
 	if !w.state.CompareAndSwap(attemptRunning, attemptReturned) {
 		return res, false // the execution went on without this goroutine
 	}
@@ -296,25 +296,19 @@ func (e *execution) attempt(attempt int) (res attemptResult, kept bool) {
 	return res, true
 }
 
-type attemptJob struct {
-	ctx  context.Context
-	fn   TaskFunc
-	info RunInfo
-}
-
 type attemptResult struct {
 	err   error
 	stack string
 }
 
 // runAttempt runs one attempt, turning a panic into an error with its stack.
-func runAttempt(j attemptJob) (res attemptResult) {
+func runAttempt(ctx context.Context, fn TaskFunc, info RunInfo) (res attemptResult) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = attemptResult{fmt.Errorf("panic: %v", p), string(debug.Stack())}
 		}
 	}()
-	return attemptResult{err: j.fn(j.ctx, j.info)}
+	return attemptResult{err: fn(ctx, info)}
 }
 
 // timeoutErr says why actx ended: a timeout (the task's or the tick's) or a

@@ -150,30 +150,22 @@ func (pb *paramBuf) finishArrays(p core.FinishRunsParams) []any {
 		microsArrayOf(n, func(i int) time.Time { return o[i].FinishedAt }),
 		nil, // run at
 	}
-	anyOutcome := func(f func(o *core.Outcome) bool) bool {
-		for i := range o {
-			if f(&o[i]) {
-				return true
-			}
-		}
-		return false
-	}
-	if anyOutcome(func(o *core.Outcome) bool { return o.ClaimedAttempt != 1 }) {
+	if anyOf(o, func(o *core.Outcome) bool { return o.ClaimedAttempt != 1 }) {
 		args[2] = intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) })
 	}
-	if anyOutcome(func(o *core.Outcome) bool { return o.Attempt != o.ClaimedAttempt }) {
+	if anyOf(o, func(o *core.Outcome) bool { return o.Attempt != o.ClaimedAttempt }) {
 		args[3] = intArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) })
 	}
-	if anyOutcome(func(o *core.Outcome) bool { return o.Status != core.StatusSuccess }) {
+	if anyOf(o, func(o *core.Outcome) bool { return o.Status != core.StatusSuccess }) {
 		args[4] = textArrayOf(n, func(i int) string { return string(o[i].Status) })
 	}
-	if anyOutcome(func(o *core.Outcome) bool { return o.Error != "" }) {
+	if anyOf(o, func(o *core.Outcome) bool { return o.Error != "" }) {
 		args[5] = textArrayOf(n, func(i int) string { return o[i].Error })
 	}
-	if anyOutcome(func(o *core.Outcome) bool { return o.Stack != "" }) {
+	if anyOf(o, func(o *core.Outcome) bool { return o.Stack != "" }) {
 		args[6] = textArrayOf(n, func(i int) string { return o[i].Stack })
 	}
-	if anyOutcome(func(o *core.Outcome) bool { return !o.RunAt.IsZero() }) {
+	if anyOf(o, func(o *core.Outcome) bool { return !o.RunAt.IsZero() }) {
 		args[9] = microsArrayOf(n, func(i int) time.Time { return o[i].RunAt })
 	}
 	return args
