@@ -26,6 +26,9 @@ type claimer struct {
 	start func(Run)
 	// alerts: claims also write their alerts (Config.Alerts is on).
 	alerts bool
+	// holds: due claims are held open while their runs execute (nil:
+	// every claim is ClaimDue).
+	holds *holds
 }
 
 // claim claims what BeginTick counted: due schedules when some were due or
@@ -70,10 +73,22 @@ func (c *claimer) claimDue(ctx context.Context, counted int, filter bool) (pendi
 	}
 	claimed := 0
 	for c.time.enough() {
-		res, err := c.store.ClaimDue(ctx, ClaimDueParams{
+		p := ClaimDueParams{
 			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan, Tasks: tasks,
 			Alerts: c.alerts,
-		})
+		}
+		var (
+			res ClaimDueResult
+			err error
+		)
+		if c.holds != nil {
+			var ok bool
+			if res, ok, err = c.holds.claim(ctx, p); !ok {
+				break // ctx ended while a held claim stayed open
+			}
+		} else {
+			res, err = c.store.ClaimDue(ctx, p)
+		}
 		if err != nil {
 			c.log.Error("claim due schedules failed", "error", err)
 			c.tally.fail("claim due", err)

@@ -11,6 +11,8 @@ const (
 	DefaultWorkers = 32
 	// DefaultFlushSize is Config.FlushSize's default.
 	DefaultFlushSize = 2000
+	// DefaultClaimHold is Config.ClaimHold's default.
+	DefaultClaimHold = time.Second
 	// DefaultMaxTickDuration is Config.MaxTickDuration's default.
 	DefaultMaxTickDuration = 5 * time.Minute
 )

@@ -104,6 +104,10 @@ type Run struct {
 	// RunOverrides are the policies of the runtime schedule that planned
 	// the run, replacing its task's (nil fields: the task's own).
 	RunOverrides
+
+	// held is the tick's held claim the run belongs to (nil: none), whose
+	// commit records its outcome (see ClaimHolder).
+	held *heldBatch
 }
 
 // RunOverrides are a runtime schedule's policies that replace its task's for

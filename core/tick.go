@@ -58,8 +58,15 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	rec.alerts = e.alerting()
 	rec.start(ctx)
 	x := e.newExecutor(log, tt)
+	var held *holds
+	if h, ok := e.cfg.Store.(ClaimHolder); ok && e.cfg.ClaimHold > 0 {
+		held = newHolds(h, e.cfg.ClaimHold, actx, rec.record, log, tl)
+	}
 	then := func(r Run, o Outcome) {
 		e.observeRun(ctx, r, o)
+		if r.held != nil && r.held.take(o) {
+			return
+		}
 		rec.record(o)
 	}
 	pool := startPool(e.cfg.Workers, func(s *seat, r Run) bool {
@@ -69,11 +76,14 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 		store: e.cfg.Store, reg: e.cfg.Registry, log: log, tally: tl, time: tt,
 		tickID: rep.TickID, limit: e.cfg.BatchSize, leaseUntil: leaseUntil, start: pool.submit,
 		plan:   func(due []DueSchedule) []SchedulePlan { return e.plan(log, due, tt.now) },
-		alerts: e.alerting(),
+		alerts: e.alerting(), holds: held,
 	}
 	c.claim(ctx, ts, resynced)
 
 	pool.wait()
+	if held != nil {
+		held.wait() // before the recorder closes: a commit hands it late outcomes
+	}
 	rec.close()
 	e.pruneRuns(ctx, tl, tt, log)
 	e.deliverAlerts(ctx, ts, tl, tt, rep.TickID, log)

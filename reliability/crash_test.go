@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,17 +26,7 @@ func TestCrash(t *testing.T) {
 
 func runCrash(t *testing.T, dialect string) {
 	ctx := context.Background()
-	url := dialectURL(t, dialect)
-	st := openURL(t, url)
-	t0 := time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
-	args := func(now time.Time, extra ...string) []string {
-		return append([]string{"--database-url", url, "--suite", "crash", "--now", rfc(now)}, extra...)
-	}
-
-	// The first tick stores the schedules (first slots one minute later).
-	if l, code := tickOnce(t, args(t0)...); code != 0 || !l.Report.Synced {
-		t.Fatalf("first tick: exit %d, synced %t, error %q", code, l.Report.Synced, l.Error)
-	}
+	st, t0, args := crashSetup(t, dialect)
 	manual, _, err := st.InsertRun(ctx, core.InsertRunParams{
 		Now: t0, Task: suite.CrashManual, DisplayName: suite.CrashManual, Source: core.SourceManual, MaxAttempts: 2,
 	})
@@ -46,27 +37,20 @@ func runCrash(t *testing.T, dialect string) {
 	// The victim claims the three slots of t0+1m and the manual run, starts
 	// them (each prints "started" and blocks) and is killed.
 	t1 := t0.Add(time.Minute)
-	victim := startTicker(t, args(t1, "--block")...)
-	started := map[int64]bool{}
-	for len(started) < 4 {
-		l := victim.next(t, time.Minute)
-		if l.Kind != "started" {
-			t.Fatalf("victim printed %+v before its four tasks started", l)
+	victim, started := startVictim(t, 4, args(t1, "--block")...)
+	// On PostgreSQL the scheduled runs are stored (running) when the
+	// victim's held claim ends (Config.ClaimHold); TestCrashDuringHold
+	// kills a victim before that.
+	for id := range started {
+		if _, err := storedRun(ctx, st, id); err != nil {
+			t.Fatal(err)
 		}
-		started[l.RunID] = true
 	}
-	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	victim.wait(t, time.Minute)
-	ws, ok := victim.cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("victim was not killed by SIGKILL: %v", victim.cmd.ProcessState)
-	}
+	kill(t, victim)
 
 	var leaseMax time.Time
 	for id := range started {
-		r, err := st.GetRun(ctx, id)
+		r, err := storedRun(ctx, st, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,15 +122,8 @@ func runCrash(t *testing.T, dialect string) {
 		recovered++
 	}
 
-	specs := map[string]suite.Spec{
-		suite.CrashRetry:   {Every: time.Minute},
-		suite.CrashNoRetry: {Every: time.Minute},
-		suite.CrashCron:    {Cron: "* * * * *", Timezone: "America/New_York"},
-	}
-	expected := map[string][]time.Time{}
-	for name, sp := range specs {
-		expected[name] = slotsBetween(t, sp, t0, t0, t3)
-	}
+	specs := crashSpecs()
+	expected := expectedSlots(t, specs, t0, t3)
 	var execs []suite.Execution
 	execs = append(execs, early.Executions...)
 	execs = append(execs, late.Executions...)
@@ -177,4 +154,141 @@ func runCrash(t *testing.T, dialect string) {
 	if recovered != 3 || failedForGood != 1 {
 		t.Errorf("recovered %d, failed %d; want 3 re-run and 1 failed", recovered, failedForGood)
 	}
+}
+
+// storedRun is run id once it is stored, waiting up to 10 s for a held
+// claim to store it.
+func storedRun(ctx context.Context, st core.Store, id int64) (core.Run, error) {
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		r, err := st.GetRun(ctx, id)
+		if !errors.Is(err, core.ErrNotFound) || time.Now().After(end) {
+			return r, err
+		}
+	}
+}
+
+// crashSpecs are the crash suite's schedules.
+func crashSpecs() map[string]suite.Spec {
+	return map[string]suite.Spec{
+		suite.CrashRetry:   {Every: time.Minute},
+		suite.CrashNoRetry: {Every: time.Minute},
+		suite.CrashCron:    {Cron: "* * * * *", Timezone: "America/New_York"},
+	}
+}
+
+// expectedSlots are each spec's slots after t0 (its anchor) up to until.
+func expectedSlots(t *testing.T, specs map[string]suite.Spec, t0, until time.Time) map[string][]time.Time {
+	t.Helper()
+	expected := map[string][]time.Time{}
+	for name, sp := range specs {
+		expected[name] = slotsBetween(t, sp, t0, t0, until)
+	}
+	return expected
+}
+
+// crashSetup opens the dialect's test store, whose first tick at t0 (run
+// here) stores the crash suite's schedules, first slots a minute later; args
+// are a ticker's arguments on that store at now.
+func crashSetup(t *testing.T, dialect string) (st core.Store, t0 time.Time, args func(now time.Time, extra ...string) []string) {
+	t.Helper()
+	url := dialectURL(t, dialect)
+	st = openURL(t, url)
+	t0 = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+	args = func(now time.Time, extra ...string) []string {
+		return append([]string{"--database-url", url, "--suite", "crash", "--now", rfc(now)}, extra...)
+	}
+	if l, code := tickOnce(t, args(t0)...); code != 0 || !l.Report.Synced {
+		t.Fatalf("first tick: exit %d, synced %t, error %q", code, l.Report.Synced, l.Error)
+	}
+	return st, t0, args
+}
+
+// startVictim starts a blocking ticker with args and returns it once n
+// tasks have started, with their run ids.
+func startVictim(t *testing.T, n int, args ...string) (*proc, map[int64]bool) {
+	t.Helper()
+	victim := startTicker(t, args...)
+	started := map[int64]bool{}
+	for len(started) < n {
+		l := victim.next(t, time.Minute)
+		if l.Kind != "started" {
+			t.Fatalf("victim printed %+v before its %d tasks started", l, n)
+		}
+		started[l.RunID] = true
+	}
+	return victim, started
+}
+
+// kill kills p with SIGKILL and waits for it to be gone.
+func kill(t *testing.T, p *proc) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, time.Minute)
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("victim was not killed by SIGKILL: %v", p.cmd.ProcessState)
+	}
+}
+
+// TestCrashDuringHold: a process killed while it holds a claim open
+// (PostgreSQL, core.ClaimHolder) leaves nothing of it: no run row, the
+// schedules still at the slot, unlocked at once (the server ends the
+// session with the connection). The next tick runs each slot once.
+func TestCrashDuringHold(t *testing.T) {
+	ctx := context.Background()
+	st, t0, args := crashSetup(t, "postgres")
+
+	// The victim holds its claim for 50 s: its three tasks start, block,
+	// and it is killed with the claim open.
+	t1 := t0.Add(time.Minute)
+	victim, started := startVictim(t, 3, args(t1, "--block", "--claim-hold", "50s")...)
+	for id := range started {
+		if _, err := st.GetRun(ctx, id); !errors.Is(err, core.ErrNotFound) {
+			t.Fatalf("run %d is stored while its claim is held: %v", id, err)
+		}
+	}
+	kill(t, victim)
+
+	for id := range started {
+		if r, err := st.GetRun(ctx, id); !errors.Is(err, core.ErrNotFound) {
+			t.Errorf("run %d of the killed claim was stored: %+v, %v", id, r, err)
+		}
+	}
+	recs, err := st.ListSchedules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if !r.NextRun.Equal(t1) {
+			t.Errorf("schedule %s: next_run %s after the killed claim, want %s still due", r.Name, r.NextRun, t1)
+		}
+	}
+
+	// A tick at the same instant claims the slots at once and runs each once.
+	again, code := tickOnce(t, args(t1)...)
+	if code != 0 || again.Report.Claimed != 3 || again.Report.Succeeded != 3 || again.Report.Interrupted != 0 {
+		t.Fatalf("tick after the kill: exit %d, report %+v, error %q; want 3 claimed and succeeded", code, again.Report, again.Error)
+	}
+	runs := allRuns(t, st)
+	specs := crashSpecs()
+	expected := expectedSlots(t, specs, t0, t1.Add(time.Second))
+	c, problems := account(expected, runs, again.Executions)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if c.Lost != 0 || c.Duplicated != 0 || c.Unexpected != 0 || c.Unfinished != 0 || c.Run != 3 {
+		t.Errorf("slots: %s", c)
+	}
+	for _, r := range runs {
+		if r.Status != core.StatusSuccess || r.Attempt != 1 || r.Interruptions != 0 {
+			t.Errorf("run %d (%s): %s attempt %d interruptions %d, want one successful attempt", r.ID, r.Task, r.Status, r.Attempt, r.Interruptions)
+		}
+		if started[r.ID] {
+			t.Errorf("run %d has the id the killed claim drew", r.ID)
+		}
+	}
+	figures(t, "crash-during-hold/postgres", "killed_runs", len(started), "stored_after_kill", 0,
+		"rerun", again.Report.Succeeded, "slots_run", c.Run, "duplicated", c.Duplicated, "lost", c.Lost)
 }

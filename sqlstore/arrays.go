@@ -279,6 +279,7 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 		nil,
 		microsArrayOf(len(advance), func(i int) time.Time { return advance[i].nextRun }),
 		nil, nil, nil, nil, nil,
+		nil, nil, nil, nil, nil, // a held claim's ids and outcomes (heldArrays)
 	}
 	// The scans below index the runs rather than range over copies: a
 	// closure taking a copy's address moved every copy to the heap (a fifth
@@ -337,6 +338,113 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 		}
 	}
 	return args
+}
+
+// heldArrays fills a, claimArrays' result for a held claim's planned runs,
+// with the runs' ids and what their outcomes changed (applied[i] is
+// planned[i]'s outcome, nil for a run still to be recorded by FinishRuns).
+// Each array is left NULL when no run departs from what the statement
+// derives without it: the status (running, or success for a run with a
+// finish), the attempt (1 for a running, successful or failed run, else 0),
+// the error and stack (empty), run at (a pending run's only). The finish is
+// sent for final outcomes only, so that a NULL status with a finish reads
+// as success. A released outcome (the run never started) keeps the planned
+// error, as FinishRuns keeps the stored one.
+func (p *paramBuf) heldArrays(a []any, planned []plannedRunJSON, ids []int64, applied []*core.Outcome) {
+	n := len(planned)
+	status := func(i int) core.Status {
+		if o := applied[i]; o != nil {
+			return o.Status
+		}
+		return core.Status(planned[i].Status)
+	}
+	finished := func(i int) time.Time {
+		if o := applied[i]; o != nil && o.Status.Final() {
+			return o.FinishedAt
+		}
+		return time.Time{}
+	}
+	released := func(i int) bool { o := applied[i]; return o != nil && o.Attempt < o.ClaimedAttempt }
+	errText := func(i int) string {
+		if o := applied[i]; o != nil && !released(i) {
+			return o.Error
+		}
+		return planned[i].Error
+	}
+	attempt := func(i int) int {
+		if o := applied[i]; o != nil {
+			return o.Attempt
+		}
+		if planned[i].Status == string(core.StatusRunning) {
+			return 1
+		}
+		return 0
+	}
+	a[16] = p.intArrayOf(n, func(i int) int64 { return ids[i] })
+	derived := func(i int) core.Status {
+		if finished(i).IsZero() {
+			return core.StatusRunning
+		}
+		return core.StatusSuccess
+	}
+	if anyIndex(n, func(i int) bool { return status(i) != derived(i) }) {
+		a[5] = p.textArrayOf(n, func(i int) string { return string(status(i)) })
+	}
+	if anyIndex(n, func(i int) bool { return status(i) == core.StatusPending }) {
+		a[6] = p.microsArrayOf(n, func(i int) time.Time {
+			if status(i) != core.StatusPending {
+				return time.Time{}
+			}
+			if o := applied[i]; o != nil {
+				return o.RunAt
+			}
+			return planned[i].runAt
+		})
+	}
+	if anyIndex(n, func(i int) bool { return errText(i) != "" }) {
+		a[8] = p.textArrayOf(n, errText)
+	}
+	if anyIndex(n, func(i int) bool {
+		return attempt(i) != derivedAttempt(status(i))
+	}) {
+		a[17] = p.intArrayOf(n, func(i int) int64 { return int64(attempt(i)) })
+	}
+	if slices.ContainsFunc(applied, func(o *core.Outcome) bool { return o != nil }) {
+		a[18] = p.microsArrayOf(n, func(i int) time.Time {
+			if o := applied[i]; o != nil && !released(i) {
+				return o.StartedAt
+			}
+			return time.Time{} // running: now; otherwise none
+		})
+		a[19] = p.microsArrayOf(n, finished)
+	}
+	if slices.ContainsFunc(applied, func(o *core.Outcome) bool { return o != nil && o.Stack != "" && o.Attempt >= o.ClaimedAttempt }) {
+		a[20] = p.textArrayOf(n, func(i int) string {
+			if o := applied[i]; o != nil && !released(i) {
+				return o.Stack
+			}
+			return ""
+		})
+	}
+}
+
+// derivedAttempt is the attempt claim_due_insert_runs stores for status
+// when the attempt array is NULL.
+func derivedAttempt(s core.Status) int {
+	if s == core.StatusRunning || s == core.StatusSuccess || s == core.StatusFailed {
+		return 1
+	}
+	return 0
+}
+
+// anyIndex reports whether f holds for one of 0 … n-1.
+func anyIndex(n int, f func(int) bool) bool {
+	for i := range n {
+		if f(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameSchedules reports whether the advanced schedules are the planned

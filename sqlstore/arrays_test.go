@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -121,17 +122,8 @@ func TestClaimArraysLeaveCommonValuesOut(t *testing.T) {
 		}
 		return planned, advance
 	}
-	sent := func(args []any) []int {
-		var idx []int
-		for i, a := range args {
-			if a != nil {
-				idx = append(idx, i)
-			}
-		}
-		return idx
-	}
 	planned, advance := uniform()
-	if got := sent(new(paramBuf).claimArrays(planned, advance)); !slices.Equal(got, []int{0, 3, 10}) {
+	if got := sentArrays(new(paramBuf).claimArrays(planned, advance)); !slices.Equal(got, []int{0, 3, 10}) {
 		t.Errorf("uniform batch sends arrays %v; want [0 3 10] (schedules, slots, next runs)", got)
 	}
 	three, delay := 3, 2.5
@@ -162,7 +154,7 @@ func TestClaimArraysLeaveCommonValuesOut(t *testing.T) {
 			want = append(want, 5) // a pending run's status departs too
 		}
 		slices.Sort(want)
-		if got := sent(args); !slices.Equal(got, want) {
+		if got := sentArrays(args); !slices.Equal(got, want) {
 			t.Errorf("%s: sends arrays %v; want %v", tc.name, got, want)
 			continue
 		}
@@ -173,7 +165,7 @@ func TestClaimArraysLeaveCommonValuesOut(t *testing.T) {
 	// Two runs for one schedule: the advanced names are not the runs'.
 	planned, advance = uniform()
 	planned = append(planned, planned[2])
-	if got := sent(new(paramBuf).claimArrays(planned, advance)); !slices.Contains(got, 9) {
+	if got := sentArrays(new(paramBuf).claimArrays(planned, advance)); !slices.Contains(got, 9) {
 		t.Errorf("two runs for c: sends arrays %v; want the advanced names (9) among them", got)
 	}
 }
@@ -191,13 +183,7 @@ func TestFinishArraysLeaveCommonValuesOut(t *testing.T) {
 		return out
 	}
 	sent := func(o []core.Outcome) []int {
-		var idx []int
-		for i, a := range new(paramBuf).finishArrays(core.FinishRunsParams{TickID: "t", Outcomes: o}) {
-			if a != nil {
-				idx = append(idx, i)
-			}
-		}
-		return idx
+		return sentArrays(new(paramBuf).finishArrays(core.FinishRunsParams{TickID: "t", Outcomes: o}))
 	}
 	if got := sent(batch()); !slices.Equal(got, []int{0, 1, 7, 8}) {
 		t.Errorf("first-attempt successes send %v; want [0 1 7 8] (tick, ids, started, finished)", got)
@@ -219,4 +205,80 @@ func TestFinishArraysLeaveCommonValuesOut(t *testing.T) {
 			t.Errorf("%s: sends %v; want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestHeldArraysLeaveCommonValuesOut: a held claim whose runs all succeeded
+// on their first attempt adds the ids, starts and finishes to the claim's
+// arrays, nothing else; an outcome that departs brings back the arrays it
+// departs in, whole, and a run without an outcome stays running.
+func TestHeldArraysLeaveCommonValuesOut(t *testing.T) {
+	slot := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	start, end := slot.Add(time.Second), slot.Add(2*time.Second)
+	planned := make([]plannedRunJSON, 3)
+	advance := make([]advanceJSON, 3)
+	for i, name := range []string{"a", "b", "c"} {
+		planned[i] = plannedRunJSON{Schedule: name, Task: name, DisplayName: name, SlotsCovered: 1, Status: "running", MaxAttempts: 3, slot: slot}
+		advance[i] = advanceJSON{Name: name, nextRun: slot.Add(time.Minute)}
+	}
+	ids := []int64{7, 8, 9}
+	success := func(id int64) *core.Outcome {
+		return &core.Outcome{RunID: id, ClaimedAttempt: 1, Attempt: 1, Status: core.StatusSuccess, StartedAt: start, FinishedAt: end}
+	}
+	held := func(applied []*core.Outcome) []any {
+		args := new(paramBuf).claimArrays(planned, advance)
+		new(paramBuf).heldArrays(args, planned, ids, applied)
+		return args
+	}
+	args := held([]*core.Outcome{success(7), success(8), success(9)})
+	if got := sentArrays(args); !slices.Equal(got, []int{0, 3, 7, 10, 16, 18, 19}) {
+		t.Errorf("first-attempt successes send arrays %v; want [0 3 7 10 16 18 19] (schedules, slots, max attempts, next runs, ids, starts, finishes)", got)
+	}
+	if args[16] != "{7,8,9}" {
+		t.Errorf("ids %v", args[16])
+	}
+	us := func(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+	tests := []struct {
+		name    string
+		outcome *core.Outcome
+		want    map[int]string
+	}{
+		{"no outcome: running", nil, map[int]string{
+			18: "{" + us(start) + ",NULL," + us(start) + "}", 19: "{" + us(end) + ",NULL," + us(end) + "}"}},
+		{"failed after retries", &core.Outcome{RunID: 8, ClaimedAttempt: 1, Attempt: 3, Status: core.StatusFailed, Error: "boom", Stack: "st", StartedAt: start, FinishedAt: end}, map[int]string{
+			5: `{"success","failed","success"}`, 8: `{"","boom",""}`, 17: "{1,3,1}", 20: `{"","st",""}`}},
+		{"retry later", &core.Outcome{RunID: 8, ClaimedAttempt: 1, Attempt: 1, Status: core.StatusPending, Error: "again", StartedAt: start, FinishedAt: end, RunAt: end}, map[int]string{
+			5: `{"success","pending","success"}`, 6: "{NULL," + us(end) + ",NULL}", 8: `{"","again",""}`, 17: "{1,1,1}", 19: "{" + us(end) + ",NULL," + us(end) + "}"}},
+		{"released", &core.Outcome{RunID: 8, ClaimedAttempt: 1, Attempt: 0, Status: core.StatusPending, Error: "cut", Stack: "x"}, map[int]string{
+			5: `{"success","pending","success"}`, 6: "{NULL,NULL,NULL}", 18: "{" + us(start) + ",NULL," + us(start) + "}"}},
+	}
+	for _, tc := range tests {
+		args := held([]*core.Outcome{success(7), tc.outcome, success(9)})
+		want := []int{0, 3, 7, 10, 16, 18, 19}
+		for k := range tc.want {
+			if !slices.Contains(want, k) {
+				want = append(want, k)
+			}
+		}
+		slices.Sort(want)
+		if got := sentArrays(args); !slices.Equal(got, want) {
+			t.Errorf("%s: sends arrays %v; want %v", tc.name, got, want)
+			continue
+		}
+		for k, w := range tc.want {
+			if got, _ := args[k].(string); got != w {
+				t.Errorf("%s: array %d = %s; want %s", tc.name, k, got, w)
+			}
+		}
+	}
+}
+
+// sentArrays are the positions of the arrays args sends (not NULL).
+func sentArrays(args []any) []int {
+	var idx []int
+	for i, a := range args {
+		if a != nil {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }

@@ -464,27 +464,10 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 		if created.Valid && !createdAt.Equal(created.Time) {
 			createdAt = created.ptr()
 		}
-		r := core.Run{
-			ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: pr.Schedule,
-			Source: core.SourceScheduled, SlotsCovered: pr.SlotsCovered,
-			Status: core.Status(pr.Status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
-			RunAt: *createdAt, CreatedAt: *createdAt, TickID: p.TickID,
-			Payload: pr.Payload, RunOverrides: pr.overrides(),
-		}
+		r := pr.run(id, createdAt, &lease, p.TickID)
 		if slot.Valid {
 			slots = append(slots, slot.Time)
 			r.Slot = &slots[len(slots)-1]
-		}
-		switch {
-		case r.Status == core.StatusRunning:
-			r.Attempt = 1
-			r.LeaseUntil, r.StartedAt = &lease, createdAt
-		case r.Status == core.StatusPending:
-			if !pr.runAt.IsZero() {
-				r.RunAt = time.UnixMicro(pr.runAt.UnixMicro()).UTC()
-			}
-		case r.Status.Final():
-			r.FinishedAt = createdAt
 		}
 		out = append(out, r)
 	}
@@ -496,6 +479,31 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 		slices.SortFunc(out, byID)
 	}
 	return out, nil
+}
+
+// run is the run pr stands for once stored with id at createdAt (the
+// claim's now), leased until lease when it runs; its Slot is left to the
+// caller (a batch's slots share one array).
+func (pr *plannedRunJSON) run(id int64, createdAt, lease *time.Time, tickID string) core.Run {
+	r := core.Run{
+		ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: pr.Schedule,
+		Source: core.SourceScheduled, SlotsCovered: pr.SlotsCovered,
+		Status: core.Status(pr.Status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
+		RunAt: *createdAt, CreatedAt: *createdAt, TickID: tickID,
+		Payload: pr.Payload, RunOverrides: pr.overrides(),
+	}
+	switch {
+	case r.Status == core.StatusRunning:
+		r.Attempt = 1
+		r.LeaseUntil, r.StartedAt = lease, createdAt
+	case r.Status == core.StatusPending:
+		if !pr.runAt.IsZero() {
+			r.RunAt = time.UnixMicro(pr.runAt.UnixMicro()).UTC()
+		}
+	case r.Status.Final():
+		r.FinishedAt = createdAt
+	}
+	return r
 }
 
 // plannedMatcher finds the planned run a row of the insert stands for. The

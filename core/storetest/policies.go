@@ -115,8 +115,16 @@ func testOverlap(t *testing.T, h *harness) {
 	h.tick(a) // t0: sync
 	h.set(minutes(1))
 	held.start(t, a, 2)
+	// A store that holds claims (core.ClaimHolder) stores the blocked runs
+	// running when Config.ClaimHold has passed, not at once.
 	for _, name := range []string{"one_at_a_time", "overlapping"} {
-		r := h.scheduleRuns(name)
+		var r []core.Run
+		for end := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			r = h.scheduleRuns(name)
+			if len(r) > 0 || time.Now().After(end) {
+				break
+			}
+		}
 		if len(r) != 1 || r[0].Status != core.StatusRunning || r[0].LeaseUntil == nil || !r[0].LeaseUntil.After(at(minutes(2))) {
 			t.Fatalf("%s while blocked: want one running run leased past +2m:\n%s", name, describeRuns(r))
 		}

@@ -64,6 +64,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	block := fs.Bool("block", false, "crash suite: tasks block until the process is killed")
 	batch := fs.Int("batch", 0, "engine BatchSize (0: the default)")
 	maxConns := fs.Int("max-conns", 0, "store connection pool size (0: the default)")
+	claimHold := fs.Duration("claim-hold", 0, "engine ClaimHold (0: the default; negative: never hold)")
 	busy := fs.Duration("busy-timeout", 0, "SQLite: wait this long for the write lock (0: the default)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -121,7 +122,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer store.Close()
 
-	cfg := core.Config{Store: store, Registry: reg, Logger: log, BatchSize: *batch, Trigger: "cli"}
+	cfg := core.Config{Store: store, Registry: reg, Logger: log, BatchSize: *batch, ClaimHold: *claimHold, Trigger: "cli"}
 	var clock *core.StubClock
 	if *nowFlag != "" || *loop {
 		clock = core.NewStubClock(time.Time{})

@@ -16,6 +16,13 @@
 -- (NULL: unchanged). Every array but $4, $7 and $14 is NULL when each of
 -- its elements would be (claimArrays): unnest pads it with NULLs. Instants
 -- in the arrays are unix microseconds (NULL for none).
+-- A held claim (HoldDue) stores its runs here at its end, as its outcomes
+-- left them: $20 the ids it drew (NULL: drawn now), $21 attempt (NULL: 1
+-- for a running, successful or failed run, else 0), $22 started at (NULL:
+-- now for a running run), $23 finished at (given for a final outcome only;
+-- NULL: now for a final status), $24 stack (NULL: empty). A NULL status
+-- with a finish is success: a batch of first-attempt successes sends no
+-- status, attempt, error or stack array (heldArrays).
 -- Only the identity columns come back: the caller knows the rest (it planned
 -- them, and status and run_at follow from the plan and now), and decoding
 -- every column of 10,000 rows was a third of the CPU. created_at comes back
@@ -37,30 +44,36 @@ WITH advance AS (
     SELECT COALESCE($1::timestamptz, now()) AS now
 )
 INSERT INTO tickflow_runs (
-    task, display_name, schedule, source, slot, slots_covered, status, attempt,
-    max_attempts, error, run_at, created_at, started_at, finished_at, lease_until, tick_id,
+    id, task, display_name, schedule, source, slot, slots_covered, status, attempt,
+    max_attempts, error, stack, run_at, created_at, started_at, finished_at, lease_until, tick_id,
     payload, retry_delay_seconds, retry_backoff, timeout_seconds)
-SELECT x.task, x.display_name, x.schedule, 'scheduled', x.slot, x.slots_covered, x.status,
-       CASE WHEN x.status = 'running' THEN 1 ELSE 0 END,
-       x.max_attempts, COALESCE(x.error, ''),
+SELECT COALESCE(x.id, nextval('tickflow_runs_id_seq')),
+       x.task, x.display_name, x.schedule, 'scheduled', x.slot, x.slots_covered, x.status,
+       COALESCE(x.attempt, CASE WHEN x.status IN ('running', 'success', 'failed') THEN 1 ELSE 0 END),
+       x.max_attempts, COALESCE(x.error, ''), COALESCE(x.stack, ''),
        CASE WHEN x.status = 'pending' THEN COALESCE(x.run_at, c.now) ELSE c.now END,
        c.now,
-       CASE WHEN x.status = 'running' THEN c.now END,
-       CASE WHEN x.status NOT IN ('running', 'pending') THEN c.now END,
+       COALESCE(x.started_at, CASE WHEN x.status = 'running' THEN c.now END),
+       CASE WHEN x.status NOT IN ('running', 'pending') THEN COALESCE(x.finished_at, c.now) END,
        CASE WHEN x.status = 'running' THEN $2::timestamptz END,
        $3,
        x.payload::json, x.retry_delay_seconds, x.retry_backoff, x.timeout_seconds
-FROM (SELECT u.schedule, COALESCE(u.task, u.schedule) AS task,
+FROM (SELECT u.id, u.attempt, u.stack,
+             timestamptz 'epoch' + u.started_us * interval '1 microsecond' AS started_at,
+             timestamptz 'epoch' + u.finished_us * interval '1 microsecond' AS finished_at,
+             u.schedule, COALESCE(u.task, u.schedule) AS task,
              COALESCE(u.display_name, u.task, u.schedule) AS display_name,
              timestamptz 'epoch' + u.slot_us * interval '1 microsecond' AS slot,
-             COALESCE(u.slots_covered, 1) AS slots_covered, COALESCE(u.status, 'running') AS status,
+             COALESCE(u.slots_covered, 1) AS slots_covered, COALESCE(u.status, CASE WHEN u.finished_us IS NULL THEN 'running' ELSE 'success' END) AS status,
              timestamptz 'epoch' + u.run_us * interval '1 microsecond' AS run_at,
              COALESCE(u.max_attempts, 1) AS max_attempts, u.error, u.payload, u.retry_delay_seconds, u.retry_backoff, u.timeout_seconds
       FROM unnest($4::text[], $5::text[], $6::text[], $7::bigint[], $8::integer[],
                   $9::text[], $10::bigint[], $11::integer[], $12::text[],
-                  $16::text[], $17::float8[], $18::float8[], $19::float8[])
+                  $16::text[], $17::float8[], $18::float8[], $19::float8[],
+                  $20::bigint[], $21::integer[], $22::bigint[], $23::bigint[], $24::text[])
            AS u(schedule, task, display_name, slot_us, slots_covered, status, run_us, max_attempts, error,
-                payload, retry_delay_seconds, retry_backoff, timeout_seconds)) AS x,
+                payload, retry_delay_seconds, retry_backoff, timeout_seconds,
+                id, attempt, started_us, finished_us, stack)) AS x,
      c
 ON CONFLICT (schedule, slot) DO NOTHING
 RETURNING id, schedule, timestamptz_send(slot) AS slot,

@@ -1,0 +1,302 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/tickflow/tickflow/core"
+)
+
+// HoldDue implements core.ClaimHolder on PostgreSQL: ClaimDue whose
+// transaction stays open while the claimed runs execute, so that each run
+// is written once, as its outcome leaves it, instead of inserted running
+// and then updated (the update rewrote the row and five of its index
+// entries: about half of a tick's database time). The locked schedule rows
+// are the claim meanwhile: another tick skips them, and if this process
+// dies the transaction ends with its connection and the slots stay due.
+//
+// Before it returns, the held claim draws its runs' ids from the runs'
+// sequence (a task sees its run's id) and looks up every planned
+// (schedule, slot) in the slot key: a slot that has a run already is a
+// conflict, left out of the claim's runs and never executed, as ClaimDue's
+// ON CONFLICT DO NOTHING would leave it out (claim_due_hold.sql).
+//
+// When there is nothing to hold (no schedule due, no run to execute, a
+// claim without p.Now) or on SQLite, it is ClaimDue: it commits and
+// returns no HeldClaim.
+func (s *Store) HoldDue(ctx context.Context, p core.ClaimDueParams) (core.ClaimDueResult, core.HeldClaim, error) {
+	if !s.d.arrays || p.Now.IsZero() {
+		res, err := s.ClaimDue(ctx, p)
+		return res, nil, err
+	}
+	if err := checkClaimDue(p); err != nil {
+		return core.ClaimDueResult{}, nil, err
+	}
+	// The transaction outlives ctx's statements: database/sql would roll
+	// it back when ctx ends, under a commit the tick is still making.
+	tx, err := s.db.BeginTxx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		return core.ClaimDueResult{}, nil, fmt.Errorf("claim due: begin: %w", s.d.interpret(err))
+	}
+	h := &heldClaim{s: s, tx: tx, p: p, buf: freeClaimBufs.get()}
+	res, hold, err := h.claim(ctx)
+	if err != nil {
+		h.Rollback()
+		return core.ClaimDueResult{}, nil, fmt.Errorf("claim due: %w", err)
+	}
+	if !hold {
+		err := tx.Commit()
+		h.release()
+		if err != nil {
+			return core.ClaimDueResult{}, nil, fmt.Errorf("claim due: commit: %w", s.d.interpret(err))
+		}
+		return res, nil, nil
+	}
+	return res, h, nil
+}
+
+// checkClaimDue rejects ClaimDue parameters it cannot claim with.
+func checkClaimDue(p core.ClaimDueParams) error {
+	if p.Plan == nil {
+		return fmt.Errorf("claim due: %w", &core.ValidationError{Field: "plan", Reason: "is required"})
+	}
+	if p.LeaseUntil.IsZero() {
+		return fmt.Errorf("claim due: %w", &core.ValidationError{Field: "lease_until", Reason: "is required"})
+	}
+	return nil
+}
+
+// heldClaim is a claim HoldDue holds: its open transaction, its planned
+// runs (less the conflicts) with the ids drawn for them, and its advances.
+type heldClaim struct {
+	s   *Store
+	tx  *sqlx.Tx
+	p   core.ClaimDueParams
+	buf *claimBuf
+	ids []int64 // ids[i] is planned[i]'s
+
+	mu   sync.Mutex
+	done bool // Commit or Rollback ended the transaction
+}
+
+// claim locks and plans as ClaimDue does. It reports hold false when the
+// claim was stored as ClaimDue stores it (nothing to execute): the caller
+// commits.
+func (h *heldClaim) claim(ctx context.Context) (core.ClaimDueResult, bool, error) {
+	s, p, tx, buf := h.s, h.p, h.tx, h.buf
+	var res core.ClaimDueResult
+	limit := p.Limit
+	if limit <= 0 {
+		limit = defaultClaimLimit
+	}
+	if _, err := tx.ExecContext(ctx, s.d.q("claim_due_hold_begin"), idleTimeout(p)); err != nil {
+		return res, false, fmt.Errorf("hold: %w", s.d.interpret(err))
+	}
+	if s.inClaim != nil {
+		if err := s.inClaim(tx); err != nil {
+			return res, false, err
+		}
+	}
+	now := s.d.now(p.Now)
+	due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0])
+	buf.due = due
+	if err != nil {
+		return res, false, err
+	}
+	res.Claimed = len(due)
+	if len(due) == 0 {
+		return res, false, nil
+	}
+	planned, advance := s.plannedRuns(due, p.Plan(due), buf.planned[:0], buf.advance[:0])
+	buf.planned, buf.advance = planned, advance
+	if !slices.ContainsFunc(planned, func(pr plannedRunJSON) bool { return pr.Status == string(core.StatusRunning) }) {
+		// Nothing executes (skipped or jittered runs only): store it now.
+		if len(planned) == 0 && len(advance) == 0 {
+			return res, false, nil
+		}
+		pb := getParamBuf()
+		defer pb.release()
+		args := append([]any{now, s.d.arg(p.LeaseUntil), p.TickID}, pb.claimArrays(planned, advance)...)
+		inserted, err := s.insertPlanned(ctx, tx, planned, p, args...)
+		if err != nil {
+			return res, false, err
+		}
+		res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
+		return res, false, s.alertMissed(ctx, tx, p, now, res.Runs)
+	}
+	conflicts, err := h.drawIDs(ctx)
+	if err != nil {
+		return res, false, err
+	}
+	res.Conflicts = conflicts
+	res.Runs = h.runs()
+	return res, true, nil
+}
+
+// idleTimeout is the held transaction's idle_in_transaction_session_timeout
+// (milliseconds, as set_config takes it): until the claim's lease passes,
+// when a running run of a process that stopped is presumed dead; then the
+// server ends the session of a process that stopped while holding the
+// claim (frozen, cut off), and the schedules become claimable again. At
+// least a second.
+func idleTimeout(p core.ClaimDueParams) string {
+	d := max(p.LeaseUntil.Sub(p.Now), time.Second)
+	return strconv.FormatInt(d.Milliseconds(), 10)
+}
+
+// drawIDs draws the planned runs' ids and drops the conflicts from the
+// plan (claim_due_hold.sql); it returns how many it dropped.
+func (h *heldClaim) drawIDs(ctx context.Context) (int, error) {
+	s, buf := h.s, h.buf
+	planned := buf.planned
+	pb := getParamBuf()
+	defer pb.release()
+	n := len(planned)
+	schedules := pb.textArrayOf(n, func(i int) string { return planned[i].Schedule })
+	slots := pb.microsArrayOf(n, func(i int) time.Time { return planned[i].slot })
+	var (
+		ids       []byte
+		conflicts pq.Int64Array
+	)
+	if err := h.tx.QueryRowContext(ctx, s.d.q("claim_due_hold"), n, schedules, slots).Scan(&ids, &conflicts); err != nil {
+		return 0, fmt.Errorf("draw run ids: %w", s.d.interpret(err))
+	}
+	if len(ids) != 8*n {
+		return 0, fmt.Errorf("draw run ids: %d bytes for %d runs", len(ids), n)
+	}
+	var drop map[int]bool
+	if len(conflicts) > 0 {
+		drop = make(map[int]bool, len(conflicts))
+		for _, c := range conflicts {
+			drop[int(c)-1] = true
+		}
+	}
+	kept := planned[:0] // in place: kept never passes i
+	h.ids = make([]int64, 0, n-len(conflicts))
+	for i := range n {
+		if drop[i] {
+			continue
+		}
+		kept = append(kept, planned[i])
+		h.ids = append(h.ids, int64(binary.BigEndian.Uint64(ids[8*i:])))
+	}
+	clear(planned[len(kept):])
+	buf.planned = kept
+	if !slices.IsSorted(h.ids) { // nextval's order; Commit searches them
+		return 0, fmt.Errorf("draw run ids: not increasing")
+	}
+	return len(conflicts), nil
+}
+
+// runs are the held claim's runs as they will be stored unless an outcome
+// changes them.
+func (h *heldClaim) runs() []core.Run {
+	p, planned := h.p, h.buf.planned
+	lease := p.LeaseUntil.UTC()
+	now := p.Now.UTC().Truncate(time.Microsecond)
+	slots := make([]time.Time, len(planned))
+	out := make([]core.Run, len(planned))
+	for i := range planned {
+		out[i] = planned[i].run(h.ids[i], &now, &lease, p.TickID)
+		slots[i] = time.UnixMicro(planned[i].slot.UnixMicro()).UTC()
+		out[i].Slot = &slots[i]
+	}
+	return out
+}
+
+// errClaimEnded: Commit or Rollback was called already.
+var errClaimEnded = errors.New("held claim already ended")
+
+// Commit implements core.HeldClaim: it inserts the runs (those with an
+// outcome as it left them, the others running and leased, as ClaimDue
+// inserts them), advances the schedules, writes the alerts and commits.
+func (h *heldClaim) Commit(ctx context.Context, outcomes []core.Outcome) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done {
+		return errClaimEnded
+	}
+	h.done = true
+	defer h.release()
+	if err := h.store(ctx, outcomes); err != nil {
+		_ = h.tx.Rollback()
+		return fmt.Errorf("commit held claim: %w", err)
+	}
+	if err := h.tx.Commit(); err != nil {
+		return fmt.Errorf("commit held claim: commit: %w", h.s.d.interpret(err))
+	}
+	return nil
+}
+
+// store writes the held claim's runs and advances in its transaction.
+func (h *heldClaim) store(ctx context.Context, outcomes []core.Outcome) error {
+	s, p, planned := h.s, h.p, h.buf.planned
+	applied := make([]*core.Outcome, len(planned))
+	var failed []int64
+	for k := range outcomes {
+		o := &outcomes[k]
+		i, ok := slices.BinarySearch(h.ids, o.RunID)
+		if !ok {
+			return fmt.Errorf("outcome of run %d, which is not the claim's", o.RunID)
+		}
+		applied[i] = o
+		if o.Status == core.StatusFailed {
+			failed = append(failed, o.RunID)
+		}
+	}
+	pb := getParamBuf()
+	defer pb.release()
+	now := s.d.now(p.Now)
+	args := append([]any{now, s.d.arg(p.LeaseUntil), p.TickID}, pb.claimArrays(planned, h.buf.advance)...)
+	pb.heldArrays(args[3:], planned, h.ids, applied)
+	r, err := h.tx.ExecContext(ctx, s.d.q("claim_due_insert_runs"), args...)
+	if err != nil {
+		return fmt.Errorf("insert runs: %w", s.d.interpret(err))
+	}
+	if n, err := r.RowsAffected(); err != nil {
+		return fmt.Errorf("insert runs: %w", err)
+	} else if int(n) != len(planned) {
+		// The slot lookup and the schedule locks leave no way to it.
+		return fmt.Errorf("insert runs: %d of %d runs inserted: a slot was recorded meanwhile", n, len(planned))
+	}
+	if p.Alerts {
+		if err := s.alertMissed(ctx, h.tx, p, now, h.runs()); err != nil {
+			return err
+		}
+		if len(failed) > 0 {
+			if err := s.alertFailed(ctx, h.tx, failed); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Rollback implements core.HeldClaim: the transaction ends, nothing is
+// written, and the schedules stay due.
+func (h *heldClaim) Rollback() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done {
+		return
+	}
+	h.done = true
+	_ = h.tx.Rollback()
+	h.release()
+}
+
+func (h *heldClaim) release() {
+	if h.buf != nil {
+		h.buf.release()
+		h.buf = nil
+	}
+}
