@@ -120,6 +120,7 @@ func (h *holds) end(ctx context.Context, b *heldBatch) {
 	outcomes := b.outcomes
 	b.outcomes = nil
 	b.mu.Unlock()
+	h.tally.outcomes(outcomes) // once per claim: not a lock of the tally per run
 	// Commit even when ctx is done: the work happened.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	err := b.claim.Commit(cctx, outcomes)
@@ -165,7 +166,6 @@ func (b *heldBatch) take(o Outcome) bool {
 	defer b.mu.Unlock()
 	switch {
 	case !b.sealed:
-		b.tally.outcome(o)
 		b.outcomes = append(b.outcomes, o)
 		b.waiting--
 		if b.waiting == 0 {

@@ -307,6 +307,20 @@ func (t *tally) recovered(res ClaimRunsResult) {
 func (t *tally) outcome(o Outcome) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.count(o)
+}
+
+// outcomes counts executed runs' outcomes.
+func (t *tally) outcomes(os []Outcome) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range os {
+		t.count(os[i])
+	}
+}
+
+// count counts o; t.mu is held.
+func (t *tally) count(o Outcome) {
 	switch {
 	case o.Status == StatusSuccess:
 		t.rep.Succeeded++

@@ -83,6 +83,9 @@ type heldClaim struct {
 	p   core.ClaimDueParams
 	buf *claimBuf
 	ids []int64 // ids[i] is planned[i]'s
+	// sorted: ids increase (the usual case: drawn in the rows' order), and
+	// Commit finds an outcome's run by binary search.
+	sorted bool
 
 	mu   sync.Mutex
 	done bool // Commit or Rollback ended the transaction
@@ -107,8 +110,9 @@ func (h *heldClaim) claim(ctx context.Context) (core.ClaimDueResult, bool, error
 		}
 	}
 	now := s.d.now(p.Now)
-	due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0])
-	buf.due = due
+	rows := &heldRows{ids: buf.ids[:0], taken: buf.taken[:0]}
+	due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0], rows)
+	buf.due, buf.ids, buf.taken = due, rows.ids, rows.taken
 	if err != nil {
 		return res, false, err
 	}
@@ -153,48 +157,88 @@ func idleTimeout(p core.ClaimDueParams) string {
 	return strconv.FormatInt(d.Milliseconds(), 10)
 }
 
-// drawIDs draws the planned runs' ids and drops the conflicts from the
-// plan (claim_due_hold.sql); it returns how many it dropped.
+// heldRows are what the lock select brings for a held claim, per due row:
+// the id drawn for the schedule's first planned run, and whether the
+// schedule has a run at or after its next_run (a planned slot may be taken).
+type heldRows struct {
+	ids   []int64
+	taken []bool
+}
+
+// drawIDs gives each planned run its id: the one its due row brought for
+// the row's first run, one drawn by claim_due_hold.sql for any other; and
+// looks the slots of the rows that may be taken up in the slot key, in the
+// same statement, dropping the conflicts from the plan. The statement is
+// sent only when one of those is needed (not for one run per schedule on
+// its own slots). It returns how many runs it dropped.
 func (h *heldClaim) drawIDs(ctx context.Context) (int, error) {
 	s, buf := h.s, h.buf
-	planned := buf.planned
+	planned, due := buf.planned, buf.due
+	h.ids = make([]int64, len(planned))
+	var extra, probe []int // planned runs that need a drawn id; whose slot is looked up
+	prev := -1
+	for i := range planned {
+		d := planned[i].due
+		if d != prev {
+			h.ids[i] = buf.ids[d]
+		} else {
+			extra = append(extra, i)
+		}
+		prev = d
+		if buf.taken[d] || planned[i].slot.Before(due[d].NextRun) {
+			probe = append(probe, i)
+		}
+	}
+	if len(extra) == 0 && len(probe) == 0 {
+		h.sorted = slices.IsSorted(h.ids)
+		return 0, nil
+	}
 	pb := getParamBuf()
 	defer pb.release()
-	n := len(planned)
-	schedules := pb.textArrayOf(n, func(i int) string { return planned[i].Schedule })
-	slots := pb.microsArrayOf(n, func(i int) time.Time { return planned[i].slot })
+	schedules := pb.textArrayOf(len(probe), func(k int) string { return planned[probe[k]].Schedule })
+	slots := pb.microsArrayOf(len(probe), func(k int) time.Time { return planned[probe[k]].slot })
 	var (
 		ids       []byte
 		conflicts pq.Int64Array
 	)
-	if err := h.tx.QueryRowContext(ctx, s.d.q("claim_due_hold"), n, schedules, slots).Scan(&ids, &conflicts); err != nil {
+	if err := h.tx.QueryRowContext(ctx, s.d.q("claim_due_hold"), len(extra), schedules, slots).Scan(&ids, &conflicts); err != nil {
 		return 0, fmt.Errorf("draw run ids: %w", s.d.interpret(err))
 	}
-	if len(ids) != 8*n {
-		return 0, fmt.Errorf("draw run ids: %d bytes for %d runs", len(ids), n)
+	if len(ids) != 8*len(extra) {
+		return 0, fmt.Errorf("draw run ids: %d bytes for %d runs", len(ids), len(extra))
 	}
-	var drop map[int]bool
+	for k, i := range extra {
+		h.ids[i] = int64(binary.BigEndian.Uint64(ids[8*k:]))
+	}
 	if len(conflicts) > 0 {
-		drop = make(map[int]bool, len(conflicts))
+		drop := make(map[int]bool, len(conflicts))
 		for _, c := range conflicts {
-			drop[int(c)-1] = true
+			if c < 1 || int(c) > len(probe) {
+				return 0, fmt.Errorf("draw run ids: conflict %d of %d looked up", c, len(probe))
+			}
+			drop[probe[c-1]] = true
 		}
-	}
-	kept := planned[:0] // in place: kept never passes i
-	h.ids = make([]int64, 0, n-len(conflicts))
-	for i := range n {
-		if drop[i] {
-			continue
+		kept, keptIDs := planned[:0], h.ids[:0] // in place: neither passes i
+		for i := range planned {
+			if !drop[i] {
+				kept = append(kept, planned[i])
+				keptIDs = append(keptIDs, h.ids[i])
+			}
 		}
-		kept = append(kept, planned[i])
-		h.ids = append(h.ids, int64(binary.BigEndian.Uint64(ids[8*i:])))
+		clear(planned[len(kept):])
+		buf.planned, h.ids = kept, keptIDs
 	}
-	clear(planned[len(kept):])
-	buf.planned = kept
-	if !slices.IsSorted(h.ids) { // nextval's order; Commit searches them
-		return 0, fmt.Errorf("draw run ids: not increasing")
-	}
+	h.sorted = slices.IsSorted(h.ids)
 	return len(conflicts), nil
+}
+
+// index is the position of run id among the held claim's runs.
+func (h *heldClaim) index(id int64) (int, bool) {
+	if h.sorted {
+		return slices.BinarySearch(h.ids, id)
+	}
+	i := slices.Index(h.ids, id)
+	return i, i >= 0
 }
 
 // runs are the held claim's runs as they will be stored unless an outcome
@@ -206,7 +250,7 @@ func (h *heldClaim) runs() []core.Run {
 	slots := make([]time.Time, len(planned))
 	out := make([]core.Run, len(planned))
 	for i := range planned {
-		out[i] = planned[i].run(h.ids[i], &now, &lease, p.TickID)
+		planned[i].fill(&out[i], h.ids[i], &now, &lease, p.TickID)
 		slots[i] = time.UnixMicro(planned[i].slot.UnixMicro()).UTC()
 		out[i].Slot = &slots[i]
 	}
@@ -244,7 +288,7 @@ func (h *heldClaim) store(ctx context.Context, outcomes []core.Outcome) error {
 	var failed []int64
 	for k := range outcomes {
 		o := &outcomes[k]
-		i, ok := slices.BinarySearch(h.ids, o.RunID)
+		i, ok := h.index(o.RunID)
 		if !ok {
 			return fmt.Errorf("outcome of run %d, which is not the claim's", o.RunID)
 		}

@@ -215,3 +215,47 @@ func TestHoldDueWithNothingToHold(t *testing.T) {
 		}
 	})
 }
+
+// TestHoldDueCatchupDrawsMoreIDs: a schedule planned with several runs
+// (catch-up) gets one id from its row and the others from the hold
+// statement; each run is stored under its own id.
+func TestHoldDueCatchupDrawsMoreIDs(t *testing.T) {
+	st := sqlstoretest.Open(t, "postgres")
+	ctx := context.Background()
+	slot := t0.Add(-3 * time.Minute)
+	mustSync(t, st, t0, sched("a", slot), sched("b", slot))
+	catchup := func(due []core.DueSchedule) []core.SchedulePlan {
+		var out []core.SchedulePlan
+		for _, d := range due {
+			pl := core.SchedulePlan{Schedule: d.Name, NextRun: t0.Add(time.Minute)}
+			for k := range 3 {
+				pl.Runs = append(pl.Runs, core.PlannedRun{Schedule: d.Name, Task: d.Name + "_task", DisplayName: d.Name,
+					Slot: d.NextRun.Add(time.Duration(k) * time.Minute), SlotsCovered: 1, Status: core.StatusRunning, MaxAttempts: 1})
+			}
+			out = append(out, pl)
+		}
+		return out
+	}
+	res, held, err := st.HoldDue(ctx, core.ClaimDueParams{Now: t0, TickID: "tick_c", Limit: 10, LeaseUntil: t0.Add(time.Minute), Plan: catchup})
+	if err != nil || held == nil || len(res.Runs) != 6 {
+		t.Fatalf("HoldDue: %d runs, held %v, %v; want 6 held", len(res.Runs), held != nil, err)
+	}
+	var outcomes []core.Outcome
+	seen := map[int64]bool{}
+	for _, r := range res.Runs {
+		if r.ID <= 0 || seen[r.ID] {
+			t.Fatalf("run ids %v are not distinct", res.Runs)
+		}
+		seen[r.ID] = true
+		outcomes = append(outcomes, core.Outcome{RunID: r.ID, ClaimedAttempt: 1, Attempt: 1, Status: core.StatusSuccess, StartedAt: t0, FinishedAt: t0.Add(time.Second)})
+	}
+	if err := held.Commit(ctx, outcomes); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Runs {
+		got, err := st.GetRun(ctx, r.ID)
+		if err != nil || got.Status != core.StatusSuccess || got.Schedule != r.Schedule || !got.Slot.Equal(*r.Slot) {
+			t.Errorf("run %d: %+v, %v; want %s at %v succeeded", r.ID, got, err, r.Schedule, r.Slot)
+		}
+	}
+}

@@ -51,7 +51,8 @@ func TestListSchedulesPagePlanUsesIndexes(t *testing.T) {
 // live index (a big tick's running runs): the overlap check probes the live
 // index by schedule for each row, never a hashed subquery over all live
 // runs (read again by every batch, slower as the tick went on), and the
-// due schedules come in due-index order.
+// due schedules come in due-index order; held, the taken flag probes the
+// slot key per row too.
 func TestClaimDueSelectPlanProbesLiveRuns(t *testing.T) {
 	st := sqlstoretest.OpenPostgres(t)
 	db := st.DB()
@@ -66,14 +67,14 @@ func TestClaimDueSelectPlanProbesLiveRuns(t *testing.T) {
 		FROM generate_series(1, 50000) AS i`)
 	db.MustExec("ANALYZE tickflow_schedules, tickflow_schedule_state, tickflow_runs")
 	var lines []string
-	if err := db.Select(&lines, "EXPLAIN "+st.Statement("claim_due_select"), nil, 5000, "{report}"); err != nil {
+	if err := db.Select(&lines, "EXPLAIN "+st.Statement("claim_due_select"), nil, 5000, "{report}", true); err != nil {
 		t.Fatal(err)
 	}
 	plan := strings.Join(lines, "\n")
 	if !strings.Contains(plan, "tickflow_schedule_state_due_idx") || !strings.Contains(plan, "tickflow_runs_live_idx") ||
 		!strings.Contains(plan, "(schedule = st.name)") || strings.Contains(plan, "hashed") ||
-		strings.Contains(plan, "Seq Scan") {
-		t.Errorf("claim_due_select does not probe the live index per due schedule:\n%s", plan)
+		strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "tickflow_runs_slot_key") {
+		t.Errorf("claim_due_select (held) does not probe the live index and the slot key per due schedule:\n%s", plan)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -186,6 +187,7 @@ type plannedRunJSON struct {
 
 	slot  time.Time // Slot as planned, to match the rows the insert returns
 	runAt time.Time // RunAt as planned (zero: now)
+	due   int       // the index of its schedule's due row
 }
 
 // overrides are the run's policy overrides as planned.
@@ -238,7 +240,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				return err
 			}
 		}
-		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0])
+		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0], nil)
 		buf.due = due
 		if err != nil {
 			return err
@@ -299,6 +301,9 @@ type claimBuf struct {
 	due     []core.DueSchedule
 	planned []plannedRunJSON
 	advance []advanceJSON
+	// A held claim's due rows' run ids and taken flags (heldRows).
+	ids   []int64
+	taken []bool
 }
 
 // freeClaimBufs keeps released claimBufs for the next claims.
@@ -317,13 +322,18 @@ func (b *claimBuf) release() {
 	clear(b.planned)
 	clear(b.advance)
 	b.due, b.planned, b.advance = b.due[:0], b.planned[:0], b.advance[:0]
+	b.ids, b.taken = b.ids[:0], b.taken[:0]
 	freeClaimBufs.put(b)
 }
 
 // selectDue locks up to limit due schedules (claim_due_select), scanned
 // without reflection and appended to due (a reused buffer).
-func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, tasks any, due []core.DueSchedule) ([]core.DueSchedule, error) {
-	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_select"), now, limit, tasks)
+func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, tasks any, due []core.DueSchedule, held *heldRows) ([]core.DueSchedule, error) {
+	args := []any{now, limit, tasks}
+	if s.d.arrays {
+		args = append(args, held != nil)
+	}
+	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_select"), args...)
 	if err != nil {
 		return due, fmt.Errorf("select due: %w", s.d.interpret(err))
 	}
@@ -337,11 +347,24 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 		nextRun sendTime
 		api     sql.RawBytes // decoded before the next row
 		in      interner     // runtime schedules' repeated strings
+		runID   sql.NullInt64
+		taken   sql.NullBool
 	)
 	for rows.Next() {
 		d = core.DueSchedule{} // an api row's fields must not carry over
-		if err := rows.Scan(&d.Name, &d.SpecHash, &nextRun, &d.Active, &api); err != nil {
+		dest := []any{&d.Name, &d.SpecHash, &nextRun, &d.Active, &api}
+		if s.d.arrays {
+			dest = append(dest, &runID, &taken)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return due, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
+		}
+		if held != nil {
+			if !runID.Valid {
+				return due, errors.New("select due: a held claim's row without a run id")
+			}
+			held.ids = append(held.ids, runID.Int64)
+			held.taken = append(held.taken, taken.Bool)
 		}
 		d.NextRun, d.Origin = nextRun.Time, core.OriginCode
 		if api != nil {
@@ -371,20 +394,27 @@ func (s *Store) plannedRuns(due []core.DueSchedule, plans []core.SchedulePlan, p
 		n += len(plans[i].Runs)
 	}
 	planned, advance = slices.Grow(planned, n), slices.Grow(advance, len(plans))
-	var claimed map[string]bool // only when the plans are not in due's order
+	var claimed map[string]int // due index; only when the plans are not in due's order
 	if !inDueOrder(due, plans) {
-		claimed = make(map[string]bool, len(due))
+		claimed = make(map[string]int, len(due))
 		for i := range due {
-			claimed[due[i].Name] = true
+			claimed[due[i].Name] = i
 		}
 	}
+	d := 0 // the plan's due row
 	for i := range plans {
 		pl := &plans[i]
 		if claimed != nil {
-			if !claimed[pl.Schedule] {
+			k, ok := claimed[pl.Schedule]
+			if !ok {
 				continue
 			}
-			claimed[pl.Schedule] = false // one plan per schedule
+			delete(claimed, pl.Schedule) // one plan per schedule
+			d = k
+		} else {
+			for due[d].Name != pl.Schedule { // inDueOrder: it is ahead
+				d++
+			}
 		}
 		a := advanceJSON{Name: pl.Schedule, RemainingRuns: pl.RemainingRuns, nextRun: pl.NextRun}
 		if !s.d.arrays {
@@ -398,7 +428,7 @@ func (s *Store) plannedRuns(due []core.DueSchedule, plans []core.SchedulePlan, p
 				SlotsCovered: max(r.SlotsCovered, 1), Status: string(r.Status),
 				MaxAttempts: max(r.MaxAttempts, 1), Error: r.Error, Payload: r.Payload,
 				RetryDelaySeconds: r.Overrides.RetryDelaySeconds, RetryBackoff: r.Overrides.RetryBackoff,
-				TimeoutSeconds: r.Overrides.TimeoutSeconds, slot: r.Slot, runAt: r.RunAt,
+				TimeoutSeconds: r.Overrides.TimeoutSeconds, slot: r.Slot, runAt: r.RunAt, due: d,
 			}
 			if !s.d.arrays {
 				pr.Slot, pr.RunAt = s.d.arg(r.Slot), s.d.arg(r.RunAt)
@@ -485,13 +515,18 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 // claim's now), leased until lease when it runs; its Slot is left to the
 // caller (a batch's slots share one array).
 func (pr *plannedRunJSON) run(id int64, createdAt, lease *time.Time, tickID string) core.Run {
-	r := core.Run{
-		ID: id, Task: pr.Task, DisplayName: pr.DisplayName, Schedule: pr.Schedule,
-		Source: core.SourceScheduled, SlotsCovered: pr.SlotsCovered,
-		Status: core.Status(pr.Status), MaxAttempts: pr.MaxAttempts, Error: pr.Error,
-		RunAt: *createdAt, CreatedAt: *createdAt, TickID: tickID,
-		Payload: pr.Payload, RunOverrides: pr.overrides(),
-	}
+	var r core.Run
+	pr.fill(&r, id, createdAt, lease, tickID)
+	return r
+}
+
+// fill is run written into *r (a zero Run), without copying a Run.
+func (pr *plannedRunJSON) fill(r *core.Run, id int64, createdAt, lease *time.Time, tickID string) {
+	r.ID, r.Task, r.DisplayName, r.Schedule = id, pr.Task, pr.DisplayName, pr.Schedule
+	r.Source, r.SlotsCovered = core.SourceScheduled, pr.SlotsCovered
+	r.Status, r.MaxAttempts, r.Error = core.Status(pr.Status), pr.MaxAttempts, pr.Error
+	r.RunAt, r.CreatedAt, r.TickID = *createdAt, *createdAt, tickID
+	r.Payload, r.RunOverrides = pr.Payload, pr.overrides()
 	switch {
 	case r.Status == core.StatusRunning:
 		r.Attempt = 1
@@ -503,7 +538,6 @@ func (pr *plannedRunJSON) run(id int64, createdAt, lease *time.Time, tickID stri
 	case r.Status.Final():
 		r.FinishedAt = createdAt
 	}
-	return r
 }
 
 // plannedMatcher finds the planned run a row of the insert stands for. The

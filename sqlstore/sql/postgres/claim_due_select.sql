@@ -16,6 +16,14 @@
 -- (those of the tick's finished runs too, until vacuum) once per batch,
 -- which grew with the tick: 144 ms per batch of 5,000 late in a tick of
 -- 1,000,000 due schedules, against 57 ms at 10,000.
+-- $4: the claim is held (HoldDue), and each row also brings run_id, an id
+-- drawn from the runs' sequence for the schedule's first planned run (a
+-- task sees its run's id, and the held claim inserts its runs at its end),
+-- and taken: the schedule has a run at or after next_run already, where a
+-- planned slot may have one (never, unless next_run was moved back, the
+-- schedule recreated under its name or the slot backfilled): HoldDue looks
+-- those slots up before they run (claim_due_hold.sql). One range probe of
+-- the slot key per row. NULL both when not held.
 -- The rows are locked in a subquery and active and api computed above it,
 -- for the locked rows only: computed beside the lock, they were computed
 -- for every row the scan passed, the rows another claim holds (skipped)
@@ -60,7 +68,11 @@ SELECT st.name, st.spec_hash, timestamptz_send(st.next_run) AS next_run,
                || int4send(s.max_catchup) || float8send(s.jitter_seconds) || int4send(s.retries)
                || float8send(s.delay_seconds) || float8send(s.backoff) || float8send(s.timeout_seconds)
            FROM tickflow_schedules s WHERE s.name = st.name)
-       END AS api
+       END AS api,
+       CASE WHEN $4::boolean THEN nextval('tickflow_runs_id_seq') END AS run_id,
+       CASE WHEN $4::boolean THEN EXISTS (
+           SELECT 1 FROM tickflow_runs r WHERE r.schedule = st.name AND r.slot >= st.next_run
+       ) END AS taken
 FROM (SELECT l.name, l.spec_hash, l.next_run, l.origin, l.anchor, l.remaining_runs
       FROM tickflow_schedule_state l
       WHERE l.next_run <= COALESCE($1::timestamptz, now()) AND NOT l.paused AND NOT l.orphaned
