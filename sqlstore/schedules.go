@@ -341,27 +341,31 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 	if cap(due) == 0 {
 		due = make([]core.DueSchedule, 0, min(limit, 1024))
 	}
-	// Scan's destinations escape: declared once, not once per row.
+	// Scan's destinations escape: declared once, not once per row, and a
+	// row is scanned into its place in due (DueSchedule is large: building
+	// it apart and appending it copied it, and its pointers met the GC's
+	// write barrier).
 	var (
-		d       core.DueSchedule
 		nextRun sendTime
 		api     sql.RawBytes // decoded before the next row
 		in      interner     // runtime schedules' repeated strings
 		runID   sql.NullInt64
 		taken   sql.NullBool
 	)
+	dest := []any{nil, nil, &nextRun, nil, &api}
+	if s.d.arrays {
+		dest = append(dest, &runID, &taken)
+	}
 	for rows.Next() {
-		d = core.DueSchedule{} // an api row's fields must not carry over
-		dest := []any{&d.Name, &d.SpecHash, &nextRun, &d.Active, &api}
-		if s.d.arrays {
-			dest = append(dest, &runID, &taken)
-		}
+		due = append(due, core.DueSchedule{})
+		d := &due[len(due)-1]
+		dest[0], dest[1], dest[3] = &d.Name, &d.SpecHash, &d.Active
 		if err := rows.Scan(dest...); err != nil {
-			return due, fmt.Errorf("select due: scan: %w", s.d.interpret(err))
+			return due[:len(due)-1], fmt.Errorf("select due: scan: %w", s.d.interpret(err))
 		}
 		if held != nil {
 			if !runID.Valid {
-				return due, errors.New("select due: a held claim's row without a run id")
+				return due[:len(due)-1], errors.New("select due: a held claim's row without a run id")
 			}
 			held.ids = append(held.ids, runID.Int64)
 			held.taken = append(held.taken, taken.Bool)
@@ -371,11 +375,10 @@ func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, 
 			if in == nil {
 				in = interner{}
 			}
-			if err := decodeDueAPI(api, s.d.packed, &d, in); err != nil {
-				return due, fmt.Errorf("select due: schedule %q: %w", d.Name, err)
+			if err := decodeDueAPI(api, s.d.packed, d, in); err != nil {
+				return due[:len(due)-1], fmt.Errorf("select due: schedule %q: %w", d.Name, err)
 			}
 		}
-		due = append(due, d)
 	}
 	if err := rows.Err(); err != nil {
 		return due, fmt.Errorf("select due: %w", s.d.interpret(err))
