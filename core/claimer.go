@@ -72,10 +72,11 @@ func (c *claimer) claimDue(ctx context.Context, counted int, filter bool) (pendi
 		tasks = c.reg.taskNames()
 	}
 	claimed := 0
+	var after *DueKey // where the last batch stopped
 	for c.time.enough() {
 		p := ClaimDueParams{
 			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan, Tasks: tasks,
-			Alerts: c.alerts,
+			Alerts: c.alerts, After: after,
 		}
 		var (
 			res ClaimDueResult
@@ -99,6 +100,9 @@ func (c *claimer) claimDue(ctx context.Context, counted int, filter bool) (pendi
 		}
 		c.dispatch(res.Runs)
 		claimed += res.Claimed
+		if res.Last != nil {
+			after = res.Last
+		}
 		if res.Claimed < c.limit || len(res.Runs) == 0 || (counted >= 0 && claimed >= counted) {
 			break
 		}

@@ -452,12 +452,25 @@ type ClaimDueParams struct {
 	// Alerts: the transaction also writes one slots_missed alert for the
 	// inserted skipped runs and runs covering more than one slot.
 	Alerts bool
+	// After, when set, is the Last of the tick's previous claim: the claim
+	// locks due schedules after it in (next_run, name) order, not passing
+	// the rows that claim locked again. A store may ignore it.
+	After *DueKey
+}
+
+// DueKey is a due schedule's place in the claim's order.
+type DueKey struct {
+	NextRun time.Time
+	Name    string
 }
 
 // ClaimDueResult is what ClaimDue did.
 type ClaimDueResult struct {
 	// Claimed is the number of schedule rows locked.
 	Claimed int
+	// Last is the last schedule locked (nil: none, or a store without an
+	// order to resume in).
+	Last *DueKey
 	// Runs are the inserted runs (running, pending or skipped).
 	Runs []Run
 	// Conflicts counts planned runs not inserted because their

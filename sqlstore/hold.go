@@ -111,12 +111,12 @@ func (h *heldClaim) claim(ctx context.Context) (core.ClaimDueResult, bool, error
 	}
 	now := s.d.now(p.Now)
 	rows := &heldRows{ids: buf.ids[:0], taken: buf.taken[:0]}
-	due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0], rows)
+	due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), p.After, buf.due[:0], rows)
 	buf.due, buf.ids, buf.taken = due, rows.ids, rows.taken
 	if err != nil {
 		return res, false, err
 	}
-	res.Claimed = len(due)
+	res.Claimed, res.Last = len(due), lastDue(due)
 	if len(due) == 0 {
 		return res, false, nil
 	}

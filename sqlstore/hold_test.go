@@ -259,3 +259,41 @@ func TestHoldDueCatchupDrawsMoreIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimDueResumesAfterTheLastRow: a claim given the Last of the tick's
+// previous claim locks only the due schedules after it in (next_run,
+// name) order; on SQLite After is ignored.
+func TestClaimDueResumesAfterTheLastRow(t *testing.T) {
+	each(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		slot := t0.Add(-time.Minute)
+		mustSync(t, st, t0, sched("a", slot), sched("b", slot), sched("c", slot), sched("d", slot.Add(-time.Minute)))
+		p := core.ClaimDueParams{Now: t0, TickID: "t", Limit: 2, LeaseUntil: t0.Add(time.Minute), Plan: holdEvery}
+		first, held, err := st.HoldDue(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Claimed != 2 || first.Last == nil || first.Last.Name != "a" || !first.Last.NextRun.Equal(slot) {
+			t.Fatalf("first claim: %d locked, last %+v; want d then a, the last a at %v", first.Claimed, first.Last, slot)
+		}
+		if held != nil {
+			defer held.Rollback()
+		}
+		p.Limit, p.After = 10, &core.DueKey{NextRun: slot, Name: "b"}
+		second, err := st.ClaimDue(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"c"} // after b; a and d are the first claim's
+		if st.Dialect() == "sqlite" {
+			want = []string{"b", "c"} // After ignored; the first claim committed a and d
+		}
+		var got []string
+		for _, r := range second.Runs {
+			got = append(got, r.Schedule)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("claim after b locked %v; want %v", got, want)
+		}
+	})
+}

@@ -279,7 +279,7 @@ func TestMigrateAddsOnce(t *testing.T) {
 				cols := `name, task, display_name, kind, every_seconds, cron, timezone, spec_hash, run_on_startup, misfire, overlap,
 					max_catchup, retries, delay_seconds, backoff, timeout_seconds, jitter_seconds, anchor, next_run, paused, orphaned, created_at, updated_at`
 				stmts = []string{
-					`DROP INDEX tickflow_schedules_due_idx`,
+					`DROP INDEX tickflow_schedules_due_key_idx`,
 					`ALTER TABLE tickflow_schedules RENAME TO tmp_schedules`,
 					old,
 					`INSERT INTO tickflow_schedules (` + cols + `) SELECT ` + cols + ` FROM tmp_schedules`,
@@ -659,5 +659,44 @@ func TestMigratePartialLabelsIndex(t *testing.T) {
 	if err := st.DB().QueryRowContext(ctx, `SELECT pg_get_expr(indpred, indrelid) FROM pg_index
 		WHERE indexrelid = 'tickflow_schedules_labelled_idx'::regclass`).Scan(&pred); err != nil || !strings.Contains(pred, "'{}'::jsonb") {
 		t.Fatalf("tickflow_schedules_labelled_idx predicate = %q, %v; want labels <> '{}'", pred, err)
+	}
+}
+
+// TestMigrateOrdersDueByName: a database whose due index is on next_run
+// alone (an older schema hash) gets the index on (next_run, name), which
+// a tick's next claim resumes in, and loses the old one.
+func TestMigrateOrdersDueByName(t *testing.T) {
+	for _, dialect := range sqlstoretest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			ctx := context.Background()
+			st := sqlstoretest.Open(t, dialect)
+			table, old, fresh := "tickflow_schedule_state", "tickflow_schedule_state_due_idx", "tickflow_schedule_state_due_key_idx"
+			if dialect == "sqlite" {
+				table, old, fresh = "tickflow_schedules", "tickflow_schedules_due_idx", "tickflow_schedules_due_key_idx"
+			}
+			for _, q := range []string{
+				`DROP INDEX ` + fresh,
+				`CREATE INDEX ` + old + ` ON ` + table + ` (next_run) WHERE NOT paused AND NOT orphaned`,
+				`UPDATE tickflow_meta SET value = 'before-due-key' WHERE key = 'schema_hash'`,
+			} {
+				if _, err := st.DB().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			if err := st.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate: %v", err)
+			}
+			var names []string
+			q := `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1`
+			if dialect == "sqlite" {
+				q = `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`
+			}
+			if err := st.DB().SelectContext(ctx, &names, q, table); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(names, fresh) || slices.Contains(names, old) {
+				t.Fatalf("%s's indexes after migrating forward: %v; want %s, not %s", table, names, fresh, old)
+			}
+		})
 	}
 }

@@ -67,11 +67,11 @@ func TestClaimDueSelectPlanProbesLiveRuns(t *testing.T) {
 		FROM generate_series(1, 50000) AS i`)
 	db.MustExec("ANALYZE tickflow_schedules, tickflow_schedule_state, tickflow_runs")
 	var lines []string
-	if err := db.Select(&lines, "EXPLAIN "+st.Statement("claim_due_select"), nil, 5000, "{report}", true); err != nil {
+	if err := db.Select(&lines, "EXPLAIN "+st.Statement("claim_due_select"), nil, 5000, "{report}", true, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	plan := strings.Join(lines, "\n")
-	if !strings.Contains(plan, "tickflow_schedule_state_due_idx") || !strings.Contains(plan, "tickflow_runs_live_idx") ||
+	if !strings.Contains(plan, "tickflow_schedule_state_due_key_idx") || !strings.Contains(plan, "tickflow_runs_live_idx") ||
 		!strings.Contains(plan, "(schedule = st.name)") || strings.Contains(plan, "hashed") ||
 		strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "tickflow_runs_slot_key") {
 		t.Errorf("claim_due_select (held) does not probe the live index and the slot key per due schedule:\n%s", plan)

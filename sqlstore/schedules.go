@@ -240,12 +240,12 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 				return err
 			}
 		}
-		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), buf.due[:0], nil)
+		due, err := s.selectDue(ctx, tx, now, limit, s.taskList(p.Tasks), p.After, buf.due[:0], nil)
 		buf.due = due
 		if err != nil {
 			return err
 		}
-		res.Claimed = len(due)
+		res.Claimed, res.Last = len(due), lastDue(due)
 		if len(due) == 0 {
 			return nil
 		}
@@ -293,6 +293,16 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 	return res, nil
 }
 
+// lastDue is the key of the last of due, the selected rows in the claim's
+// order (nil: none).
+func lastDue(due []core.DueSchedule) *core.DueKey {
+	if len(due) == 0 {
+		return nil
+	}
+	d := &due[len(due)-1]
+	return &core.DueKey{NextRun: d.NextRun, Name: d.Name}
+}
+
 // claimBuf holds one ClaimDue's batch-sized slices, reused by the next
 // claim (a tick claims batch after batch): growing a fresh due slice to
 // 5,000 schedules allocated about 7 MB a batch, most of a 10,000-run
@@ -328,10 +338,13 @@ func (b *claimBuf) release() {
 
 // selectDue locks up to limit due schedules (claim_due_select), scanned
 // without reflection and appended to due (a reused buffer).
-func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, tasks any, due []core.DueSchedule, held *heldRows) ([]core.DueSchedule, error) {
+func (s *Store) selectDue(ctx context.Context, tx *sqlx.Tx, now any, limit int, tasks any, after *core.DueKey, due []core.DueSchedule, held *heldRows) ([]core.DueSchedule, error) {
 	args := []any{now, limit, tasks}
 	if s.d.arrays {
-		args = append(args, held != nil)
+		args = append(args, held != nil, nil, nil)
+		if after != nil {
+			args[4], args[5] = after.NextRun.UTC(), after.Name
+		}
 	}
 	rows, err := tx.QueryContext(ctx, s.d.q("claim_due_select"), args...)
 	if err != nil {

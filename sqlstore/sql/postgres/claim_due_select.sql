@@ -24,6 +24,10 @@
 -- schedule recreated under its name or the slot backfilled): HoldDue looks
 -- those slots up before they run (claim_due_hold.sql). One range probe of
 -- the slot key per row. NULL both when not held.
+-- $5, $6: the (next_run, name) of the last row the tick's previous claim
+-- locked (NULL: none): the scan starts after it, in the due index's order,
+-- instead of passing the rows that claim holds (HoldDue) or advanced.
+-- A schedule made due behind it meanwhile is the next tick's.
 -- The rows are locked in a subquery and active and api computed above it,
 -- for the locked rows only: computed beside the lock, they were computed
 -- for every row the scan passed, the rows another claim holds (skipped)
@@ -76,8 +80,9 @@ SELECT st.name, st.spec_hash, timestamptz_send(st.next_run) AS next_run,
 FROM (SELECT l.name, l.spec_hash, l.next_run, l.origin, l.anchor, l.remaining_runs
       FROM tickflow_schedule_state l
       WHERE l.next_run <= COALESCE($1::timestamptz, now()) AND NOT l.paused AND NOT l.orphaned
+        AND (l.next_run, l.name) > (COALESCE($5::timestamptz, '-infinity'), COALESCE($6::text, ''))
         AND ($3::text[] IS NULL OR CASE WHEN l.task = ANY ($3::text[]) THEN true ELSE false END)
-      ORDER BY l.next_run
+      ORDER BY l.next_run, l.name
       LIMIT $2
       FOR UPDATE SKIP LOCKED) AS st
-ORDER BY st.next_run
+ORDER BY st.next_run, st.name

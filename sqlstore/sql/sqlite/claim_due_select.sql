@@ -26,5 +26,5 @@ SELECT s.name, s.spec_hash, s.next_run,
 FROM tickflow_schedules s
 WHERE s.next_run <= $1 AND NOT s.paused AND NOT s.orphaned
   AND ($3 IS NULL OR s.task IN (SELECT value FROM json_each($3)))
-ORDER BY s.next_run
+ORDER BY s.next_run, s.name
 LIMIT $2

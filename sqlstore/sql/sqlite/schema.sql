@@ -51,10 +51,13 @@ CREATE TABLE IF NOT EXISTS tickflow_schedules (
     CONSTRAINT tickflow_schedules_remaining_runs_check CHECK (remaining_runs >= 0)
 );
 
--- Due schedules: the claim's predicate and order.
-CREATE INDEX IF NOT EXISTS tickflow_schedules_due_idx
-    ON tickflow_schedules (next_run)
+-- Due schedules: the claim's predicate and order, the name breaking ties
+-- (as on PostgreSQL, where a tick's next claim resumes after the last row
+-- its previous one locked). It replaces tickflow_schedules_due_idx.
+CREATE INDEX IF NOT EXISTS tickflow_schedules_due_key_idx
+    ON tickflow_schedules (next_run, name)
     WHERE NOT paused AND NOT orphaned;
+DROP INDEX IF EXISTS tickflow_schedules_due_idx;
 -- Listing a task's schedules, by key. (Key prefixes use the primary key,
 -- already in byte order; labels are filtered with json_each: SQLite has no
 -- index for them.)
