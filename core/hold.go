@@ -2,7 +2,9 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -177,4 +179,23 @@ func (b *heldBatch) take(o Outcome) bool {
 		return true
 	}
 	return false
+}
+
+// ParseClaimHold reads a Config.ClaimHold setting as the commands take it
+// (cmd/lambda's TICKFLOW_CLAIM_HOLD, cmd/local's --claim-hold): a duration
+// from 1ms to MaxClaimHold such as 500ms or 2s, or off (never hold, -1);
+// empty is the default (0).
+func ParseClaimHold(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "":
+		return 0, nil
+	case "off":
+		return -1, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Millisecond || d > MaxClaimHold {
+		return 0, fmt.Errorf("%q: want a duration from 1ms to %s, such as 1s, or off", s, MaxClaimHold)
+	}
+	return d, nil
 }

@@ -180,3 +180,17 @@ func newHoldEngine(t *testing.T, h *holdingStore, reg *Registry, hold time.Durat
 	}
 	return e
 }
+
+// TestParseClaimHold: the commands' ClaimHold setting.
+func TestParseClaimHold(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": 0, "off": -1, " 1s ": time.Second, "1ms": time.Millisecond, "1m": time.Minute} {
+		if got, err := ParseClaimHold(in); err != nil || got != want {
+			t.Errorf("ParseClaimHold(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"0", "0s", "-1s", "999us", "61s", "1h", "never", "1s\x00", "9223372036854775807ns0"} {
+		if got, err := ParseClaimHold(in); err == nil {
+			t.Errorf("ParseClaimHold(%q) = %v; want an error", in, got)
+		}
+	}
+}

@@ -19,6 +19,9 @@
 //	                  false when built with -tags tickflow.nodashboard)
 //	TICKFLOW_MAX_CONNS  connection pool size kept across invocations (default 2)
 //	TICKFLOW_TICK_PERIOD  the trigger's period, for /healthz (default 1m)
+//	TICKFLOW_CLAIM_HOLD  keep a claim open up to this long while its runs execute, so
+//	                  that each run is written once, finished (default 1s, at most 1m;
+//	                  off: never); see the README's "How a tick works"
 //	TICKFLOW_RETAIN_RUNS  ticks delete successful, cancelled and skipped runs
 //	                  finished longer ago (default 30d; 36h, 14d or forever)
 //	TICKFLOW_RETAIN_FAILED_RUNS  the same for failed runs (default 90d)

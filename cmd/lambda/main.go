@@ -75,6 +75,8 @@ type config struct {
 	allowedHosts []string
 	maxConns     int
 	tickPeriod   time.Duration
+	// claimHold (TICKFLOW_CLAIM_HOLD) is core.Config.ClaimHold.
+	claimHold time.Duration
 	// retention (TICKFLOW_RETAIN_RUNS, TICKFLOW_RETAIN_FAILED_RUNS,
 	// TICKFLOW_RETAIN_TICKS) is core.Config.Retention; zero fields take
 	// the engine's defaults.
@@ -146,6 +148,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return cfg, fmt.Errorf("TICKFLOW_MAX_CONNS %q: want 1 to 100", v)
 		}
 		cfg.maxConns = n
+	}
+	if v := getenv("TICKFLOW_CLAIM_HOLD"); v != "" {
+		d, err := core.ParseClaimHold(v)
+		if err != nil {
+			return cfg, fmt.Errorf("TICKFLOW_CLAIM_HOLD %w", err)
+		}
+		cfg.claimHold = d
 	}
 	if v := getenv("TICKFLOW_TICK_PERIOD"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -226,7 +235,7 @@ func setup(ctx context.Context, cfg config, log *slog.Logger) (*handler.Handler,
 		store.Close()
 		return nil, nil, err
 	}
-	engine, err := core.NewEngine(core.Config{Store: store, Registry: reg, Logger: log, Trigger: "lambda", Retention: cfg.retention, Alerts: alerts})
+	engine, err := core.NewEngine(core.Config{Store: store, Registry: reg, Logger: log, Trigger: "lambda", Retention: cfg.retention, ClaimHold: cfg.claimHold, Alerts: alerts})
 	if err != nil {
 		store.Close()
 		return nil, nil, fmt.Errorf("engine: %w", err)

@@ -128,6 +128,7 @@ func TestTickHelpShowsEngineDefaults(t *testing.T) {
 		"-retain-runs":        core.FormatRetention(core.DefaultRetainRuns),
 		"-retain-failed-runs": core.FormatRetention(core.DefaultRetainFailedRuns),
 		"-retain-ticks":       core.FormatRetention(core.DefaultRetainTicks),
+		"-claim-hold":         core.DefaultClaimHold.String(),
 	} {
 		_, rest, ok := strings.Cut(help, "  "+flag+" ")
 		line, _, _ := strings.Cut(rest, "\n  -")

@@ -119,6 +119,10 @@ func TestTickBadSettings(t *testing.T) {
 		"negative retain": {"--retain-runs", "-1h"},
 		"fractional days": {"--retain-failed-runs", "1.5d"},
 		"retain words":    {"--retain-ticks", "a while"},
+		"huge claim hold": {"--claim-hold", "2m"},
+		"zero claim hold": {"--claim-hold", "0"},
+		"claim hold word": {"--claim-hold", "never"},
+		"claim hold -1s":  {"--claim-hold", "-1s"},
 	} {
 		r := cliRun(t, dir, nil, append([]string{"tick"}, args...)...)
 		if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "bad --") {
@@ -128,6 +132,11 @@ func TestTickBadSettings(t *testing.T) {
 	noStore(t, dir, "tick with bad settings")
 	if rep := tickReport(t, dir, nil, "--now", "2199-12-31T23:59:59Z", "--workers", "1000", "--batch-size", "50000"); rep.Error != "" {
 		t.Errorf("tick at the edge of the range: %+v", rep)
+	}
+	for _, hold := range []string{"off", "500ms", "1m"} {
+		if rep := tickReport(t, dir, nil, "--claim-hold", hold); rep.Error != "" {
+			t.Errorf("tick --claim-hold %s: %+v", hold, rep)
+		}
 	}
 	if rep := tickReport(t, dir, nil, "--retain-runs", "forever", "--retain-failed-runs", "36h", "--retain-ticks", "0"); rep.Error != "" {
 		t.Errorf("tick with retention flags: %+v", rep)

@@ -45,6 +45,23 @@ func addRetentionFlags(fs *flag.FlagSet) *retentionFlags {
 	return f
 }
 
+// addClaimHoldFlag adds --claim-hold (core.Config.ClaimHold), kept as
+// text and parsed by claimHold.
+func addClaimHoldFlag(fs *flag.FlagSet) *string {
+	s := core.DefaultClaimHold.String()
+	fs.Var(rawFlag{&s}, "claim-hold", "on PostgreSQL, keep a claim open up to `duration` while its runs execute, so that each run is written once, finished (at most "+core.MaxClaimHold.String()+"; off: never)")
+	return &s
+}
+
+// claimHold parses --claim-hold; a bad value is a usage error (exit 2).
+func claimHold(s string) (time.Duration, error) {
+	d, err := core.ParseClaimHold(s)
+	if err != nil {
+		return 0, usagef("bad --claim-hold %v", err)
+	}
+	return d, nil
+}
+
 // retention parses the flags; a bad value is a usage error (exit 2), found
 // before the store is opened.
 func (f *retentionFlags) retention() (core.Retention, error) {

@@ -52,6 +52,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		"without a token, host names served besides loopback ones, comma-separated (* for any): other Host headers get 421, against DNS rebinding (env TICKFLOW_ALLOWED_HOSTS)")
 	readTimeout := fs.Duration("read-timeout", defaultReadTimeout, "longest time to read one request, body included: slower clients are disconnected")
 	retain := addRetentionFlags(fs)
+	holdFlag := addClaimHoldFlag(fs)
 	alertFlags := addAlertFlags(fs, c.getenv)
 	if err := c.parseNoArgs(fs, args); err != nil {
 		return err
@@ -67,6 +68,10 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return usagef("bad --read-timeout %s: must be greater than zero and at most %s", *readTimeout, maxReadTimeout)
 	}
 	retention, err := retain.retention()
+	if err != nil {
+		return err
+	}
+	hold, err := claimHold(*holdFlag)
 	if err != nil {
 		return err
 	}
@@ -88,7 +93,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return usageError{err: fmt.Errorf("bad --database-url: %w", err)}
 	}
 
-	a, err := c.open(ctx, sf, core.Config{Trigger: "timer", MaxTickDuration: serveTickTimeout, Retention: retention, Alerts: alerts})
+	a, err := c.open(ctx, sf, core.Config{Trigger: "timer", MaxTickDuration: serveTickTimeout, Retention: retention, ClaimHold: hold, Alerts: alerts})
 	if err != nil {
 		return err
 	}

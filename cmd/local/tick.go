@@ -21,6 +21,7 @@ func runTick(ctx context.Context, c *cli, args []string) error {
 	batch := fs.Int("batch-size", core.DefaultBatchSize, fmt.Sprintf("schedules or runs claimed per statement (at most %d)", core.MaxBatchSize))
 	timeout := fs.Duration("timeout", core.DefaultMaxTickDuration, fmt.Sprintf("the tick's deadline (at most %s): no run starts when too little is left", core.MaxMaxTickDuration))
 	retain := addRetentionFlags(fs)
+	hold := addClaimHoldFlag(fs)
 	alerts := addAlertFlags(fs, c.getenv)
 	now := fs.String("now", "", fmt.Sprintf("for tests and simulations only: use this RFC 3339 instant, from %s to before %s, as the tick's clock instead of the database's",
 		core.MinTime.Format(time.RFC3339), core.MaxTime.Format(time.RFC3339)))
@@ -41,6 +42,9 @@ func runTick(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	cfg.Retention = retention
+	if cfg.ClaimHold, err = claimHold(*hold); err != nil {
+		return err
+	}
 	if cfg.Alerts, err = alerts.alerts(); err != nil {
 		return err
 	}
