@@ -44,6 +44,11 @@ func (c *claimer) claim(ctx context.Context, ts TickStart, resynced bool) {
 		pendingDue = c.claimDue(ctx, counted, !ts.DueAllOwnTasks)
 	}
 	if !c.tally.failed() && (ts.RunnableRuns > 0 || pendingDue) {
+		if pendingDue && c.holds != nil {
+			// A deferred run already runnable is stored when its held
+			// claim commits: wait for the holds, or it waits a tick.
+			c.holds.wait()
+		}
 		c.claimRuns(ctx)
 	}
 }

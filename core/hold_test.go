@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -192,5 +193,67 @@ func TestParseClaimHold(t *testing.T) {
 		if got, err := ParseClaimHold(in); err == nil {
 			t.Errorf("ParseClaimHold(%q) = %v; want an error", in, got)
 		}
+	}
+}
+
+// hidingHold is a holdingStore whose held claims keep their pending runs
+// out of ClaimRuns until Commit, as PostgreSQL's uncommitted rows are.
+type hidingHold struct{ holdingStore }
+
+const hiddenStatus Status = "hidden"
+
+func (h *hidingHold) HoldDue(ctx context.Context, p ClaimDueParams) (ClaimDueResult, HeldClaim, error) {
+	res, _, err := h.holdingStore.HoldDue(ctx, p)
+	if err != nil {
+		return res, nil, err
+	}
+	var hidden []int64
+	h.fakeStore.mu.Lock()
+	for _, r := range res.Runs {
+		if r.Status == StatusPending {
+			h.runs[r.ID-1].Status = hiddenStatus
+			hidden = append(hidden, r.ID)
+		}
+	}
+	h.fakeStore.mu.Unlock()
+	return res, &revealOnCommit{h: h, ids: hidden}, nil
+}
+
+type revealOnCommit struct {
+	h   *hidingHold
+	ids []int64
+}
+
+func (c *revealOnCommit) Commit(ctx context.Context, outcomes []Outcome) error {
+	c.h.fakeStore.mu.Lock()
+	for _, id := range c.ids {
+		c.h.runs[id-1].Status = StatusPending
+	}
+	c.h.fakeStore.mu.Unlock()
+	return (&fakeHeld{h: &c.h.holdingStore}).Commit(ctx, outcomes)
+}
+
+func (c *revealOnCommit) Rollback() {}
+
+// TestClaimerWaitsForHoldsBeforeDeferredRuns: a deferred run already
+// runnable, planned in a held claim, is run in the same tick: ClaimRuns
+// waits for the held claims to commit it.
+func TestClaimerWaitsForHoldsBeforeDeferredRuns(t *testing.T) {
+	h := &hidingHold{holdingStore{fakeStore: newFakeStore()}}
+	h.addSchedule("a", "t", "h", tickT0)
+	h.addSchedule("jitter", "t", "h", tickT0)
+	c, started, log := testClaimer(t, h.fakeStore, 10)
+	c.store = h
+	actx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.holds = newHolds(h, 50*time.Millisecond, actx, func(Outcome) {}, slog.New(slog.NewTextHandler(log, nil)), c.tally)
+	c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 2}, false)
+	c.holds.wait()
+	var got []string
+	for _, r := range *started {
+		got = append(got, r.Schedule)
+	}
+	if !slices.Equal(got, []string{"a", "jitter"}) {
+		t.Errorf("started %v; want a, then the deferred jitter run once its claim committed", got)
 	}
 }
