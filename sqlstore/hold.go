@@ -84,8 +84,10 @@ type heldClaim struct {
 	buf *claimBuf
 	ids []int64 // ids[i] is planned[i]'s
 	// sorted: ids increase (the usual case: drawn in the rows' order), and
-	// Commit finds an outcome's run by binary search.
+	// Commit finds an outcome's run by binary search; else by pos, made
+	// once (a catch-up run's id is drawn after the rows').
 	sorted bool
+	pos    map[int64]int
 
 	mu   sync.Mutex
 	done bool // Commit or Rollback ended the transaction
@@ -97,10 +99,7 @@ type heldClaim struct {
 func (h *heldClaim) claim(ctx context.Context) (core.ClaimDueResult, bool, error) {
 	s, p, tx, buf := h.s, h.p, h.tx, h.buf
 	var res core.ClaimDueResult
-	limit := p.Limit
-	if limit <= 0 {
-		limit = defaultClaimLimit
-	}
+	limit := claimLimit(p)
 	if _, err := tx.ExecContext(ctx, s.d.q("claim_due_hold_begin"), idleTimeout(p)); err != nil {
 		return res, false, fmt.Errorf("hold: %w", s.d.interpret(err))
 	}
@@ -124,18 +123,7 @@ func (h *heldClaim) claim(ctx context.Context) (core.ClaimDueResult, bool, error
 	buf.planned, buf.advance = planned, advance
 	if !slices.ContainsFunc(planned, func(pr plannedRunJSON) bool { return pr.Status == string(core.StatusRunning) }) {
 		// Nothing executes (skipped or jittered runs only): store it now.
-		if len(planned) == 0 && len(advance) == 0 {
-			return res, false, nil
-		}
-		pb := getParamBuf()
-		defer pb.release()
-		args := append([]any{now, s.d.arg(p.LeaseUntil), p.TickID}, pb.claimArrays(planned, advance)...)
-		inserted, err := s.insertPlanned(ctx, tx, planned, p, args...)
-		if err != nil {
-			return res, false, err
-		}
-		res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
-		return res, false, s.alertMissed(ctx, tx, p, now, res.Runs)
+		return res, false, s.storePlanned(ctx, tx, p, now, planned, advance, &res)
 	}
 	conflicts, err := h.drawIDs(ctx)
 	if err != nil {
@@ -237,8 +225,14 @@ func (h *heldClaim) index(id int64) (int, bool) {
 	if h.sorted {
 		return slices.BinarySearch(h.ids, id)
 	}
-	i := slices.Index(h.ids, id)
-	return i, i >= 0
+	if h.pos == nil {
+		h.pos = make(map[int64]int, len(h.ids))
+		for i, v := range h.ids {
+			h.pos[v] = i
+		}
+	}
+	i, ok := h.pos[id]
+	return i, ok
 }
 
 // runs are the held claim's runs as they will be stored unless an outcome

@@ -216,16 +216,10 @@ type advanceJSON struct {
 // Running runs need p.LeaseUntil.
 func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.ClaimDueResult, error) {
 	var res core.ClaimDueResult
-	if p.Plan == nil {
-		return res, fmt.Errorf("claim due: %w", &core.ValidationError{Field: "plan", Reason: "is required"})
+	if err := checkClaimDue(p); err != nil {
+		return res, err
 	}
-	if p.LeaseUntil.IsZero() {
-		return res, fmt.Errorf("claim due: %w", &core.ValidationError{Field: "lease_until", Reason: "is required"})
-	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = defaultClaimLimit
-	}
+	limit := claimLimit(p)
 	now := s.d.now(p.Now)
 	buf := freeClaimBufs.get()
 	defer buf.release()
@@ -252,18 +246,7 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 		planned, advance := s.plannedRuns(due, p.Plan(due), buf.planned[:0], buf.advance[:0])
 		buf.planned, buf.advance = planned, advance
 		if s.d.arrays { // one statement inserts the runs and advances the schedules
-			if len(planned) == 0 && len(advance) == 0 {
-				return nil
-			}
-			pb := getParamBuf()
-			defer pb.release() // after the statement: args alias it
-			args := append([]any{now, s.d.arg(p.LeaseUntil), p.TickID}, pb.claimArrays(planned, advance)...)
-			inserted, err := s.insertPlanned(ctx, tx, planned, p, args...)
-			if err != nil {
-				return err
-			}
-			res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
-			return s.alertMissed(ctx, tx, p, now, res.Runs)
+			return s.storePlanned(ctx, tx, p, now, planned, advance, &res)
 		}
 		if len(planned) > 0 {
 			js, err := jsonParam(planned)
@@ -291,6 +274,33 @@ func (s *Store) ClaimDue(ctx context.Context, p core.ClaimDueParams) (core.Claim
 		return core.ClaimDueResult{}, fmt.Errorf("claim due: %w", err)
 	}
 	return res, nil
+}
+
+// storePlanned inserts the planned runs running (a slot recorded already
+// is skipped: a conflict) and advances the schedules in one statement
+// (PostgreSQL), and writes the claim's alerts, all in tx; res gets the
+// runs inserted and the conflicts.
+func (s *Store) storePlanned(ctx context.Context, tx *sqlx.Tx, p core.ClaimDueParams, now any, planned []plannedRunJSON, advance []advanceJSON, res *core.ClaimDueResult) error {
+	if len(planned) == 0 && len(advance) == 0 {
+		return nil
+	}
+	pb := getParamBuf()
+	defer pb.release() // after the statement: args alias it
+	args := append([]any{now, s.d.arg(p.LeaseUntil), p.TickID}, pb.claimArrays(planned, advance)...)
+	inserted, err := s.insertPlanned(ctx, tx, planned, p, args...)
+	if err != nil {
+		return err
+	}
+	res.Runs, res.Conflicts = inserted, len(planned)-len(inserted)
+	return s.alertMissed(ctx, tx, p, now, res.Runs)
+}
+
+// claimLimit is p's batch size, or the default.
+func claimLimit(p core.ClaimDueParams) int {
+	if p.Limit <= 0 {
+		return defaultClaimLimit
+	}
+	return p.Limit
 }
 
 // lastDue is the key of the last of due, the selected rows in the claim's
@@ -510,12 +520,13 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 		if created.Valid && !createdAt.Equal(created.Time) {
 			createdAt = created.ptr()
 		}
-		r := pr.run(id, createdAt, &lease, p.TickID)
+		out = append(out, core.Run{})
+		r := &out[len(out)-1]
+		pr.fill(r, id, createdAt, &lease, p.TickID)
 		if slot.Valid {
 			slots = append(slots, slot.Time)
 			r.Slot = &slots[len(slots)-1]
 		}
-		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert runs: %w", s.d.interpret(err))
@@ -527,16 +538,9 @@ func (s *Store) insertPlanned(ctx context.Context, tx *sqlx.Tx, planned []planne
 	return out, nil
 }
 
-// run is the run pr stands for once stored with id at createdAt (the
-// claim's now), leased until lease when it runs; its Slot is left to the
-// caller (a batch's slots share one array).
-func (pr *plannedRunJSON) run(id int64, createdAt, lease *time.Time, tickID string) core.Run {
-	var r core.Run
-	pr.fill(&r, id, createdAt, lease, tickID)
-	return r
-}
-
-// fill is run written into *r (a zero Run), without copying a Run.
+// fill writes into *r (a zero Run) the run pr stands for once stored with
+// id at createdAt (the claim's now), leased until lease when it runs; its
+// Slot is left to the caller (a batch's slots share one array).
 func (pr *plannedRunJSON) fill(r *core.Run, id int64, createdAt, lease *time.Time, tickID string) {
 	r.ID, r.Task, r.DisplayName, r.Schedule = id, pr.Task, pr.DisplayName, pr.Schedule
 	r.Source, r.SlotsCovered = core.SourceScheduled, pr.SlotsCovered
