@@ -3,8 +3,11 @@ package sqlstore
 import (
 	"bytes"
 	"cmp"
+	"database/sql/driver"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,15 +22,16 @@ import (
 // parsing the same rows as JSON (a third of a 10,000-run FinishRuns was
 // jsonb input). SQLite has no arrays and reads one JSON document instead.
 
-// The literals of one statement are appended to one buffer (a paramBuf)
-// and handed to the driver as strings without a copy; the buffer is
-// written again only once the statement has been sent. A 5,000-run batch
-// is ten arrays of up to 100 KB: built in fresh memory for every batch,
-// the first touch of their pages cost more than writing the digits.
+// The arrays of one statement (pgArray) are written, when the driver asks
+// for them, to one buffer (a paramBuf), and handed to the driver without a
+// copy: binary forms as []byte, literals as strings; the buffer is written
+// again only once the statement has been sent. A 5,000-run batch is ten
+// arrays of up to 100 KB: built in fresh memory for every batch, the first
+// touch of their pages cost more than writing the digits.
 
-// paramBuf is the buffer one statement's array literals are appended to.
-// Take one with getParamBuf and release it once the statement returned:
-// the literals it returned are invalid from then on.
+// paramBuf is the buffer one statement's arrays are written to. Take one
+// with getParamBuf and release it once the statement returned: the arrays
+// written in it are invalid from then on.
 type paramBuf struct{ b []byte }
 
 // freeList keeps up to its capacity of released values for reuse. A
@@ -82,28 +86,197 @@ func (p *paramBuf) start(size int) int {
 // one, never written again.
 func (p *paramBuf) done(from int) string { return bytesString(p.b[from:]) }
 
-// intArray is a bigint[] or integer[] parameter.
-func intArray[T int | int64](v []T) string {
-	return intArrayOf(len(v), func(i int) int64 { return int64(v[i]) })
+// pgArray is one array parameter, built in its statement's paramBuf when
+// the driver asks for it, in the form the connection sends:
+//
+//   - with lib/pq's binary_parameters (the store turns them on, see
+//     withBinaryParameters), BinaryValue: array_send's binary form, which
+//     PostgreSQL's array_recv reads element by element without parsing
+//     text, and which lib/pq sends as it is. As a text literal (a string),
+//     the array was copied once more by lib/pq, and parsed digit by digit
+//     by the server: about 1 ms of server time per 5,000-element array,
+//     six such arrays in a 5,000-run held claim's commit and a
+//     10,000-name task array in each claim;
+//   - without them (a URL that sets binary_parameters=no, or the
+//     application's own transaction on a database opened without them),
+//     Value: the text literal.
+//
+// The element type must be the one the statement casts the parameter to
+// ($1::bigint[] takes int8 elements, $1::integer[] int4): array_recv
+// refuses another.
+type pgArray struct {
+	p    *paramBuf
+	kind arrayKind
+	n    int
+	num  func(int) (int64, bool) // int8, int4 and bool elements; false: NULL
+	flt  func(int) (float64, bool)
+	str  func(int) (string, bool)
 }
 
-// intArrayOf is the bigint[] or integer[] parameter of at(0) … at(n-1).
-func intArrayOf(n int, at func(int) int64) string {
-	return new(paramBuf).intArrayOf(n, at)
+// arrayKind is a pgArray's element type.
+type arrayKind uint8
+
+const (
+	arrayInt8 arrayKind = iota
+	arrayInt4
+	arrayText
+	arrayFloat8
+	arrayBool
+)
+
+// oid is the element type's oid, which array_recv checks, and size an
+// estimate of an element's bytes in either form (a text element adds its
+// length).
+func (k arrayKind) oid() uint32 { return [...]uint32{20, 23, 25, 701, 16}[k] }
+func (k arrayKind) size() int   { return [...]int{12, 8, 6, 12, 5}[k] }
+
+// Value is the array's text literal (driver.Valuer): integers in decimal,
+// floats as strconv's shortest form, texts quoted with " and \ escaped (as
+// lib/pq's StringArray writes them), NULL elements unquoted NULL.
+func (a pgArray) Value() (driver.Value, error) { return a.text(), nil }
+
+// BinaryValue is the array in array_send's form, for lib/pq with
+// binary_parameters: dimensions, a has-nulls flag, the element oid, then
+// each element as a length (-1: NULL) and its typsend bytes (big-endian
+// integers and IEEE floats, a text's UTF-8 bytes as they are).
+func (a pgArray) BinaryValue() ([]byte, error) {
+	p := a.p
+	from := p.start(20 + a.n*a.kind.size() + a.textBytes())
+	be32 := binary.BigEndian.AppendUint32
+	b := p.b
+	if a.n == 0 {
+		b = be32(be32(be32(b, 0), 0), a.kind.oid())
+		p.b = b
+		return b[from:len(b):len(b)], nil
+	}
+	b = be32(b, 1)
+	flags := len(b)
+	b = be32(be32(be32(be32(b, 0), a.kind.oid()), uint32(a.n)), 1)
+	nulls := false
+	for i := range a.n {
+		switch a.kind {
+		case arrayInt8, arrayInt4, arrayBool:
+			v, ok := a.num(i)
+			switch {
+			case !ok:
+				b, nulls = be32(b, math.MaxUint32), true
+			case a.kind == arrayInt8:
+				b = binary.BigEndian.AppendUint64(be32(b, 8), uint64(v))
+			case a.kind == arrayBool:
+				b = append(be32(b, 1), byte(v))
+			case v < math.MinInt32 || v > math.MaxInt32:
+				return nil, fmt.Errorf("sqlstore: %d is out of range for an integer", v)
+			default:
+				b = be32(be32(b, 4), uint32(int32(v)))
+			}
+		case arrayFloat8:
+			if f, ok := a.flt(i); ok {
+				b = binary.BigEndian.AppendUint64(be32(b, 8), math.Float64bits(f))
+			} else {
+				b, nulls = be32(b, math.MaxUint32), true
+			}
+		case arrayText:
+			if s, ok := a.str(i); ok {
+				b = append(be32(b, uint32(len(s))), s...)
+			} else {
+				b, nulls = be32(b, math.MaxUint32), true
+			}
+		}
+	}
+	if nulls {
+		binary.BigEndian.PutUint32(b[flags:], 1)
+	}
+	p.b = b
+	return b[from:len(b):len(b)], nil
 }
 
-// intArrayOf is the bigint[] or integer[] parameter of at(0) … at(n-1).
-func (p *paramBuf) intArrayOf(n int, at func(int) int64) string {
-	from := p.start(2 + n*8)
+// textBytes is the length of a text array's elements (0 for other kinds).
+func (a pgArray) textBytes() int {
+	size := 0
+	if a.kind == arrayText {
+		for i := range a.n {
+			s, _ := a.str(i)
+			size += len(s)
+		}
+	}
+	return size
+}
+
+// text is the array's text literal (see Value).
+func (a pgArray) text() string {
+	p := a.p
+	from := p.start(2 + a.n*a.kind.size() + a.textBytes())
 	b := append(p.b, '{')
-	for i := range n {
+	for i := range a.n {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendInt(b, at(i), 10)
+		switch a.kind {
+		case arrayInt8, arrayInt4, arrayBool:
+			v, ok := a.num(i)
+			switch {
+			case !ok:
+				b = append(b, "NULL"...)
+			case a.kind != arrayBool:
+				b = strconv.AppendInt(b, v, 10)
+			case v != 0:
+				b = append(b, 't')
+			default:
+				b = append(b, 'f')
+			}
+		case arrayFloat8:
+			if f, ok := a.flt(i); ok {
+				b = strconv.AppendFloat(b, f, 'g', -1, 64)
+			} else {
+				b = append(b, "NULL"...)
+			}
+		case arrayText:
+			s, ok := a.str(i)
+			if !ok {
+				b = append(b, "NULL"...)
+				continue
+			}
+			b = append(b, '"')
+			for len(s) > 0 {
+				j := strings.IndexAny(s, `"\`)
+				if j < 0 {
+					b = append(b, s...)
+					break
+				}
+				b = append(append(b, s[:j]...), '\\', s[j])
+				s = s[j+1:]
+			}
+			b = append(b, '"')
+		}
 	}
 	p.b = append(b, '}')
 	return p.done(from)
+}
+
+// intArray is a bigint[] parameter.
+func intArray[T int | int64](v []T) pgArray {
+	return intArrayOf(len(v), func(i int) int64 { return int64(v[i]) })
+}
+
+// intArrayOf is the bigint[] parameter of at(0) … at(n-1).
+func intArrayOf(n int, at func(int) int64) pgArray {
+	return new(paramBuf).intArrayOf(n, at)
+}
+
+// intArrayOf is the bigint[] parameter of at(0) … at(n-1).
+func (p *paramBuf) intArrayOf(n int, at func(int) int64) pgArray {
+	return pgArray{p: p, kind: arrayInt8, n: n, num: func(i int) (int64, bool) { return at(i), true }}
+}
+
+// int4ArrayOf is the integer[] parameter of at(0) … at(n-1).
+func (p *paramBuf) int4ArrayOf(n int, at func(int) int64) pgArray {
+	return pgArray{p: p, kind: arrayInt4, n: n, num: func(i int) (int64, bool) { return at(i), true }}
+}
+
+// nullInt4ArrayOf is the integer[] parameter of at(0) … at(n-1), where an
+// element at reports not ok is NULL.
+func (p *paramBuf) nullInt4ArrayOf(n int, at func(int) (int64, bool)) pgArray {
+	return pgArray{p: p, kind: arrayInt4, n: n, num: at}
 }
 
 // microsArray is a bigint[] parameter of instants as unix microseconds; a
@@ -117,135 +290,85 @@ func (p *paramBuf) intArrayOf(n int, at func(int) int64) string {
 // before 2200); splitting us into seconds and microseconds, two
 // multiplications and two additions, cost three times as much per instant
 // (0.33 µs against 0.11 µs here, 5 to 6 instants per run of a tick).
-func microsArray(v []time.Time) string {
+func microsArray(v []time.Time) pgArray {
 	return microsArrayOf(len(v), func(i int) time.Time { return v[i] })
 }
 
 // microsArrayOf is the microsArray of at(0) … at(n-1).
-func microsArrayOf(n int, at func(int) time.Time) string {
+func microsArrayOf(n int, at func(int) time.Time) pgArray {
 	return new(paramBuf).microsArrayOf(n, at)
 }
 
 // microsArrayOf is the microsArray of at(0) … at(n-1).
-func (p *paramBuf) microsArrayOf(n int, at func(int) time.Time) string {
-	from := p.start(2 + n*17)
-	b := append(p.b, '{')
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if t := at(i); t.IsZero() {
-			b = append(b, "NULL"...)
-		} else {
-			b = strconv.AppendInt(b, t.UnixMicro(), 10)
-		}
-	}
-	p.b = append(b, '}')
-	return p.done(from)
+func (p *paramBuf) microsArrayOf(n int, at func(int) time.Time) pgArray {
+	return pgArray{p: p, kind: arrayInt8, n: n, num: func(i int) (int64, bool) {
+		t := at(i)
+		return t.UnixMicro(), !t.IsZero()
+	}}
 }
 
-// textArrayOf is the text[] parameter of at(0) … at(n-1), every element
-// quoted (as lib/pq's StringArray writes them), " and \ escaped.
-func textArrayOf(n int, at func(int) string) string {
+// textArrayOf is the text[] parameter of at(0) … at(n-1).
+func textArrayOf(n int, at func(int) string) pgArray {
 	return new(paramBuf).textArrayOf(n, at)
 }
 
 // textArrayOf is the text[] parameter of at(0) … at(n-1).
-func (p *paramBuf) textArrayOf(n int, at func(int) string) string {
-	return p.nullTextArrayOf(n, func(i int) (string, bool) { return at(i), true })
+func (p *paramBuf) textArrayOf(n int, at func(int) string) pgArray {
+	return pgArray{p: p, kind: arrayText, n: n, str: func(i int) (string, bool) { return at(i), true }}
 }
 
 // nullTextArrayOf is the text[] parameter of at(0) … at(n-1), where an
 // element at reports not ok is NULL.
-func nullTextArrayOf(n int, at func(int) (string, bool)) string {
+func nullTextArrayOf(n int, at func(int) (string, bool)) pgArray {
 	return new(paramBuf).nullTextArrayOf(n, at)
 }
 
 // nullTextArrayOf is the text[] parameter of at(0) … at(n-1), where an
 // element at reports not ok is NULL.
-func (p *paramBuf) nullTextArrayOf(n int, at func(int) (string, bool)) string {
-	size := 2
-	for i := range n {
-		s, _ := at(i)
-		size += len(s) + 5
-	}
-	from := p.start(size)
-	b := append(p.b, '{')
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		s, ok := at(i)
-		if !ok {
-			b = append(b, "NULL"...)
-			continue
-		}
-		b = append(b, '"')
-		for len(s) > 0 {
-			j := strings.IndexAny(s, `"\`)
-			if j < 0 {
-				b = append(b, s...)
-				break
-			}
-			b = append(append(b, s[:j]...), '\\', s[j])
-			s = s[j+1:]
-		}
-		b = append(b, '"')
-	}
-	p.b = append(b, '}')
-	return p.done(from)
+func (p *paramBuf) nullTextArrayOf(n int, at func(int) (string, bool)) pgArray {
+	return pgArray{p: p, kind: arrayText, n: n, str: at}
 }
 
-// floatArrayOf is the double precision[] parameter of at(0) … at(n-1),
-// nil elements NULL.
-func floatArrayOf(n int, at func(int) *float64) string {
+// stringArray is the text[] parameter of v.
+func stringArray(v []string) pgArray {
+	return textArrayOf(len(v), func(i int) string { return v[i] })
+}
+
+// floatArrayOf is the float8[] parameter of at(0) … at(n-1), nil elements
+// NULL.
+func floatArrayOf(n int, at func(int) *float64) pgArray {
 	return new(paramBuf).floatArrayOf(n, at)
 }
 
 // floatArrayOf is the float8[] parameter of at(0) … at(n-1), nil elements
 // NULL.
-func (p *paramBuf) floatArrayOf(n int, at func(int) *float64) string {
-	from := p.start(2 + n*5)
-	b := append(p.b, '{')
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
+func (p *paramBuf) floatArrayOf(n int, at func(int) *float64) pgArray {
+	return pgArray{p: p, kind: arrayFloat8, n: n, flt: func(i int) (float64, bool) {
+		if f := at(i); f != nil {
+			return *f, true
 		}
-		if f := at(i); f == nil {
-			b = append(b, "NULL"...)
-		} else {
-			b = strconv.AppendFloat(b, *f, 'g', -1, 64)
-		}
-	}
-	p.b = append(b, '}')
-	return p.done(from)
+		return 0, false
+	}}
 }
 
 // boolArrayOf is the boolean[] parameter of at(0) … at(n-1).
-func boolArrayOf(n int, at func(int) bool) string {
-	b := make([]byte, 0, 2+n*2)
-	b = append(b, '{')
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
+func boolArrayOf(n int, at func(int) bool) pgArray {
+	return pgArray{p: new(paramBuf), kind: arrayBool, n: n, num: func(i int) (int64, bool) {
 		if at(i) {
-			b = append(b, 't')
-		} else {
-			b = append(b, 'f')
+			return 1, true
 		}
-	}
-	return bytesString(append(b, '}'))
+		return 0, true
+	}}
 }
 
 // nullIntArrayOf is the integer[] parameter of at(0) … at(n-1), nil
 // elements NULL.
-func nullIntArrayOf(n int, at func(int) *int) string {
-	return nullTextArrayOf(n, func(i int) (string, bool) {
+func nullIntArrayOf(n int, at func(int) *int) pgArray {
+	return new(paramBuf).nullInt4ArrayOf(n, func(i int) (int64, bool) {
 		if v := at(i); v != nil {
-			return strconv.Itoa(*v), true
+			return int64(*v), true
 		}
-		return "", false
+		return 0, false
 	})
 }
 
@@ -270,7 +393,7 @@ func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 // its message buffer as it grows).
 func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) []any {
 	n := len(planned)
-	textArrayOf, microsArrayOf, intArrayOf := p.textArrayOf, p.microsArrayOf, p.intArrayOf
+	textArrayOf, microsArrayOf := p.textArrayOf, p.microsArrayOf
 	args := []any{
 		textArrayOf(n, func(i int) string { return planned[i].Schedule }),
 		nil, nil,
@@ -293,7 +416,7 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 		})
 	}
 	if anyOf(planned, func(pr *plannedRunJSON) bool { return pr.SlotsCovered != 1 }) {
-		args[4] = intArrayOf(n, func(i int) int64 { return int64(planned[i].SlotsCovered) })
+		args[4] = p.int4ArrayOf(n, func(i int) int64 { return int64(planned[i].SlotsCovered) })
 	}
 	if anyOf(planned, func(pr *plannedRunJSON) bool { return pr.Status != string(core.StatusRunning) }) {
 		args[5] = textArrayOf(n, func(i int) string { return planned[i].Status })
@@ -307,7 +430,7 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 		})
 	}
 	if anyOf(planned, func(pr *plannedRunJSON) bool { return pr.MaxAttempts != 1 }) {
-		args[7] = intArrayOf(n, func(i int) int64 { return int64(planned[i].MaxAttempts) })
+		args[7] = p.int4ArrayOf(n, func(i int) int64 { return int64(planned[i].MaxAttempts) })
 	}
 	if anyOf(planned, func(pr *plannedRunJSON) bool { return pr.Error != "" }) {
 		args[8] = textArrayOf(n, func(i int) string { return planned[i].Error })
@@ -316,11 +439,11 @@ func (p *paramBuf) claimArrays(planned []plannedRunJSON, advance []advanceJSON) 
 		args[9] = textArrayOf(len(advance), func(i int) string { return advance[i].Name })
 	}
 	if slices.ContainsFunc(advance, func(a advanceJSON) bool { return a.RemainingRuns != nil }) {
-		args[11] = p.nullTextArrayOf(len(advance), func(i int) (string, bool) {
+		args[11] = p.nullInt4ArrayOf(len(advance), func(i int) (int64, bool) {
 			if r := advance[i].RemainingRuns; r != nil {
-				return strconv.Itoa(*r), true
+				return int64(*r), true
 			}
-			return "", false
+			return 0, false
 		})
 	}
 	if anyOf(planned, func(pr *plannedRunJSON) bool { return pr.Payload != nil }) {
@@ -407,7 +530,7 @@ func (p *paramBuf) heldArrays(a []any, planned []plannedRunJSON, ids []int64, ap
 	if anyIndex(n, func(i int) bool {
 		return attempt(i) != derivedAttempt(status(i))
 	}) {
-		a[17] = p.intArrayOf(n, func(i int) int64 { return int64(attempt(i)) })
+		a[17] = p.int4ArrayOf(n, func(i int) int64 { return int64(attempt(i)) })
 	}
 	if slices.ContainsFunc(applied, func(o *core.Outcome) bool { return o != nil }) {
 		a[18] = p.microsArrayOf(n, func(i int) time.Time {
@@ -498,13 +621,13 @@ func scheduleArrays(recs []core.ScheduleRecord) ([]any, error) {
 		}
 		labels[i] = string(b)
 	}
-	text := func(f func(r *core.ScheduleRecord) string) string {
+	text := func(f func(r *core.ScheduleRecord) string) pgArray {
 		return textArrayOf(n, func(i int) string { return f(&recs[i]) })
 	}
-	float := func(f func(r *core.ScheduleRecord) *float64) string {
+	float := func(f func(r *core.ScheduleRecord) *float64) pgArray {
 		return floatArrayOf(n, func(i int) *float64 { return f(&recs[i]) })
 	}
-	micros := func(f func(r *core.ScheduleRecord) *time.Time) string {
+	micros := func(f func(r *core.ScheduleRecord) *time.Time) pgArray {
 		return microsArrayOf(n, func(i int) time.Time {
 			if t := f(&recs[i]); t != nil {
 				return *t
@@ -524,8 +647,8 @@ func scheduleArrays(recs []core.ScheduleRecord) ([]any, error) {
 		boolArrayOf(n, func(i int) bool { return recs[i].RunOnStartup }),
 		text(func(r *core.ScheduleRecord) string { return cmp.Or(string(r.Misfire), string(core.MisfireCoalesce)) }),
 		text(func(r *core.ScheduleRecord) string { return cmp.Or(string(r.Overlap), string(core.OverlapSkip)) }),
-		intArrayOf(n, func(i int) int64 { return int64(recs[i].MaxCatchup) }),
-		intArrayOf(n, func(i int) int64 { return int64(recs[i].Retries) }),
+		new(paramBuf).int4ArrayOf(n, func(i int) int64 { return int64(recs[i].MaxCatchup) }),
+		new(paramBuf).int4ArrayOf(n, func(i int) int64 { return int64(recs[i].Retries) }),
 		float(func(r *core.ScheduleRecord) *float64 { return &r.DelaySeconds }),
 		float(func(r *core.ScheduleRecord) *float64 { return &r.Backoff }),
 		float(func(r *core.ScheduleRecord) *float64 { return &r.TimeoutSeconds }),

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/tickflow/tickflow/core"
 )
 
@@ -123,7 +121,7 @@ func decodePackedTimes(b []byte) (slot, started, finished time.Time, err error) 
 // slotRunErrors fills in the Error of the runs among out whose ids are in
 // ids, in one statement.
 func (s *Store) slotRunErrors(ctx context.Context, out []core.SlotRun, ids []int64) error {
-	var arg any = pq.Int64Array(ids)
+	var arg any = intArray(ids)
 	if !s.d.arrays {
 		js, err := jsonParam(ids)
 		if err != nil {

@@ -70,7 +70,7 @@ var dialects = map[string]*dialect{
 			}
 			return t.UTC().Truncate(time.Microsecond)
 		},
-		strings:   func(v []string) any { return pq.StringArray(v) },
+		strings:   func(v []string) any { return stringArray(v) },
 		interpret: interpretPostgres,
 		arrays:    true,
 		packed:    true,

@@ -151,10 +151,10 @@ func (pb *paramBuf) finishArrays(p core.FinishRunsParams) []any {
 		nil, // run at
 	}
 	if anyOf(o, func(o *core.Outcome) bool { return o.ClaimedAttempt != 1 }) {
-		args[2] = intArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) })
+		args[2] = pb.int4ArrayOf(n, func(i int) int64 { return int64(o[i].ClaimedAttempt) })
 	}
 	if anyOf(o, func(o *core.Outcome) bool { return o.Attempt != o.ClaimedAttempt }) {
-		args[3] = intArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) })
+		args[3] = pb.int4ArrayOf(n, func(i int) int64 { return int64(o[i].Attempt) })
 	}
 	if anyOf(o, func(o *core.Outcome) bool { return o.Status != core.StatusSuccess }) {
 		args[4] = textArrayOf(n, func(i int) string { return string(o[i].Status) })
