@@ -20,8 +20,8 @@ type claimer struct {
 	tickID     string
 	limit      int // rows per claim transaction (Config.BatchSize)
 	leaseUntil time.Time
-	// plan is ClaimDueParams.Plan.
-	plan func(due []DueSchedule) []SchedulePlan
+	// plan is ClaimDueParams.Plan, into its batchPlan.
+	plan func(due []DueSchedule, b *batchPlan)
 	// start hands a claimed running run to the workers; it may block.
 	start func(Run)
 	// alerts: claims also write their alerts (Config.Alerts is on).
@@ -79,9 +79,11 @@ func (c *claimer) claimDue(ctx context.Context, counted int, filter bool) (pendi
 	claimed := 0
 	var after *DueKey // where the last batch stopped
 	for c.time.enough() {
+		var b batchPlan
 		p := ClaimDueParams{
-			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Plan: c.plan, Tasks: tasks,
+			Now: c.time.now, TickID: c.tickID, Limit: c.limit, LeaseUntil: c.leaseUntil, Tasks: tasks,
 			Alerts: c.alerts, After: after,
+			Plan: func(due []DueSchedule) []SchedulePlan { c.plan(due, &b); return b.plans },
 		}
 		var (
 			res ClaimDueResult
@@ -103,6 +105,7 @@ func (c *claimer) claimDue(ctx context.Context, counted int, filter bool) (pendi
 		if c.tally.claimedDue(res, c.time.now) {
 			pendingDue = true
 		}
+		bindTasks(res.Runs, &b)
 		c.dispatch(res.Runs)
 		claimed += res.Claimed
 		if res.Last != nil {

@@ -27,9 +27,12 @@ func testClaimer(t *testing.T, f *fakeStore, limit int) (*claimer, *[]Run, *logB
 		tickID: "tick_1", limit: limit, leaseUntil: tickT0.Add(time.Minute),
 		start: func(r Run) { *started = append(*started, r) },
 	}
-	c.plan = func(due []DueSchedule) []SchedulePlan {
+	task, _ := reg.Task("t")
+	c.plan = func(due []DueSchedule, b *batchPlan) {
 		out := make([]SchedulePlan, len(due))
+		b.tasks = make([]*Task, len(due))
 		for i, d := range due {
+			b.tasks[i] = task
 			pr := PlannedRun{Schedule: d.Name, Task: "t", Slot: d.NextRun, SlotsCovered: 1, Status: StatusRunning, RunAt: tickT0, MaxAttempts: 1}
 			switch {
 			case strings.HasPrefix(d.Name, "skip"):
@@ -39,7 +42,7 @@ func testClaimer(t *testing.T, f *fakeStore, limit int) (*claimer, *[]Run, *logB
 			}
 			out[i] = SchedulePlan{Schedule: d.Name, NextRun: d.NextRun.Add(time.Minute), Runs: []PlannedRun{pr}}
 		}
-		return out
+		b.plans = out
 	}
 	return c, started, buf
 }
@@ -261,5 +264,62 @@ func TestClaimerSkipsClaimsAfterEarlierFailure(t *testing.T) {
 	c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 1, RunnableRuns: 1}, false)
 	if f.count("ClaimDue")+f.count("ClaimRuns") != 0 {
 		t.Errorf("claimed after the tick failed")
+	}
+}
+
+// TestBindTasks: each running run gets its plan's task, in the plans'
+// order with runs left out (a slot already recorded) and several runs for
+// one plan (catch-up); a skipped run, a run whose task is not its plan's,
+// and every run after one whose plan is not found in order keep none (the
+// executor looks those up).
+func TestBindTasks(t *testing.T) {
+	ta, tb, tc := &Task{Name: "ta"}, &Task{Name: "tb"}, &Task{Name: "tc"}
+	b := &batchPlan{
+		plans: []SchedulePlan{{Schedule: "a"}, {Schedule: "b"}, {Schedule: "c"}, {Schedule: "d"}},
+		tasks: []*Task{ta, tb, tc, nil},
+	}
+	runs := []Run{
+		{Schedule: "a", Task: "ta", Status: StatusRunning},
+		{Schedule: "a", Task: "ta", Status: StatusRunning},    // catch-up: a second run of a
+		{Schedule: "c", Task: "tc", Status: StatusSkipped},    // not started: no task needed
+		{Schedule: "c", Task: "other", Status: StatusRunning}, // not the plan's task
+		{Schedule: "d", Task: "td", Status: StatusRunning},    // its plan recorded none
+	}
+	bindTasks(runs, b)
+	want := []*Task{ta, ta, nil, nil, nil}
+	for i, r := range runs {
+		if r.task != want[i] {
+			t.Errorf("run %d (%s %s) bound %v, want %v", i, r.Schedule, r.Task, r.task, want[i])
+		}
+	}
+
+	// Out of the plans' order: bound until the first run not found after
+	// the last one's plan, none after it.
+	runs = []Run{
+		{Schedule: "b", Task: "tb", Status: StatusRunning},
+		{Schedule: "a", Task: "ta", Status: StatusRunning},
+		{Schedule: "c", Task: "tc", Status: StatusRunning},
+	}
+	bindTasks(runs, b)
+	if runs[0].task != tb || runs[1].task != nil || runs[2].task != nil {
+		t.Errorf("out of order: bound %v %v %v, want tb and none after", runs[0].task, runs[1].task, runs[2].task)
+	}
+}
+
+// TestClaimerBindsPlannedTasks: the runs a due claim starts carry the task
+// their plan recorded.
+func TestClaimerBindsPlannedTasks(t *testing.T) {
+	f := newFakeStore()
+	addDue(f, 3)
+	c, started, _ := testClaimer(t, f, 10)
+	c.claim(context.Background(), TickStart{Now: tickT0, DueSchedules: 3}, false)
+	want, _ := c.reg.Task("t")
+	if len(*started) != 3 {
+		t.Fatalf("started %d runs, want 3", len(*started))
+	}
+	for _, r := range *started {
+		if r.task != want {
+			t.Errorf("run of %s bound %v, want the registered task", r.Schedule, r.task)
+		}
 	}
 }

@@ -122,7 +122,10 @@ func (x *executor) executeWait(ctx, actx context.Context, r Run) Outcome {
 // caller must stop.
 func (x *executor) run(ctx, actx context.Context, r Run, then func(Run, Outcome), s *seat) bool {
 	o := Outcome{RunID: r.ID, ClaimedAttempt: r.Attempt, Attempt: r.Attempt}
-	task, ok := x.reg.Task(r.Task)
+	task, ok := r.task, r.task != nil
+	if !ok {
+		task, ok = x.reg.Task(r.Task)
+	}
 	if !ok || !x.time.enough() || ctx.Err() != nil {
 		// Not started: give the attempt back.
 		o.Status, o.Attempt, o.RunAt = StatusPending, r.Attempt-1, x.time.at()

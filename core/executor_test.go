@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -264,5 +265,26 @@ func TestEngineExecute(t *testing.T) {
 	defer cancel()
 	if o := e.Execute(ctx, claimedRun("t", 1, 2), tickT0); o.Status != StatusPending || o.Attempt != 0 {
 		t.Errorf("outcome %+v, want released (the default margin is 2s)", o)
+	}
+}
+
+// TestExecutorRunsTheBoundTask: a run whose claim bound its task runs that
+// task, without looking it up (here it is not even registered); an
+// unbound run is looked up.
+func TestExecutorRunsTheBoundTask(t *testing.T) {
+	reg := NewRegistry()
+	var ran []string
+	reg.MustRegister("t", func(context.Context, RunInfo) error { ran = append(ran, "registered"); return nil })
+	x, _ := testExecutor(reg, time.Minute, time.Second)
+	r := claimedRun("t", 1, 1)
+	r.task = &Task{Name: "t", Fn: func(context.Context, RunInfo) error { ran = append(ran, "bound"); return nil }}
+	if o := runOne(x, r); o.Status != StatusSuccess {
+		t.Fatalf("bound run: %+v", o)
+	}
+	if o := runOne(x, claimedRun("t", 1, 1)); o.Status != StatusSuccess {
+		t.Fatalf("unbound run: %+v", o)
+	}
+	if !slices.Equal(ran, []string{"bound", "registered"}) {
+		t.Errorf("ran %v, want [bound registered]", ran)
 	}
 }

@@ -15,6 +15,8 @@ import "sync"
 type rowSchedules struct {
 	s    Schedule
 	task Task
+	// registered is the Registry's task of the last row built.
+	registered *Task
 }
 
 // rowSchedule builds, in buf, the Schedule a due runtime schedule row
@@ -26,7 +28,7 @@ func (e *Engine) rowSchedule(d *DueSchedule, buf *rowSchedules) (*Schedule, erro
 	if !ok {
 		return nil, invalid("task", d.Task, "is not registered in this process")
 	}
-	buf.task = *registered
+	buf.task, buf.registered = *registered, registered
 	task := &buf.task
 	if d.DisplayName != "" {
 		task.DisplayName = d.DisplayName

@@ -108,6 +108,9 @@ type Run struct {
 	// held is the tick's held claim the run belongs to (nil: none), whose
 	// commit records its outcome (see ClaimHolder).
 	held *heldBatch
+	// task is the registered task the run executes, bound when its claim
+	// was planned (nil: the executor looks it up by name).
+	task *Task
 }
 
 // RunOverrides are a runtime schedule's policies that replace its task's for

@@ -75,7 +75,7 @@ func (e *Engine) tick(ctx context.Context, trigger string) (Report, error) {
 	c := &claimer{
 		store: e.cfg.Store, reg: e.cfg.Registry, log: log, tally: tl, time: tt,
 		tickID: rep.TickID, limit: e.cfg.BatchSize, leaseUntil: leaseUntil, start: pool.submit,
-		plan:   func(due []DueSchedule) []SchedulePlan { return e.plan(log, due, tt.now) },
+		plan:   func(due []DueSchedule, b *batchPlan) { e.planBatch(log, due, tt.now, b) },
 		alerts: e.alerting(), holds: held,
 	}
 	c.claim(ctx, ts, resynced)
