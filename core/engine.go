@@ -422,6 +422,7 @@ type batchPlan struct {
 func (e *Engine) planBatch(log *slog.Logger, due []DueSchedule, now time.Time, b *batchPlan) {
 	out := make([]SchedulePlan, 0, len(due))
 	tasks := make([]*Task, 0, len(due))
+	arena := &runArena{runs: make([]PlannedRun, 0, len(due))}
 	var rows *rowSchedules // one Schedule for every runtime row of the batch
 	for i := range due {
 		d := &due[i]
@@ -434,7 +435,7 @@ func (e *Engine) planBatch(log *slog.Logger, due []DueSchedule, now time.Time, b
 				log.Warn("due runtime schedule cannot be planned; left unclaimed", "schedule", d.Name, "error", err)
 				continue
 			}
-			out = append(out, plan(s, *d, now, e.cfg.MisfireGrace))
+			out = append(out, plan(s, d, now, e.cfg.MisfireGrace, arena))
 			tasks = append(tasks, rows.registered)
 			continue
 		}
@@ -447,7 +448,7 @@ func (e *Engine) planBatch(log *slog.Logger, due []DueSchedule, now time.Time, b
 			log.Warn("due schedule's stored spec differs from this process's; left for a process with the stored version", "schedule", d.Name)
 			continue
 		}
-		out = append(out, plan(s, *d, now, e.cfg.MisfireGrace))
+		out = append(out, plan(s, d, now, e.cfg.MisfireGrace, arena))
 		tasks = append(tasks, s.Task)
 	}
 	b.plans, b.tasks = out, tasks

@@ -143,7 +143,7 @@ func TestPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := planSchedule(t, tt.opts...)
-			p := plan(s, DueSchedule{Name: s.Name, SpecHash: s.SpecHash(), NextRun: tt.nextRun, Active: tt.active}, tt.now, grace)
+			p := plan(s, &DueSchedule{Name: s.Name, SpecHash: s.SpecHash(), NextRun: tt.nextRun, Active: tt.active}, tt.now, grace, nil)
 			if p.Schedule != s.Name {
 				t.Errorf("plan for %q, want %q", p.Schedule, s.Name)
 			}
@@ -195,8 +195,8 @@ func wantCovered(s *Schedule, first, now time.Time) int {
 func TestPlanJitter(t *testing.T) {
 	s := planSchedule(t, Every(10*time.Minute), Jitter(5*time.Minute))
 	d := DueSchedule{Name: s.Name, SpecHash: s.SpecHash(), NextRun: planMin(10)}
-	p1 := plan(s, d, planMin(10), time.Minute)
-	p2 := plan(s, d, planMin(11), time.Minute)
+	p1 := plan(s, &d, planMin(10), time.Minute, nil)
+	p2 := plan(s, &d, planMin(11), time.Minute, nil)
 	if len(p1.Runs) != 1 || len(p2.Runs) != 1 {
 		t.Fatalf("runs %+v %+v", p1.Runs, p2.Runs)
 	}
@@ -225,7 +225,7 @@ func TestPlanJitter(t *testing.T) {
 	}
 	// Skipped records are never jittered.
 	d.Active = true
-	if r := plan(s, d, planMin(10), time.Minute).Runs[0]; r.Status != StatusSkipped || !r.RunAt.Equal(planMin(10)) {
+	if r := plan(s, &d, planMin(10), time.Minute, nil).Runs[0]; r.Status != StatusSkipped || !r.RunAt.Equal(planMin(10)) {
 		t.Errorf("overlap-skipped jittered slot: status %s run_at %v", r.Status, r.RunAt)
 	}
 }
@@ -233,7 +233,7 @@ func TestPlanJitter(t *testing.T) {
 // TestPlanMaxAttempts checks planned runs carry 1 + Retries.
 func TestPlanMaxAttempts(t *testing.T) {
 	s := planSchedule(t, Every(time.Minute), Retries(4))
-	p := plan(s, DueSchedule{Name: s.Name, NextRun: planMin(1)}, planMin(1), time.Minute)
+	p := plan(s, &DueSchedule{Name: s.Name, NextRun: planMin(1)}, planMin(1), time.Minute, nil)
 	if len(p.Runs) != 1 || p.Runs[0].MaxAttempts != 5 {
 		t.Fatalf("runs %+v, want one with max_attempts 5", p.Runs)
 	}
@@ -330,7 +330,7 @@ func TestPlanOnce(t *testing.T) {
 			if !first.Equal(at) {
 				t.Fatalf("first slot %v, want %v", first, at)
 			}
-			p := plan(s, DueSchedule{Name: "s", NextRun: first}, tc.now, 2*time.Minute)
+			p := plan(s, &DueSchedule{Name: "s", NextRun: first}, tc.now, 2*time.Minute, nil)
 			if len(p.Runs) != tc.planned {
 				t.Fatalf("planned %d runs (%+v), want %d", len(p.Runs), p.Runs, tc.planned)
 			}
@@ -347,5 +347,28 @@ func TestPlanOnce(t *testing.T) {
 				t.Errorf("next_run %v after the one slot, want zero (never again)", p.NextRun)
 			}
 		})
+	}
+}
+
+// TestRunArena: single-run plans share one batch's storage, each slice
+// capped at its run, so appending to one plan's runs leaves the next
+// plan's run alone; past its capacity, and without an arena, a run gets
+// storage of its own.
+func TestRunArena(t *testing.T) {
+	a := &runArena{runs: make([]PlannedRun, 0, 2)}
+	r1, r2, r3 := a.one(PlannedRun{Schedule: "a"}), a.one(PlannedRun{Schedule: "b"}), a.one(PlannedRun{Schedule: "c"})
+	if &r1[0] != &a.runs[0] || &r2[0] != &a.runs[1] {
+		t.Error("the first two runs are not in the arena")
+	}
+	if cap(r1) != 1 || cap(r3) != 1 || r3[0].Schedule != "c" {
+		t.Errorf("caps %d %d, third %v", cap(r1), cap(r3), r3)
+	}
+	r1 = append(r1, PlannedRun{Schedule: "a2"})
+	if r2[0].Schedule != "b" || r1[0].Schedule != "a" || r1[1].Schedule != "a2" {
+		t.Errorf("after an append to the first plan's runs: %v, %v", r1, r2)
+	}
+	var none *runArena
+	if r := none.one(PlannedRun{Schedule: "x"}); len(r) != 1 || r[0].Schedule != "x" {
+		t.Errorf("without an arena: %v", r)
 	}
 }

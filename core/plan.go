@@ -48,7 +48,7 @@ func dueSlots(s *Schedule, first, now time.Time, keep int) (n int, tail []time.T
 // before StartAt or after EndAt, and never more runs that are not skipped
 // than RemainingRuns. A schedule with no slot left (a once fired, past
 // EndAt, RemainingRuns used up) gets a zero NextRun: done. It is pure.
-func plan(s *Schedule, d DueSchedule, now time.Time, grace time.Duration) SchedulePlan {
+func plan(s *Schedule, d *DueSchedule, now time.Time, grace time.Duration, arena *runArena) SchedulePlan {
 	first := d.NextRun
 	if d.StartAt != nil {
 		first = slotAtOrAfter(s, first, *d.StartAt)
@@ -70,21 +70,23 @@ func plan(s *Schedule, d DueSchedule, now time.Time, grace time.Duration) Schedu
 	if d.RemainingRuns != nil {
 		remaining = max(*d.RemainingRuns, 0)
 		if remaining == 0 { // used up already (not expected: done rows are not due)
-			p.NextRun, p.RemainingRuns = time.Time{}, &remaining
+			p.NextRun, p.RemainingRuns = time.Time{}, new(0)
 			return p
 		}
 	}
 	if n == 0 || len(tail) == 0 {
 		return p
 	}
-	p.Runs = planRuns(s, d, now, grace, n, tail, remaining)
+	p.Runs = planRuns(s, d, now, grace, n, tail, remaining, arena)
 	if remaining >= 0 {
 		for _, r := range p.Runs {
 			if r.Status != StatusSkipped {
 				remaining--
 			}
 		}
-		p.RemainingRuns = &remaining
+		// Set apart: &remaining for every plan moved remaining to the heap
+		// for every plan, those without max_runs too.
+		p.RemainingRuns = new(remaining)
 		if remaining == 0 {
 			p.NextRun = time.Time{}
 		}
@@ -92,10 +94,26 @@ func plan(s *Schedule, d DueSchedule, now time.Time, grace time.Duration) Schedu
 	return p
 }
 
+// runArena is the storage of one batch's single-run plans (most plans):
+// one allocation per batch rather than one per plan. nil: none.
+type runArena struct{ runs []PlannedRun }
+
+// one returns r as a slice of one run, from a's storage when it has room;
+// its capacity is one, so an append copies it rather than writing over
+// the next plan's run.
+func (a *runArena) one(r PlannedRun) []PlannedRun {
+	if a == nil || len(a.runs) == cap(a.runs) {
+		return []PlannedRun{r}
+	}
+	a.runs = append(a.runs, r)
+	k := len(a.runs)
+	return a.runs[k-1 : k : k]
+}
+
 // planRuns is plan's choice of runs for the n due slots of s whose last
 // ones are tail (oldest first), at most remaining of them not skipped
 // (-1: no bound).
-func planRuns(s *Schedule, d DueSchedule, now time.Time, grace time.Duration, n int, tail []time.Time, remaining int) []PlannedRun {
+func planRuns(s *Schedule, d *DueSchedule, now time.Time, grace time.Duration, n int, tail []time.Time, remaining int, arena *runArena) []PlannedRun {
 	latest := tail[len(tail)-1]
 	var ov RunOverrides
 	if d.api() {
@@ -134,10 +152,11 @@ func planRuns(s *Schedule, d DueSchedule, now time.Time, grace time.Duration, n 
 			return []PlannedRun{mk(latest, n, StatusSkipped,
 				fmt.Sprintf("misfire: %s missed, the latest %s late (policy skip)", span(n), now.Sub(latest).Round(time.Second)))}
 		}
-		if n > 1 {
-			runs = append(runs, mk(tail[len(tail)-2], n-1, StatusSkipped,
-				fmt.Sprintf("misfire: %s missed (policy skip)", span(n-1))))
+		if n == 1 {
+			return arena.one(mk(latest, 1, StatusRunning, ""))
 		}
+		runs = append(runs, mk(tail[len(tail)-2], n-1, StatusSkipped,
+			fmt.Sprintf("misfire: %s missed (policy skip)", span(n-1))))
 		runs = append(runs, mk(latest, 1, StatusRunning, ""))
 	case MisfireCatchup:
 		bound, why := s.MaxCatchup, fmt.Sprintf("the catch-up bound of %d (policy catchup)", s.MaxCatchup)
@@ -160,7 +179,7 @@ func planRuns(s *Schedule, d DueSchedule, now time.Time, grace time.Duration, n 
 			runs = append(runs, mk(slot, 1, StatusRunning, ""))
 		}
 	default: // coalesce
-		runs = append(runs, mk(latest, n, StatusRunning, ""))
+		return arena.one(mk(latest, n, StatusRunning, ""))
 	}
 	return runs
 }

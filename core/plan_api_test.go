@@ -137,7 +137,7 @@ func TestPlanBounds(t *testing.T) {
 			s := planSchedule(t, tt.opts...)
 			d := tt.due
 			d.Name, d.SpecHash = s.Name, s.SpecHash()
-			p := plan(s, d, tt.now, grace)
+			p := plan(s, &d, tt.now, grace, nil)
 			if !p.NextRun.Equal(tt.next) {
 				t.Errorf("next_run %v, want %v", p.NextRun, tt.next)
 			}
