@@ -57,7 +57,11 @@ SET anchor = date_trunc('second', now()) + interval '1 hour',
 func tickflowContenders(s sizes, reps func(int) int) []contender {
 	var cases []tickflowCase
 	for _, n := range s.TickN {
-		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: reps(n), api: n >= apiMinN})
+		r := reps(n)
+		if n == targetsN {
+			r = max(r, s.CPUReps)
+		}
+		cases = append(cases, tickflowCase{name: fmt.Sprintf("tickflow-%d", n), n: n, engines: 1, due: true, reps: r, api: n >= apiMinN})
 	}
 	n := s.ConcurrentN
 	cases = append(cases,
