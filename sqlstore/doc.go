@@ -19,8 +19,9 @@
 // dialects number their parameters $1, $2, … in the same order, so a method
 // passes the same arguments to either, except for the tick's batches: on
 // PostgreSQL ClaimDue's runs and FinishRuns' outcomes are one typed array per
-// field (unnest reads them much faster than JSON), on SQLite one JSON
-// parameter. Statements are set-based: a tick issues a fixed number of
+// field (unnest reads them much faster than JSON), sent in the server's binary
+// array form when lib/pq sends binary parameters (the store's default) and as
+// text literals otherwise, on SQLite one JSON parameter. Statements are set-based: a tick issues a fixed number of
 // statements whatever the number of schedules or runs, and an empty tick
 // issues two, BeginTick and EndTick. Per phase:
 //
