@@ -24,13 +24,6 @@ import (
 // both, with sqlstore's error in binary mode, which proves that mode sent
 // the binary form.
 func TestArrayParametersReachPostgreSQL(t *testing.T) {
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("TEST_DATABASE_URL is not set; CI must run the PostgreSQL tests")
-		}
-		t.Skip("TEST_DATABASE_URL is not set; skipping a PostgreSQL test")
-	}
 	seven := 7
 	us := time.Date(2026, 12, 2, 10, 0, 0, 123456000, time.UTC)
 	texts := []string{"", "plain", `say "hi"`, `back\slash`, "NULL", "a,b{c}", "é ü 日本", " {x} "}
@@ -83,25 +76,14 @@ func TestArrayParametersReachPostgreSQL(t *testing.T) {
 		{"empty text", "text[]", func() pgArray { return stringArray(nil) }, []sql.NullString(nil)},
 	}
 	for _, mode := range []string{"yes", "no"} {
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("binary_parameters", mode)
-		u.RawQuery = q.Encode()
-		db, err := sql.Open("postgres", u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := openBinaryParameters(t, mode)
 		for _, tc := range cases {
 			bin, err := tc.arg().BinaryValue()
 			if err != nil {
 				t.Fatalf("%s: BinaryValue: %v", tc.name, err)
 			}
 			var sent []byte
-			got := reflectNew(tc.want)
+			got := readBackFor(tc.want)
 			err = db.QueryRow("SELECT array_send($1::"+tc.cast+"), $1::"+tc.cast, tc.arg()).Scan(&sent, pq.Array(got.ptr))
 			if err != nil {
 				t.Errorf("binary_parameters=%s, %s: %v", mode, tc.name, err)
@@ -115,7 +97,7 @@ func TestArrayParametersReachPostgreSQL(t *testing.T) {
 			}
 		}
 		huge := new(paramBuf).int4ArrayOf(1, func(int) int64 { return 1 << 40 })
-		_, err = db.Exec("SELECT $1::integer[]", huge)
+		_, err := db.Exec("SELECT $1::integer[]", huge)
 		switch {
 		case err == nil:
 			t.Errorf("binary_parameters=%s: an integer element of 2^40 was accepted", mode)
@@ -138,7 +120,7 @@ type readBack struct {
 	value func() any
 }
 
-func reflectNew(want any) readBack {
+func readBackFor(want any) readBack {
 	switch want.(type) {
 	case []sql.NullInt64:
 		var v []sql.NullInt64
@@ -178,22 +160,7 @@ func (r readBack) equal(want any) bool {
 //
 //	TEST_DATABASE_URL=postgres://… go test ./sqlstore -run '^$' -bench ArrayParameterForms
 func BenchmarkArrayParameterForms(b *testing.B) {
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		b.Skip("TEST_DATABASE_URL is not set")
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("binary_parameters", "yes")
-	u.RawQuery = q.Encode()
-	db, err := sql.Open("postgres", u.String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := openBinaryParameters(b, "yes")
 	db.SetMaxOpenConns(1)
 	const n = 5000
 	ids, names, now := make([]int64, n), make([]string, n), time.Now()
@@ -222,4 +189,33 @@ func BenchmarkArrayParameterForms(b *testing.B) {
 			}
 		})
 	}
+}
+
+// openBinaryParameters opens TEST_DATABASE_URL with lib/pq's
+// binary_parameters set to mode (yes or no), closed when tb ends. Without
+// the variable tb is skipped, or fails under CI. (sqlstoretest opens
+// stores, not a bare connection with a chosen mode, and imports this
+// package.)
+func openBinaryParameters(tb testing.TB, mode string) *sql.DB {
+	tb.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("TEST_DATABASE_URL is not set; CI must run the PostgreSQL tests")
+		}
+		tb.Skip("TEST_DATABASE_URL is not set; skipping a PostgreSQL test")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("binary_parameters", mode)
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("postgres", u.String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
